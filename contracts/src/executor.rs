@@ -1,0 +1,195 @@
+//! The deterministic block executor.
+//!
+//! `execute_block(view, ctx, txs)` runs the block's transactions in order over a read-only
+//! [`StateView`] and returns the write set, one [`Receipt`] per transaction, and the new
+//! validator set when governance changed it. It never writes; the node persists the output
+//! atomically.
+//!
+//! Per transaction:
+//! 1. envelope: chain id, expiry, known signer, next nonce. A failure here changes nothing;
+//! 2. the nonce advances;
+//! 3. the signer's department must hold a role the call allows;
+//! 4. the module runs in a nested overlay, kept only on success.
+//!
+//! Signatures are NOT checked here: the node verifies each once, at admission or when it
+//! validates a proposal, and only hands verified transactions to the executor.
+
+use concordat_primitives::ledger::ValidatorSet;
+use concordat_primitives::{encoding, Hash};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ExecError, ResultCode};
+use crate::governance::{self, Department};
+use crate::party;
+use crate::state::{keys, Overlay, StateView, WriteSet};
+use crate::tx::{Call, SignedTransaction};
+
+/// What the executor knows about the block being executed.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct BlockContext {
+    /// The chain id.
+    pub chain_id: String,
+    /// Height being executed.
+    pub height: u64,
+    /// Proposer time (ms since the Unix epoch).
+    pub time_ms: u64,
+}
+
+/// The outcome of one transaction.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    /// Transaction hash.
+    pub tx_hash: Hash,
+    /// Stable result code.
+    pub code: ResultCode,
+    /// Human-readable detail (not hashed into the log).
+    pub message: String,
+}
+
+/// The record appended to the transaction log for each transaction: hash and result code.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct TxLogRecord {
+    /// Transaction hash.
+    pub tx_hash: Hash,
+    /// Result code.
+    pub code: ResultCode,
+    /// Height of the block that included it.
+    pub height: u64,
+}
+
+impl TxLogRecord {
+    /// The leaf bytes of the RFC 9162 log.
+    pub fn leaf_bytes(&self) -> Vec<u8> {
+        encoding::to_bytes(self)
+    }
+}
+
+impl Receipt {
+    /// The log record for this receipt at `height`.
+    pub fn log_record(&self, height: u64) -> TxLogRecord {
+        TxLogRecord { tx_hash: self.tx_hash, code: self.code, height }
+    }
+}
+
+/// Everything a block execution produces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockOutput {
+    /// All state writes of the block.
+    pub writes: WriteSet,
+    /// One receipt per transaction, in block order.
+    pub receipts: Vec<Receipt>,
+    /// The validator set for the next height, when this block changed it.
+    pub next_validator_set: Option<ValidatorSet>,
+}
+
+fn check_envelope(
+    state: &Overlay<'_>,
+    ctx: &BlockContext,
+    stx: &SignedTransaction,
+) -> Result<Department, ExecError> {
+    let tx = &stx.tx;
+    if tx.chain_id != ctx.chain_id {
+        return Err(ExecError::new(
+            ResultCode::WrongChain,
+            format!("transaction is for chain {:?}, this is {:?}", tx.chain_id, ctx.chain_id),
+        ));
+    }
+    if ctx.height > tx.expiry_height {
+        return Err(ExecError::new(
+            ResultCode::Expired,
+            format!("transaction expired at height {}, block is {}", tx.expiry_height, ctx.height),
+        ));
+    }
+    let dept = governance::signer_department(state, &tx.signer).ok_or_else(|| {
+        ExecError::new(
+            ResultCode::UnknownSigner,
+            format!("signer {} is not a member key of any department", tx.signer),
+        )
+    })?;
+    let expected = next_nonce(state, &tx.signer);
+    if tx.nonce != expected {
+        return Err(ExecError::new(
+            ResultCode::BadNonce,
+            format!("nonce {} is not the signer's next nonce {expected}", tx.nonce),
+        ));
+    }
+    Ok(dept)
+}
+
+/// The signer's next nonce in `state`.
+pub fn next_nonce(state: &dyn StateView, signer: &concordat_primitives::PublicKey) -> u64 {
+    state
+        .get(&keys::nonce(signer))
+        .and_then(|b| encoding::from_bytes::<u64>(&b).ok())
+        .unwrap_or(0)
+}
+
+fn authorise(dept: &Department, call: &Call) -> Result<(), ExecError> {
+    let allowed = match call {
+        // Rule 1 of governance: every department is a governance member.
+        Call::Governance(_) => return Ok(()),
+        Call::Party(c) => c.allowed_roles(),
+    };
+    if allowed.iter().any(|r| dept.has_role(*r)) {
+        return Ok(());
+    }
+    let names: Vec<&str> = allowed.iter().map(|r| r.name()).collect();
+    Err(ExecError::new(
+        ResultCode::Unauthorised,
+        format!("department {} lacks the role this call needs ({})", dept.uscc, names.join(" or ")),
+    ))
+}
+
+fn run_call(
+    state: &mut Overlay<'_>,
+    ctx: &BlockContext,
+    dept: &Department,
+    call: &Call,
+) -> Result<(), ExecError> {
+    authorise(dept, call)?;
+    let mut nested = state.nested();
+    match call {
+        Call::Governance(c) => governance::execute(&mut nested, ctx, dept, c)?,
+        Call::Party(c) => party::execute(&mut nested, ctx, dept, c)?,
+    }
+    let writes = nested.into_writes();
+    state.absorb(writes);
+    Ok(())
+}
+
+/// Executes one transaction on `state`, returning its receipt.
+pub fn execute_tx(state: &mut Overlay<'_>, ctx: &BlockContext, stx: &SignedTransaction) -> Receipt {
+    let tx_hash = stx.hash();
+    let result = check_envelope(state, ctx, stx).and_then(|dept| {
+        state.put(keys::nonce(&stx.tx.signer), &(stx.tx.nonce + 1));
+        run_call(state, ctx, &dept, &stx.tx.call)
+    });
+    match result {
+        Ok(()) => Receipt { tx_hash, code: ResultCode::Ok, message: String::new() },
+        Err(e) => Receipt { tx_hash, code: e.code, message: e.message },
+    }
+}
+
+/// Executes a block. See the module docs for the rules.
+///
+/// # Panics
+/// If the stored validator roster becomes invalid, which governance validation prevents.
+pub fn execute_block(
+    view: &dyn StateView,
+    ctx: &BlockContext,
+    txs: &[SignedTransaction],
+) -> BlockOutput {
+    let mut state = Overlay::new(view);
+    let before = state.get_raw(keys::VALIDATORS);
+    let receipts: Vec<Receipt> = txs.iter().map(|stx| execute_tx(&mut state, ctx, stx)).collect();
+    let after = state.get_raw(keys::VALIDATORS);
+    let next_validator_set = if before != after {
+        governance::roster(&state).map(|r| {
+            #[allow(clippy::expect_used)]
+            r.validator_set().expect("governance only stores valid rosters")
+        })
+    } else {
+        None
+    };
+    BlockOutput { writes: state.into_writes(), receipts, next_validator_set }
+}

@@ -1,0 +1,404 @@
+//! Governance: departments, their roles and member keys, the validator roster, and the
+//! proposals through which alone any of them changes.
+//!
+//! # Rules
+//! 1. Every department is a governance member with one vote, whatever its roles.
+//! 2. Only a member key of a department may propose or approve; the proposer's department
+//!    approves by proposing.
+//! 3. A proposal executes in the transaction that brings its approvals to strictly more than
+//!    2/3 of the departments that exist at that moment (`3 * approvals > 2 * departments`).
+//!    With 2/3 or fewer nothing but the proposal's approval list changes.
+//! 4. A proposal is open until `expires_at_height` (inclusive); a later approval is refused.
+//! 5. Actions are validated when proposed and again when executed; an action that no longer
+//!    applies (e.g. the department was added meanwhile) refuses the approving transaction.
+//! 6. A validator-set change executed in block `H` takes effect from height `H + 1`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use concordat_primitives::ledger::{Validator, ValidatorSet};
+use concordat_primitives::PublicKey;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{invalid, ExecError, ResultCode};
+use crate::executor::BlockContext;
+use crate::ids::{validate_region_code, validate_text, Uscc};
+use crate::roles::Role;
+use crate::state::{keys, require, Overlay, WriteSet};
+
+/// Longest department name (bytes).
+pub const MAX_NAME_BYTES: usize = 200;
+/// Most member keys per department.
+pub const MAX_MEMBER_KEYS: usize = 64;
+/// Most departments.
+pub const MAX_DEPARTMENTS: usize = 256;
+/// Longest proposal lifetime, in blocks.
+pub const MAX_PROPOSAL_BLOCKS: u64 = 1_000_000;
+
+/// A department (government organisation) taking part in the ledger.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct Department {
+    /// Its USCC.
+    pub uscc: Uscc,
+    /// Its name.
+    pub name: String,
+    /// GB/T 2260 region code of its jurisdiction.
+    pub region: String,
+    /// What it may do.
+    pub roles: BTreeSet<Role>,
+    /// Keys that sign for it.
+    pub member_keys: BTreeSet<PublicKey>,
+}
+
+impl Department {
+    /// Checks the fields (not uniqueness against state).
+    pub fn validate(&self) -> Result<(), ExecError> {
+        validate_text("department name", &self.name, MAX_NAME_BYTES).map_err(invalid)?;
+        validate_region_code(&self.region)
+            .map_err(|m| ExecError::new(ResultCode::BadIdentifier, m))?;
+        if self.member_keys.is_empty() {
+            return Err(invalid(format!("department {} needs at least one member key", self.uscc)));
+        }
+        if self.member_keys.len() > MAX_MEMBER_KEYS {
+            return Err(invalid(format!(
+                "department {} has {} member keys, over the limit of {MAX_MEMBER_KEYS}",
+                self.uscc,
+                self.member_keys.len()
+            )));
+        }
+        Ok(())
+    }
+
+    /// True iff the department holds `role`.
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+}
+
+/// One validator and the department that operates it.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct ValidatorEntry {
+    /// Consensus key.
+    pub key: PublicKey,
+    /// Voting power (at least 1).
+    pub power: u64,
+    /// Operating department.
+    pub department: Uscc,
+}
+
+/// The validator roster as stored in state.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct Roster {
+    /// Validators in key order.
+    pub validators: Vec<ValidatorEntry>,
+}
+
+impl Roster {
+    /// The consensus view (keys and powers), validated.
+    pub fn validator_set(&self) -> Result<ValidatorSet, ExecError> {
+        ValidatorSet::new(
+            self.validators.iter().map(|v| Validator { key: v.key, power: v.power }).collect(),
+        )
+        .map_err(|e| invalid(e.to_string()))
+    }
+}
+
+/// A change that needs a governance decision.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub enum GovAction {
+    /// Admit a new department.
+    AddDepartment(Department),
+    /// Replace a department's name, region, roles and member keys (same USCC).
+    UpdateDepartment(Department),
+    /// Remove a department that operates no validator.
+    RemoveDepartment {
+        /// Its USCC.
+        uscc: Uscc,
+    },
+    /// Replace the whole validator roster.
+    SetValidators {
+        /// The new roster (any order; stored in key order).
+        validators: Vec<ValidatorEntry>,
+    },
+}
+
+/// Governance calls.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub enum GovCall {
+    /// Propose an action; the proposer's department approves it at once.
+    Propose {
+        /// The change.
+        action: GovAction,
+        /// Last height at which it may still be approved.
+        expires_at_height: u64,
+    },
+    /// Approve an open proposal on behalf of the signer's department.
+    Approve {
+        /// Proposal id.
+        proposal_id: u64,
+    },
+}
+
+/// Proposal status.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProposalStatus {
+    /// Collecting approvals.
+    Open,
+    /// Approved by more than 2/3 and applied.
+    Executed,
+}
+
+/// A stored proposal.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct Proposal {
+    /// Id (sequential from 0).
+    pub id: u64,
+    /// The change.
+    pub action: GovAction,
+    /// Department that proposed.
+    pub proposer: Uscc,
+    /// Departments that approved (the proposer's included).
+    pub approvals: BTreeSet<Uscc>,
+    /// Last height for approvals.
+    pub expires_at_height: u64,
+    /// Open or executed.
+    pub status: ProposalStatus,
+    /// Height proposed at.
+    pub created_at_height: u64,
+    /// Height executed at, once executed.
+    pub executed_at_height: Option<u64>,
+}
+
+/// The department a signer belongs to, if any.
+pub fn signer_department(state: &Overlay<'_>, key: &PublicKey) -> Option<Department> {
+    let uscc: Uscc = state.get(&keys::signer(key))?;
+    state.get(&keys::department(uscc.as_str()))
+}
+
+/// The list of department USCCs.
+pub fn department_index(state: &Overlay<'_>) -> BTreeSet<Uscc> {
+    state.get(keys::DEPARTMENT_INDEX).unwrap_or_default()
+}
+
+/// The stored roster.
+pub fn roster(state: &Overlay<'_>) -> Option<Roster> {
+    state.get(keys::VALIDATORS)
+}
+
+fn write_department(state: &mut Overlay<'_>, dept: &Department, old: Option<&Department>) {
+    if let Some(old) = old {
+        for k in &old.member_keys {
+            state.delete(keys::signer(k));
+        }
+    }
+    for k in &dept.member_keys {
+        state.put(keys::signer(k), &dept.uscc);
+    }
+    state.put(keys::department(dept.uscc.as_str()), dept);
+}
+
+fn check_keys_free(state: &Overlay<'_>, dept: &Department) -> Result<(), ExecError> {
+    for k in &dept.member_keys {
+        if let Some(owner) = state.get::<Uscc>(&keys::signer(k)) {
+            if owner != dept.uscc {
+                return Err(ExecError::new(
+                    ResultCode::AlreadyExists,
+                    format!("member key {k} already belongs to department {owner}"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn validate_roster(state: &Overlay<'_>, validators: &[ValidatorEntry]) -> Result<Roster, ExecError> {
+    let mut sorted = validators.to_vec();
+    sorted.sort_by(|a, b| a.key.cmp(&b.key));
+    for v in &sorted {
+        if state.get_raw(&keys::department(v.department.as_str())).is_none() {
+            return Err(ExecError::new(
+                ResultCode::NotFound,
+                format!("validator {} names unknown department {}", v.key, v.department),
+            ));
+        }
+    }
+    let roster = Roster { validators: sorted };
+    roster.validator_set()?;
+    Ok(roster)
+}
+
+/// Checks that `action` applies to the current state.
+fn check_action(state: &Overlay<'_>, action: &GovAction) -> Result<(), ExecError> {
+    match action {
+        GovAction::AddDepartment(d) => {
+            d.validate()?;
+            if state.get_raw(&keys::department(d.uscc.as_str())).is_some() {
+                return Err(ExecError::new(
+                    ResultCode::AlreadyExists,
+                    format!("department {} already exists", d.uscc),
+                ));
+            }
+            if department_index(state).len() >= MAX_DEPARTMENTS {
+                return Err(invalid(format!("at most {MAX_DEPARTMENTS} departments")));
+            }
+            check_keys_free(state, d)
+        }
+        GovAction::UpdateDepartment(d) => {
+            d.validate()?;
+            require::<Department>(state, &keys::department(d.uscc.as_str()), || {
+                format!("department {} does not exist", d.uscc)
+            })?;
+            check_keys_free(state, d)
+        }
+        GovAction::RemoveDepartment { uscc } => {
+            require::<Department>(state, &keys::department(uscc.as_str()), || {
+                format!("department {uscc} does not exist")
+            })?;
+            if department_index(state).len() <= 1 {
+                return Err(invalid("the last department cannot be removed"));
+            }
+            let operates = roster(state)
+                .map(|r| r.validators.iter().any(|v| &v.department == uscc))
+                .unwrap_or(false);
+            if operates {
+                return Err(invalid(format!(
+                    "department {uscc} operates validators; change the validator set first"
+                )));
+            }
+            Ok(())
+        }
+        GovAction::SetValidators { validators } => validate_roster(state, validators).map(|_| ()),
+    }
+}
+
+fn apply_action(state: &mut Overlay<'_>, action: &GovAction) -> Result<(), ExecError> {
+    check_action(state, action)?;
+    match action {
+        GovAction::AddDepartment(d) => {
+            write_department(state, d, None);
+            let mut index = department_index(state);
+            index.insert(d.uscc.clone());
+            state.put(keys::DEPARTMENT_INDEX.to_vec(), &index);
+        }
+        GovAction::UpdateDepartment(d) => {
+            let old: Option<Department> = state.get(&keys::department(d.uscc.as_str()));
+            write_department(state, d, old.as_ref());
+        }
+        GovAction::RemoveDepartment { uscc } => {
+            if let Some(old) = state.get::<Department>(&keys::department(uscc.as_str())) {
+                for k in &old.member_keys {
+                    state.delete(keys::signer(k));
+                }
+            }
+            state.delete(keys::department(uscc.as_str()));
+            let mut index = department_index(state);
+            index.remove(uscc);
+            state.put(keys::DEPARTMENT_INDEX.to_vec(), &index);
+        }
+        GovAction::SetValidators { validators } => {
+            let roster = validate_roster(state, validators)?;
+            state.put(keys::VALIDATORS.to_vec(), &roster);
+        }
+    }
+    Ok(())
+}
+
+/// True iff `approvals` is strictly more than 2/3 of `departments`.
+pub fn is_supermajority(approvals: usize, departments: usize) -> bool {
+    approvals.saturating_mul(3) > departments.saturating_mul(2)
+}
+
+fn maybe_execute(
+    state: &mut Overlay<'_>,
+    ctx: &BlockContext,
+    mut proposal: Proposal,
+) -> Result<(), ExecError> {
+    let departments = department_index(state);
+    let counted = proposal.approvals.iter().filter(|u| departments.contains(*u)).count();
+    if is_supermajority(counted, departments.len()) {
+        apply_action(state, &proposal.action)?;
+        proposal.status = ProposalStatus::Executed;
+        proposal.executed_at_height = Some(ctx.height);
+    }
+    state.put(keys::proposal(proposal.id), &proposal);
+    Ok(())
+}
+
+/// Executes a governance call signed by a member of `dept`.
+pub fn execute(
+    state: &mut Overlay<'_>,
+    ctx: &BlockContext,
+    dept: &Department,
+    call: &GovCall,
+) -> Result<(), ExecError> {
+    match call {
+        GovCall::Propose { action, expires_at_height } => {
+            if *expires_at_height < ctx.height
+                || expires_at_height - ctx.height > MAX_PROPOSAL_BLOCKS
+            {
+                return Err(invalid(format!(
+                    "expires_at_height must be between {} and {}",
+                    ctx.height,
+                    ctx.height.saturating_add(MAX_PROPOSAL_BLOCKS)
+                )));
+            }
+            check_action(state, action)?;
+            let id: u64 = state.get(keys::NEXT_PROPOSAL_ID).unwrap_or(0);
+            state.put(keys::NEXT_PROPOSAL_ID.to_vec(), &(id + 1));
+            let proposal = Proposal {
+                id,
+                action: action.clone(),
+                proposer: dept.uscc.clone(),
+                approvals: [dept.uscc.clone()].into_iter().collect(),
+                expires_at_height: *expires_at_height,
+                status: ProposalStatus::Open,
+                created_at_height: ctx.height,
+                executed_at_height: None,
+            };
+            maybe_execute(state, ctx, proposal)
+        }
+        GovCall::Approve { proposal_id } => {
+            let mut proposal: Proposal = require(state, &keys::proposal(*proposal_id), || {
+                format!("proposal {proposal_id} does not exist")
+            })?;
+            if proposal.status != ProposalStatus::Open {
+                return Err(ExecError::new(
+                    ResultCode::ProposalRejected,
+                    format!("proposal {proposal_id} was already executed"),
+                ));
+            }
+            if ctx.height > proposal.expires_at_height {
+                return Err(ExecError::new(
+                    ResultCode::ProposalRejected,
+                    format!(
+                        "proposal {proposal_id} expired at height {}",
+                        proposal.expires_at_height
+                    ),
+                ));
+            }
+            if !proposal.approvals.insert(dept.uscc.clone()) {
+                return Err(ExecError::new(
+                    ResultCode::ProposalRejected,
+                    format!("department {} already approved proposal {proposal_id}", dept.uscc),
+                ));
+            }
+            maybe_execute(state, ctx, proposal)
+        }
+    }
+}
+
+/// The initial governance state: departments and validators, as written at genesis.
+pub fn genesis_writes(
+    departments: &[Department],
+    validators: &[ValidatorEntry],
+) -> Result<WriteSet, ExecError> {
+    let empty = BTreeMap::<Vec<u8>, Vec<u8>>::new();
+    let mut state = Overlay::new(&empty);
+    for d in departments {
+        apply_action(&mut state, &GovAction::AddDepartment(d.clone()))?;
+    }
+    if validators.is_empty() {
+        return Err(invalid("genesis needs at least one validator"));
+    }
+    apply_action(&mut state, &GovAction::SetValidators { validators: validators.to_vec() })?;
+    Ok(state.into_writes())
+}
