@@ -1,0 +1,218 @@
+//! Party registry and governance behaviour through signed transactions.
+
+mod harness;
+
+use concordat_contracts::governance::{GovAction, GovCall, Proposal, ProposalStatus, ValidatorEntry};
+use concordat_contracts::ids::Uscc;
+use concordat_contracts::party::{Party, PartyCall, PartyStatus};
+use concordat_contracts::state::keys;
+use concordat_contracts::{Call, ResultCode, Role, Transaction};
+use concordat_primitives::encoding;
+use harness::*;
+
+const E1: &str = "91110105MA01R7K442";
+
+fn four() -> Chain {
+    Chain::new(&[
+        department(0, &[Role::Registrar]),
+        department(1, &[Role::EnforcementAuthority]),
+        department(2, &[Role::LicensingAuthority]),
+        department(3, &[Role::TaxAuthority]),
+    ])
+}
+
+fn register(uscc: &str) -> Call {
+    Call::Party(PartyCall::Register {
+        uscc: uscc.into(),
+        name: "北京京韵云链科技有限公司".into(),
+        legal_rep_ref: None,
+        registered_address: "望京街道样例路1号".into(),
+    })
+}
+
+fn party(chain: &Chain, uscc: &str) -> Option<Party> {
+    chain.state.get(&keys::party(uscc)).map(|b| encoding::from_bytes(b).expect("decodes"))
+}
+
+fn only_nonce_written(out: &concordat_contracts::BlockOutput, signer: &concordat_primitives::SecretKey) {
+    let keys_written: Vec<&Vec<u8>> = out.writes.keys().collect();
+    assert_eq!(keys_written, vec![&keys::nonce(&signer.public_key())], "refused call wrote state");
+}
+
+#[test]
+fn registrar_registers_and_derives_kind_and_region() {
+    let mut c = four();
+    let out = c.run(&key(1), register(E1));
+    assert_eq!(out.receipts[0].code, ResultCode::Ok, "{}", out.receipts[0].message);
+    let p = party(&c, E1).expect("registered");
+    assert_eq!(p.status, PartyStatus::Existing);
+    assert_eq!(p.region_code, "110105");
+    assert_eq!(p.kind, concordat_contracts::party::PartyKind::Enterprise);
+    let again = c.run(&key(1), register(E1));
+    assert_eq!(again.receipts[0].code, ResultCode::AlreadyExists);
+    only_nonce_written(&again, &key(1));
+}
+
+#[test]
+fn other_roles_cannot_register_and_change_nothing() {
+    let mut c = four();
+    for signer in [key(2), key(3), key(4)] {
+        let out = c.run(&signer, register(E1));
+        assert_eq!(out.receipts[0].code, ResultCode::Unauthorised);
+        only_nonce_written(&out, &signer);
+    }
+    assert!(party(&c, E1).is_none());
+}
+
+#[test]
+fn bad_uscc_is_refused() {
+    let mut c = four();
+    let out = c.run(&key(1), register("91110105MA01R7K443"));
+    assert_eq!(out.receipts[0].code, ResultCode::BadIdentifier);
+    assert!(out.receipts[0].message.contains("expected '2'"), "{}", out.receipts[0].message);
+    only_nonce_written(&out, &key(1));
+}
+
+#[test]
+fn party_state_machine() {
+    let mut c = four();
+    c.run(&key(1), register(E1));
+    // Tax may not revoke; enforcement may.
+    let revoke = Call::Party(PartyCall::RevokeLicence { uscc: E1.into(), basis: "京市监罚〔2026〕1号".into() });
+    assert_eq!(c.run(&key(4), revoke.clone()).receipts[0].code, ResultCode::Unauthorised);
+    assert_eq!(c.run(&key(2), revoke.clone()).receipts[0].code, ResultCode::Ok);
+    assert_eq!(party(&c, E1).expect("p").status, PartyStatus::RevokedLicence);
+    // REVOKED_LICENCE cannot be revoked again or moved out.
+    assert_eq!(c.run(&key(2), revoke).receipts[0].code, ResultCode::InvalidTransition);
+    let move_out = Call::Party(PartyCall::MoveOut { uscc: E1.into(), to_region: "120000".into() });
+    assert_eq!(c.run(&key(1), move_out.clone()).receipts[0].code, ResultCode::InvalidTransition);
+    let dereg = Call::Party(PartyCall::Deregister { uscc: E1.into(), basis: "注销".into() });
+    assert_eq!(c.run(&key(1), dereg.clone()).receipts[0].code, ResultCode::Ok);
+    assert_eq!(party(&c, E1).expect("p").status, PartyStatus::Deregistered);
+    // Terminal.
+    assert_eq!(c.run(&key(1), dereg).receipts[0].code, ResultCode::InvalidTransition);
+    // Unknown party.
+    let other = Call::Party(PartyCall::Deregister { uscc: "91120116MA07TJ3P7W".into(), basis: "x".into() });
+    assert_eq!(c.run(&key(1), other).receipts[0].code, ResultCode::NotFound);
+}
+
+#[test]
+fn envelope_failures_change_nothing_and_keep_the_nonce() {
+    let mut c = four();
+    let good = c.tx(&key(1), register(E1));
+    let mut wrong_chain = good.tx.clone();
+    wrong_chain.chain_id = "other-chain".into();
+    let mut expired = good.tx.clone();
+    expired.expiry_height = 0;
+    let mut bad_nonce = good.tx.clone();
+    bad_nonce.nonce = 5;
+    let stranger = Transaction { signer: key(77).public_key(), ..good.tx.clone() };
+    for (tx, code, signer) in [
+        (wrong_chain, ResultCode::WrongChain, key(1)),
+        (expired, ResultCode::Expired, key(1)),
+        (bad_nonce, ResultCode::BadNonce, key(1)),
+        (stranger, ResultCode::UnknownSigner, key(77)),
+    ] {
+        let out = c.block(&[tx.sign(&signer)]);
+        assert_eq!(out.receipts[0].code, code);
+        assert!(out.writes.is_empty(), "{code:?} wrote {:?}", out.writes.keys());
+    }
+    // The original nonce 0 still works.
+    assert_eq!(c.block(&[good]).receipts[0].code, ResultCode::Ok);
+}
+
+#[test]
+fn a_replayed_transaction_is_refused() {
+    let mut c = four();
+    let tx = c.tx(&key(1), register(E1));
+    assert_eq!(c.block(&[tx.clone()]).receipts[0].code, ResultCode::Ok);
+    let out = c.block(&[tx]);
+    assert_eq!(out.receipts[0].code, ResultCode::BadNonce);
+    assert!(out.writes.is_empty());
+}
+
+fn proposal(c: &Chain, id: u64) -> Proposal {
+    encoding::from_bytes(c.state.get(&keys::proposal(id)).expect("exists")).expect("decodes")
+}
+
+#[test]
+fn governance_needs_more_than_two_thirds_of_departments() {
+    let mut c = four();
+    let new_dept = department(4, &[Role::IprAuthority]);
+    let propose = Call::Governance(GovCall::Propose {
+        action: GovAction::AddDepartment(new_dept.clone()),
+        expires_at_height: 50,
+    });
+    assert_eq!(c.run(&key(1), propose).receipts[0].code, ResultCode::Ok);
+    let approve = Call::Governance(GovCall::Approve { proposal_id: 0 });
+    let dept_key = keys::department(new_dept.uscc.as_str());
+    // 1 of 4, then 2 of 4: 2/3 or less, nothing changes.
+    assert!(c.state.get(&dept_key).is_none());
+    assert_eq!(c.run(&key(2), approve.clone()).receipts[0].code, ResultCode::Ok);
+    assert!(c.state.get(&dept_key).is_none());
+    assert_eq!(proposal(&c, 0).status, ProposalStatus::Open);
+    // A department cannot approve twice.
+    assert_eq!(c.run(&key(2), approve.clone()).receipts[0].code, ResultCode::ProposalRejected);
+    // A non-member cannot approve.
+    assert_eq!(c.run(&key(90), approve.clone()).receipts[0].code, ResultCode::UnknownSigner);
+    // 3 of 4 > 2/3: executed.
+    assert_eq!(c.run(&key(3), approve.clone()).receipts[0].code, ResultCode::Ok);
+    assert!(c.state.get(&dept_key).is_some());
+    assert_eq!(proposal(&c, 0).status, ProposalStatus::Executed);
+    // The new department's key can now sign.
+    let out = c.run(&key(5), Call::Governance(GovCall::Approve { proposal_id: 0 }));
+    assert_eq!(out.receipts[0].code, ResultCode::ProposalRejected, "already executed");
+}
+
+#[test]
+fn expired_proposals_cannot_be_approved() {
+    let mut c = four();
+    let propose = Call::Governance(GovCall::Propose {
+        action: GovAction::RemoveDepartment { uscc: Uscc::parse(DEPT_USCCS[3]).expect("ok") },
+        expires_at_height: 2,
+    });
+    assert_eq!(c.run(&key(1), propose).receipts[0].code, ResultCode::Ok);
+    c.block(&[]);
+    let out = c.run(&key(2), Call::Governance(GovCall::Approve { proposal_id: 0 }));
+    assert_eq!(out.receipts[0].code, ResultCode::ProposalRejected);
+    only_nonce_written(&out, &key(2));
+}
+
+#[test]
+fn validator_set_change_is_reported_for_the_next_height() {
+    let mut c = four();
+    let validators = vec![
+        ValidatorEntry { key: key(100).public_key(), power: 10, department: Uscc::parse(DEPT_USCCS[0]).expect("ok") },
+        ValidatorEntry { key: key(101).public_key(), power: 5, department: Uscc::parse(DEPT_USCCS[1]).expect("ok") },
+    ];
+    let propose = Call::Governance(GovCall::Propose {
+        action: GovAction::SetValidators { validators },
+        expires_at_height: 50,
+    });
+    assert!(c.run(&key(1), propose).next_validator_set.is_none());
+    assert!(c.run(&key(2), Call::Governance(GovCall::Approve { proposal_id: 0 })).next_validator_set.is_none());
+    let out = c.run(&key(3), Call::Governance(GovCall::Approve { proposal_id: 0 }));
+    let set = out.next_validator_set.expect("changed");
+    assert_eq!(set.len(), 2);
+    assert_eq!(set.total_power(), 15);
+    // Zero power is refused at proposal time.
+    let bad = Call::Governance(GovCall::Propose {
+        action: GovAction::SetValidators {
+            validators: vec![ValidatorEntry { key: key(102).public_key(), power: 0, department: Uscc::parse(DEPT_USCCS[0]).expect("ok") }],
+        },
+        expires_at_height: 50,
+    });
+    assert_eq!(c.run(&key(1), bad).receipts[0].code, ResultCode::InvalidArgument);
+}
+
+#[test]
+fn a_department_holding_validators_cannot_be_removed() {
+    let mut c = four();
+    let propose = Call::Governance(GovCall::Propose {
+        action: GovAction::RemoveDepartment { uscc: Uscc::parse(DEPT_USCCS[0]).expect("ok") },
+        expires_at_height: 50,
+    });
+    let out = c.run(&key(2), propose);
+    assert_eq!(out.receipts[0].code, ResultCode::InvalidArgument);
+    assert!(out.receipts[0].message.contains("operates validators"));
+}
