@@ -1,0 +1,69 @@
+//! Golden fixtures: the bytes and hashes of consensus-critical formats must never drift.
+//!
+//! The expected values live in `tests/fixtures/golden.json`. If a format change is deliberate,
+//! regenerate with `CONCORDAT_BLESS=1 cargo test -p concordat-tests --test golden` and review
+//! the diff: that is a protocol change.
+
+use std::collections::BTreeMap;
+
+use concordat_consensus::CommitCertificate;
+use concordat_contracts::SignedTransaction;
+use concordat_primitives::encoding::{from_bytes, to_bytes};
+use concordat_primitives::ledger::Header;
+use concordat_tests::*;
+
+fn actual() -> BTreeMap<String, String> {
+    let tx = transaction();
+    let header = header();
+    let cert = certificate();
+    let genesis = genesis();
+    let mut m = BTreeMap::new();
+    m.insert("tx.signing_bytes".into(), hex::encode(tx.tx.signing_bytes()));
+    m.insert("tx.bytes".into(), hex::encode(tx.to_bytes()));
+    m.insert("tx.hash".into(), tx.hash().to_hex());
+    m.insert("header.bytes".into(), hex::encode(to_bytes(&header)));
+    m.insert("header.hash".into(), header.hash().to_hex());
+    m.insert("certificate.bytes".into(), hex::encode(to_bytes(&cert)));
+    m.insert("vote.signing_bytes".into(), hex::encode(cert.vote().signing_bytes(CHAIN_ID)));
+    m.insert("validator_set.hash".into(), validator_set().hash().to_hex());
+    m.insert("genesis.bytes_sha256".into(), concordat_primitives::Hash::digest(&genesis.to_bytes()).to_hex());
+    m.insert("genesis.hash".into(), genesis.hash().to_hex());
+    m
+}
+
+const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/golden.json");
+
+#[test]
+fn formats_match_the_golden_fixtures() {
+    let actual = actual();
+    if std::env::var("CONCORDAT_BLESS").is_ok() {
+        let text = serde_json::to_string_pretty(&actual).expect("json") + "\n";
+        std::fs::write(PATH, text).expect("write fixtures");
+        return;
+    }
+    let text = std::fs::read_to_string(PATH).expect("fixtures present");
+    let expected: BTreeMap<String, String> = serde_json::from_str(&text).expect("fixture json");
+    assert_eq!(expected.keys().collect::<Vec<_>>(), actual.keys().collect::<Vec<_>>());
+    for (name, want) in &expected {
+        assert_eq!(&actual[name], want, "golden fixture {name} drifted: this is a protocol change");
+    }
+}
+
+#[test]
+fn pinned_bytes_decode_and_re_encode_identically() {
+    let text = std::fs::read_to_string(PATH).expect("fixtures present");
+    let expected: BTreeMap<String, String> = serde_json::from_str(&text).expect("fixture json");
+    let tx_bytes = hex::decode(&expected["tx.bytes"]).expect("hex");
+    let tx = SignedTransaction::from_bytes(&tx_bytes).expect("decodes");
+    assert_eq!(tx.to_bytes(), tx_bytes);
+    assert!(tx.verify_signature().is_ok());
+    let h_bytes = hex::decode(&expected["header.bytes"]).expect("hex");
+    let h: Header = from_bytes(&h_bytes).expect("decodes");
+    assert_eq!(to_bytes(&h), h_bytes);
+    let c_bytes = hex::decode(&expected["certificate.bytes"]).expect("hex");
+    let c: CommitCertificate = from_bytes(&c_bytes).expect("decodes");
+    assert_eq!(to_bytes(&c), c_bytes);
+    let mut rng = rand::thread_rng();
+    let power = c.verify(CHAIN_ID, &validator_set(), 1, &h.hash(), &mut rng).expect("verifies");
+    assert_eq!(power, 30);
+}
