@@ -18,6 +18,7 @@ pub mod ledger;
 pub mod merkle_log;
 pub mod namespace;
 pub mod state;
+pub mod time;
 
 pub use crypto::{PublicKey, SecretKey, Signature};
 pub use hash::Hash;

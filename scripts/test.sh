@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Concordat's one test command: installs what a fresh machine lacks, then runs every check
+# and test. CI (.ci/run) calls this script. Exit code 0 means everything passed.
+#
+# Steps: prerequisites -> fmt -> clippy -> purity (cargo tree + wasm32 build) -> cargo deny
+#        -> all Rust tests (nextest) -> doc tests -> pymerkle cross-check of the tx log.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+step() { printf '\n=== %s\n' "$*"; }
+
+# ---------------------------------------------------------------------------------------------
+step "prerequisites"
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  missing=()
+  for pkg in libclang-dev clang pkg-config; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+fi
+rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
+rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+rustup target list --installed | grep -q '^wasm32-unknown-unknown$' || rustup target add wasm32-unknown-unknown
+if ! cargo deny --version >/dev/null 2>&1; then
+  echo "installing cargo-deny (first run on this machine only)"
+  cargo install --locked cargo-deny --version 0.20.2
+fi
+PY=python3
+if ! "$PY" -c 'import pymerkle' 2>/dev/null; then
+  "$PY" -m pip install -q -r tests/pymerkle/requirements.txt
+fi
+
+# ---------------------------------------------------------------------------------------------
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# ---------------------------------------------------------------------------------------------
+step "purity: pure crates have no IO dependencies and build for wasm32"
+PURE=(concordat-primitives concordat-consensus concordat-contracts concordat-genesis)
+for crate in "${PURE[@]}"; do
+  tree=$(cargo tree -p "$crate" -e normal --prefix none --locked)
+  if bad=$(grep -E '^(tokio|libp2p|rocksdb|clap|mio|socket2|hyper|axum)( |$)' <<<"$tree" | sort -u) && [ -n "$bad" ]; then
+    echo "FAIL: $crate depends on IO crates:"; echo "$bad"; exit 1
+  fi
+  echo "ok: $crate has no tokio/libp2p/rocksdb/clap in its normal dependency tree"
+done
+cargo build --locked --target wasm32-unknown-unknown $(printf -- '-p %s ' "${PURE[@]}")
+echo "ok: pure crates build for wasm32-unknown-unknown"
+
+# ---------------------------------------------------------------------------------------------
+step "cargo deny (bans, licences, sources; advisories when the database is reachable)"
+cargo deny --log-level error check bans licenses sources
+if timeout 60 cargo deny --log-level error fetch db >/dev/null 2>&1; then
+  cargo deny --log-level error check advisories
+else
+  echo "advisories: SKIPPED - the RustSec advisory database cannot be fetched from this machine"
+fi
+
+# ---------------------------------------------------------------------------------------------
+step "tests"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --locked --no-fail-fast
+else
+  cargo test --workspace --locked --no-fail-fast
+fi
+cargo test --workspace --locked --doc -q
+
+# ---------------------------------------------------------------------------------------------
+step "pymerkle cross-check of the RFC 9162 tx log"
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
+cargo run -q --locked -p concordat-primitives --example dump_merkle_log >"$tmp"
+"$PY" tests/pymerkle/check_log.py "$tmp"
+
+step "all checks passed"
