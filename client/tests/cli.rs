@@ -5,11 +5,18 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn concordat(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_concordat")).args(args).output().expect("runs")
+    Command::new(env!("CARGO_BIN_EXE_concordat"))
+        .args(args)
+        .output()
+        .expect("runs")
 }
 
 fn json(out: &Output) -> serde_json::Value {
-    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("json on stdout")
 }
 
@@ -21,15 +28,30 @@ fn p(path: &Path) -> &str {
 fn key_files_are_0600_and_never_overwritten() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("k.key");
-    let v = json(&concordat(&["keys", "new", "--out", p(&file), "--output", "json"]));
+    let v = json(&concordat(&[
+        "keys",
+        "new",
+        "--out",
+        p(&file),
+        "--output",
+        "json",
+    ]));
     let pk = v["public_key"].as_str().expect("pk").to_string();
     assert_eq!(pk.len(), 64);
-    let mode = std::fs::metadata(&file).expect("exists").permissions().mode() & 0o777;
+    let mode = std::fs::metadata(&file)
+        .expect("exists")
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(mode, 0o600);
     let before = std::fs::read(&file).expect("read");
     let again = concordat(&["keys", "new", "--out", p(&file)]);
     assert!(!again.status.success());
-    assert_eq!(std::fs::read(&file).expect("read"), before, "existing key overwritten");
+    assert_eq!(
+        std::fs::read(&file).expect("read"),
+        before,
+        "existing key overwritten"
+    );
     let shown = json(&concordat(&["keys", "show", p(&file), "--output", "json"]));
     assert_eq!(shown["public_key"], pk.as_str());
 }
@@ -40,34 +62,101 @@ fn build_a_genesis_step_by_step() {
     let g = dir.path().join("genesis.json");
     let dept_key = dir.path().join("dept.key");
     let node_key = dir.path().join("node_key");
-    json(&concordat(&["keys", "new", "--out", p(&dept_key), "--output", "json"]));
-    json(&concordat(&["keys", "new", "--out", p(&node_key), "--output", "json"]));
     json(&concordat(&[
-        "genesis", "new", "--chain-id", "concordat-test", "--genesis-time",
-        "2026-11-28T00:00:00+08:00", "--out", p(&g), "--output", "json",
+        "keys",
+        "new",
+        "--out",
+        p(&dept_key),
+        "--output",
+        "json",
     ]));
     json(&concordat(&[
-        "genesis", "add-department", "--genesis", p(&g), "--uscc", "11110000MB01A7C368",
-        "--name", "朝阳区市场监管局", "--region", "110105", "--role", "REGISTRAR,LICENSING_AUTHORITY",
-        "--member-key-file", p(&dept_key), "--output", "json",
+        "keys",
+        "new",
+        "--out",
+        p(&node_key),
+        "--output",
+        "json",
+    ]));
+    json(&concordat(&[
+        "genesis",
+        "new",
+        "--chain-id",
+        "concordat-test",
+        "--genesis-time",
+        "2026-11-28T00:00:00+08:00",
+        "--out",
+        p(&g),
+        "--output",
+        "json",
+    ]));
+    json(&concordat(&[
+        "genesis",
+        "add-department",
+        "--genesis",
+        p(&g),
+        "--uscc",
+        "11110000MB01A7C368",
+        "--name",
+        "朝阳区市场监管局",
+        "--region",
+        "110105",
+        "--role",
+        "REGISTRAR,LICENSING_AUTHORITY",
+        "--member-key-file",
+        p(&dept_key),
+        "--output",
+        "json",
     ]));
 
     // Refusals leave the file unchanged and say why.
     let before = std::fs::read(&g).expect("read");
     let bad_role = concordat(&[
-        "genesis", "add-department", "--genesis", p(&g), "--uscc", "11120000MB02T9J49M",
-        "--name", "x", "--region", "120000", "--role", "MAYOR", "--member-key-file", p(&node_key),
+        "genesis",
+        "add-department",
+        "--genesis",
+        p(&g),
+        "--uscc",
+        "11120000MB02T9J49M",
+        "--name",
+        "x",
+        "--region",
+        "120000",
+        "--role",
+        "MAYOR",
+        "--member-key-file",
+        p(&node_key),
     ]);
     assert!(!bad_role.status.success());
     assert!(String::from_utf8_lossy(&bad_role.stderr).contains("unknown role \"MAYOR\""));
     let bad_uscc = concordat(&[
-        "genesis", "add-department", "--genesis", p(&g), "--uscc", "91110105MA01R7K443",
-        "--name", "x", "--region", "110105", "--role", "REGISTRAR", "--member-key-file", p(&node_key),
+        "genesis",
+        "add-department",
+        "--genesis",
+        p(&g),
+        "--uscc",
+        "91110105MA01R7K443",
+        "--name",
+        "x",
+        "--region",
+        "110105",
+        "--role",
+        "REGISTRAR",
+        "--member-key-file",
+        p(&node_key),
     ]);
     assert!(String::from_utf8_lossy(&bad_uscc.stderr).contains("expected '2'"));
     let zero = concordat(&[
-        "genesis", "add-validator", "--genesis", p(&g), "--key-file", p(&node_key), "--power", "0",
-        "--department", "11110000MB01A7C368",
+        "genesis",
+        "add-validator",
+        "--genesis",
+        p(&g),
+        "--key-file",
+        p(&node_key),
+        "--power",
+        "0",
+        "--department",
+        "11110000MB01A7C368",
     ]);
     assert!(String::from_utf8_lossy(&zero.stderr).contains("voting power must be at least 1"));
     assert_eq!(std::fs::read(&g).expect("read"), before);
@@ -77,20 +166,50 @@ fn build_a_genesis_step_by_step() {
     assert!(String::from_utf8_lossy(&invalid.stderr).contains("at least one validator"));
 
     json(&concordat(&[
-        "genesis", "add-validator", "--genesis", p(&g), "--key-file", p(&node_key), "--power", "10",
-        "--department", "11110000MB01A7C368", "--output", "json",
+        "genesis",
+        "add-validator",
+        "--genesis",
+        p(&g),
+        "--key-file",
+        p(&node_key),
+        "--power",
+        "10",
+        "--department",
+        "11110000MB01A7C368",
+        "--output",
+        "json",
     ]));
     let dup = concordat(&[
-        "genesis", "add-validator", "--genesis", p(&g), "--key-file", p(&node_key), "--power", "10",
-        "--department", "11110000MB01A7C368",
+        "genesis",
+        "add-validator",
+        "--genesis",
+        p(&g),
+        "--key-file",
+        p(&node_key),
+        "--power",
+        "10",
+        "--department",
+        "11110000MB01A7C368",
     ]);
     assert!(String::from_utf8_lossy(&dup.stderr).contains("listed twice"));
-    let v = json(&concordat(&["genesis", "validate", p(&g), "--output", "json"]));
+    let v = json(&concordat(&[
+        "genesis",
+        "validate",
+        p(&g),
+        "--output",
+        "json",
+    ]));
     assert_eq!(v["valid"], true);
     assert_eq!(v["validators"], 1);
     assert_eq!(v["genesis_hash"].as_str().expect("hash").len(), 64);
     // The hash is stable across runs.
-    let v2 = json(&concordat(&["genesis", "validate", p(&g), "--output", "json"]));
+    let v2 = json(&concordat(&[
+        "genesis",
+        "validate",
+        p(&g),
+        "--output",
+        "json",
+    ]));
     assert_eq!(v["genesis_hash"], v2["genesis_hash"]);
 }
 
@@ -98,7 +217,16 @@ fn build_a_genesis_step_by_step() {
 fn demo_network() {
     let dir = tempfile::tempdir().expect("tempdir");
     let net = dir.path().join("net");
-    let v = json(&concordat(&["genesis", "demo", "--dir", p(&net), "--validators", "4", "--output", "json"]));
+    let v = json(&concordat(&[
+        "genesis",
+        "demo",
+        "--dir",
+        p(&net),
+        "--validators",
+        "4",
+        "--output",
+        "json",
+    ]));
     assert_eq!(v["validators"], 4);
     for i in 0..4 {
         let home = net.join(format!("node{i}"));
@@ -108,7 +236,12 @@ fn demo_network() {
             std::fs::read(net.join("genesis.json")).expect("genesis")
         );
     }
-    assert_eq!(std::fs::read_dir(net.join("keys")).expect("keys").count(), 5);
+    assert_eq!(
+        std::fs::read_dir(net.join("keys")).expect("keys").count(),
+        5
+    );
     // Refuses to clobber an existing network.
-    assert!(!concordat(&["genesis", "demo", "--dir", p(&net)]).status.success());
+    assert!(!concordat(&["genesis", "demo", "--dir", p(&net)])
+        .status
+        .success());
 }

@@ -94,7 +94,9 @@ impl CommitCertificate {
     ) -> Result<CommitCertificate, CertificateError> {
         let mut slots: Vec<Option<Signature>> = vec![None; set.len()];
         for (key, sig) in sigs {
-            let i = set.index_of(key).ok_or(CertificateError::UnknownOrDuplicateSigner(*key))?;
+            let i = set
+                .index_of(key)
+                .ok_or(CertificateError::UnknownOrDuplicateSigner(*key))?;
             if slots[i].replace(*sig).is_some() {
                 return Err(CertificateError::UnknownOrDuplicateSigner(*key));
             }
@@ -107,7 +109,13 @@ impl CommitCertificate {
                 signatures.push(*sig);
             }
         }
-        Ok(CommitCertificate { height, round, block_hash, signers, signatures })
+        Ok(CommitCertificate {
+            height,
+            round,
+            block_hash,
+            signers,
+            signatures,
+        })
     }
 
     /// The validators that signed, in canonical order.
@@ -121,7 +129,10 @@ impl CommitCertificate {
             for bit in 0..8 {
                 if byte & (1 << bit) != 0 {
                     let i = byte_i * 8 + bit;
-                    let v = set.validators().get(i).ok_or(CertificateError::BadBitmap(n))?;
+                    let v = set
+                        .validators()
+                        .get(i)
+                        .ok_or(CertificateError::BadBitmap(n))?;
                     keys.push(v.key);
                 }
             }
@@ -156,17 +167,26 @@ impl CommitCertificate {
         }
         let mut power: u64 = 0;
         for k in &keys {
-            let i = set.index_of(k).ok_or(CertificateError::UnknownOrDuplicateSigner(*k))?;
+            let i = set
+                .index_of(k)
+                .ok_or(CertificateError::UnknownOrDuplicateSigner(*k))?;
             power = power.saturating_add(set.validators()[i].power);
         }
         if !set.is_quorum(power) {
-            return Err(CertificateError::NoQuorum { power, total: set.total_power() });
+            return Err(CertificateError::NoQuorum {
+                power,
+                total: set.total_power(),
+            });
         }
         let msg = self.vote().signing_bytes(chain_id);
-        let items: Vec<BatchItem<'_>> =
-            keys.iter().zip(&self.signatures).map(|(k, s)| (*k.as_bytes(), &msg[..], s.0)).collect();
-        verify_batch(&items, rng)
-            .map_err(|bad| CertificateError::BadSignature(bad.into_iter().map(|i| keys[i]).collect()))?;
+        let items: Vec<BatchItem<'_>> = keys
+            .iter()
+            .zip(&self.signatures)
+            .map(|(k, s)| (*k.as_bytes(), &msg[..], s.0))
+            .collect();
+        verify_batch(&items, rng).map_err(|bad| {
+            CertificateError::BadSignature(bad.into_iter().map(|i| keys[i]).collect())
+        })?;
         Ok(power)
     }
 }

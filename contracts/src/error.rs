@@ -68,7 +68,10 @@ pub struct ExecError {
 impl ExecError {
     /// Builds an error.
     pub fn new(code: ResultCode, message: impl Into<String>) -> ExecError {
-        ExecError { code, message: message.into() }
+        ExecError {
+            code,
+            message: message.into(),
+        }
     }
 }
 

@@ -67,7 +67,11 @@ impl TxLogRecord {
 impl Receipt {
     /// The log record for this receipt at `height`.
     pub fn log_record(&self, height: u64) -> TxLogRecord {
-        TxLogRecord { tx_hash: self.tx_hash, code: self.code, height }
+        TxLogRecord {
+            tx_hash: self.tx_hash,
+            code: self.code,
+            height,
+        }
     }
 }
 
@@ -91,13 +95,19 @@ fn check_envelope(
     if tx.chain_id != ctx.chain_id {
         return Err(ExecError::new(
             ResultCode::WrongChain,
-            format!("transaction is for chain {:?}, this is {:?}", tx.chain_id, ctx.chain_id),
+            format!(
+                "transaction is for chain {:?}, this is {:?}",
+                tx.chain_id, ctx.chain_id
+            ),
         ));
     }
     if ctx.height > tx.expiry_height {
         return Err(ExecError::new(
             ResultCode::Expired,
-            format!("transaction expired at height {}, block is {}", tx.expiry_height, ctx.height),
+            format!(
+                "transaction expired at height {}, block is {}",
+                tx.expiry_height, ctx.height
+            ),
         ));
     }
     let dept = governance::signer_department(state, &tx.signer).ok_or_else(|| {
@@ -110,7 +120,10 @@ fn check_envelope(
     if tx.nonce != expected {
         return Err(ExecError::new(
             ResultCode::BadNonce,
-            format!("nonce {} is not the signer's next nonce {expected}", tx.nonce),
+            format!(
+                "nonce {} is not the signer's next nonce {expected}",
+                tx.nonce
+            ),
         ));
     }
     Ok(dept)
@@ -136,7 +149,11 @@ fn authorise(dept: &Department, call: &Call) -> Result<(), ExecError> {
     let names: Vec<&str> = allowed.iter().map(|r| r.name()).collect();
     Err(ExecError::new(
         ResultCode::Unauthorised,
-        format!("department {} lacks the role this call needs ({})", dept.uscc, names.join(" or ")),
+        format!(
+            "department {} lacks the role this call needs ({})",
+            dept.uscc,
+            names.join(" or ")
+        ),
     ))
 }
 
@@ -165,8 +182,16 @@ pub fn execute_tx(state: &mut Overlay<'_>, ctx: &BlockContext, stx: &SignedTrans
         run_call(state, ctx, &dept, &stx.tx.call)
     });
     match result {
-        Ok(()) => Receipt { tx_hash, code: ResultCode::Ok, message: String::new() },
-        Err(e) => Receipt { tx_hash, code: e.code, message: e.message },
+        Ok(()) => Receipt {
+            tx_hash,
+            code: ResultCode::Ok,
+            message: String::new(),
+        },
+        Err(e) => Receipt {
+            tx_hash,
+            code: e.code,
+            message: e.message,
+        },
     }
 }
 
@@ -181,15 +206,23 @@ pub fn execute_block(
 ) -> BlockOutput {
     let mut state = Overlay::new(view);
     let before = state.get_raw(keys::VALIDATORS);
-    let receipts: Vec<Receipt> = txs.iter().map(|stx| execute_tx(&mut state, ctx, stx)).collect();
+    let receipts: Vec<Receipt> = txs
+        .iter()
+        .map(|stx| execute_tx(&mut state, ctx, stx))
+        .collect();
     let after = state.get_raw(keys::VALIDATORS);
     let next_validator_set = if before != after {
         governance::roster(&state).map(|r| {
             #[allow(clippy::expect_used)]
-            r.validator_set().expect("governance only stores valid rosters")
+            r.validator_set()
+                .expect("governance only stores valid rosters")
         })
     } else {
         None
     };
-    BlockOutput { writes: state.into_writes(), receipts, next_validator_set }
+    BlockOutput {
+        writes: state.into_writes(),
+        receipts,
+        next_validator_set,
+    }
 }

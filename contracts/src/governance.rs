@@ -56,7 +56,10 @@ impl Department {
         validate_region_code(&self.region)
             .map_err(|m| ExecError::new(ResultCode::BadIdentifier, m))?;
         if self.member_keys.is_empty() {
-            return Err(invalid(format!("department {} needs at least one member key", self.uscc)));
+            return Err(invalid(format!(
+                "department {} needs at least one member key",
+                self.uscc
+            )));
         }
         if self.member_keys.len() > MAX_MEMBER_KEYS {
             return Err(invalid(format!(
@@ -96,7 +99,13 @@ impl Roster {
     /// The consensus view (keys and powers), validated.
     pub fn validator_set(&self) -> Result<ValidatorSet, ExecError> {
         ValidatorSet::new(
-            self.validators.iter().map(|v| Validator { key: v.key, power: v.power }).collect(),
+            self.validators
+                .iter()
+                .map(|v| Validator {
+                    key: v.key,
+                    power: v.power,
+                })
+                .collect(),
         )
         .map_err(|e| invalid(e.to_string()))
     }
@@ -210,14 +219,23 @@ fn check_keys_free(state: &Overlay<'_>, dept: &Department) -> Result<(), ExecErr
     Ok(())
 }
 
-fn validate_roster(state: &Overlay<'_>, validators: &[ValidatorEntry]) -> Result<Roster, ExecError> {
+fn validate_roster(
+    state: &Overlay<'_>,
+    validators: &[ValidatorEntry],
+) -> Result<Roster, ExecError> {
     let mut sorted = validators.to_vec();
-    sorted.sort_by(|a, b| a.key.cmp(&b.key));
+    sorted.sort_by_key(|v| v.key);
     for v in &sorted {
-        if state.get_raw(&keys::department(v.department.as_str())).is_none() {
+        if state
+            .get_raw(&keys::department(v.department.as_str()))
+            .is_none()
+        {
             return Err(ExecError::new(
                 ResultCode::NotFound,
-                format!("validator {} names unknown department {}", v.key, v.department),
+                format!(
+                    "validator {} names unknown department {}",
+                    v.key, v.department
+                ),
             ));
         }
     }
@@ -313,7 +331,11 @@ fn maybe_execute(
     mut proposal: Proposal,
 ) -> Result<(), ExecError> {
     let departments = department_index(state);
-    let counted = proposal.approvals.iter().filter(|u| departments.contains(*u)).count();
+    let counted = proposal
+        .approvals
+        .iter()
+        .filter(|u| departments.contains(*u))
+        .count();
     if is_supermajority(counted, departments.len()) {
         apply_action(state, &proposal.action)?;
         proposal.status = ProposalStatus::Executed;
@@ -331,7 +353,10 @@ pub fn execute(
     call: &GovCall,
 ) -> Result<(), ExecError> {
     match call {
-        GovCall::Propose { action, expires_at_height } => {
+        GovCall::Propose {
+            action,
+            expires_at_height,
+        } => {
             if *expires_at_height < ctx.height
                 || expires_at_height - ctx.height > MAX_PROPOSAL_BLOCKS
             {
@@ -378,7 +403,10 @@ pub fn execute(
             if !proposal.approvals.insert(dept.uscc.clone()) {
                 return Err(ExecError::new(
                     ResultCode::ProposalRejected,
-                    format!("department {} already approved proposal {proposal_id}", dept.uscc),
+                    format!(
+                        "department {} already approved proposal {proposal_id}",
+                        dept.uscc
+                    ),
                 ));
             }
             maybe_execute(state, ctx, proposal)
@@ -399,6 +427,11 @@ pub fn genesis_writes(
     if validators.is_empty() {
         return Err(invalid("genesis needs at least one validator"));
     }
-    apply_action(&mut state, &GovAction::SetValidators { validators: validators.to_vec() })?;
+    apply_action(
+        &mut state,
+        &GovAction::SetValidators {
+            validators: validators.to_vec(),
+        },
+    )?;
     Ok(state.into_writes())
 }

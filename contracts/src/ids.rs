@@ -8,7 +8,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// The 31 characters a USCC may use (no I, O, Z, S, V), in value order.
 pub const USCC_CHARSET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 /// Weights `3^(i-1) mod 31` for positions 1..=17.
-pub const USCC_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+pub const USCC_WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 /// Why a USCC is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -117,14 +119,20 @@ impl<'de> Deserialize<'de> for Uscc {
 pub fn validate_region_code(code: &str) -> Result<(), String> {
     let b = code.as_bytes();
     if b.len() != 6 || !b.iter().all(u8::is_ascii_digit) {
-        return Err(format!("region code {code:?} must be six digits (GB/T 2260)"));
+        return Err(format!(
+            "region code {code:?} must be six digits (GB/T 2260)"
+        ));
     }
     let province = (b[0] - b'0') * 10 + (b[1] - b'0');
     if !(11..=82).contains(&province) {
-        return Err(format!("region code {code:?}: province {province:02} is not a GB/T 2260 province"));
+        return Err(format!(
+            "region code {code:?}: province {province:02} is not a GB/T 2260 province"
+        ));
     }
     if &code[2..4] == "00" && &code[4..6] != "00" {
-        return Err(format!("region code {code:?}: a district needs a city part (positions 3-4)"));
+        return Err(format!(
+            "region code {code:?}: a district needs a city part (positions 3-4)"
+        ));
     }
     Ok(())
 }
@@ -135,7 +143,10 @@ pub fn validate_text(field: &str, value: &str, max: usize) -> Result<(), String>
         return Err(format!("{field} must not be empty"));
     }
     if value.len() > max {
-        return Err(format!("{field} is {} bytes, over the limit of {max}", value.len()));
+        return Err(format!(
+            "{field} is {} bytes, over the limit of {max}",
+            value.len()
+        ));
     }
     if value.chars().any(char::is_control) {
         return Err(format!("{field} must not contain control characters"));

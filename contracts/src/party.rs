@@ -145,9 +145,9 @@ impl PartyCall {
     /// The roles that may make this call.
     pub fn allowed_roles(&self) -> &'static [Role] {
         match self {
-            PartyCall::Register { .. } | PartyCall::Deregister { .. } | PartyCall::MoveOut { .. } => {
-                &[Role::Registrar]
-            }
+            PartyCall::Register { .. }
+            | PartyCall::Deregister { .. }
+            | PartyCall::MoveOut { .. } => &[Role::Registrar],
             PartyCall::RevokeLicence { .. } => &[Role::Registrar, Role::EnforcementAuthority],
         }
     }
@@ -159,7 +159,9 @@ fn parse_uscc(s: &str) -> Result<Uscc, ExecError> {
 
 fn load(state: &Overlay<'_>, uscc: &str) -> Result<Party, ExecError> {
     let uscc = parse_uscc(uscc)?;
-    require(state, &keys::party(uscc.as_str()), || format!("party {uscc} is not registered"))
+    require(state, &keys::party(uscc.as_str()), || {
+        format!("party {uscc} is not registered")
+    })
 }
 
 fn transition(
@@ -172,7 +174,10 @@ fn transition(
     if !allowed_from.contains(&party.status) {
         return Err(ExecError::new(
             ResultCode::InvalidTransition,
-            format!("party {} is {:?}; it cannot become {:?}", party.uscc, party.status, to),
+            format!(
+                "party {} is {:?}; it cannot become {:?}",
+                party.uscc, party.status, to
+            ),
         ));
     }
     party.status = to;
@@ -190,7 +195,12 @@ pub fn execute(
     call: &PartyCall,
 ) -> Result<(), ExecError> {
     let updated = match call {
-        PartyCall::Register { uscc, name, legal_rep_ref, registered_address } => {
+        PartyCall::Register {
+            uscc,
+            name,
+            legal_rep_ref,
+            registered_address,
+        } => {
             let uscc = parse_uscc(uscc)?;
             validate_text("name", name, MAX_PARTY_NAME_BYTES).map_err(invalid)?;
             validate_text("registered address", registered_address, MAX_ADDRESS_BYTES)
@@ -218,23 +228,44 @@ pub fn execute(
         PartyCall::RevokeLicence { uscc, basis } => {
             validate_text("basis", basis, MAX_BASIS_BYTES).map_err(invalid)?;
             let p = load(state, uscc)?;
-            transition(p, PartyStatus::RevokedLicence, &[PartyStatus::Existing], ctx, Some(basis.clone()))?
+            transition(
+                p,
+                PartyStatus::RevokedLicence,
+                &[PartyStatus::Existing],
+                ctx,
+                Some(basis.clone()),
+            )?
         }
         PartyCall::Deregister { uscc, basis } => {
             validate_text("basis", basis, MAX_BASIS_BYTES).map_err(invalid)?;
             let p = load(state, uscc)?;
             let from = [PartyStatus::Existing, PartyStatus::RevokedLicence];
-            transition(p, PartyStatus::Deregistered, &from, ctx, Some(basis.clone()))?
+            transition(
+                p,
+                PartyStatus::Deregistered,
+                &from,
+                ctx,
+                Some(basis.clone()),
+            )?
         }
         PartyCall::MoveOut { uscc, to_region } => {
             validate_region_code(to_region)
                 .map_err(|m| ExecError::new(ResultCode::BadIdentifier, m))?;
             let p = load(state, uscc)?;
             if p.region_code == *to_region {
-                return Err(invalid(format!("party {} is already in region {to_region}", p.uscc)));
+                return Err(invalid(format!(
+                    "party {} is already in region {to_region}",
+                    p.uscc
+                )));
             }
             let basis = Some(format!("moved out to {to_region}"));
-            transition(p, PartyStatus::MovedOut, &[PartyStatus::Existing], ctx, basis)?
+            transition(
+                p,
+                PartyStatus::MovedOut,
+                &[PartyStatus::Existing],
+                ctx,
+                basis,
+            )?
         }
     };
     state.put(keys::party(updated.uscc.as_str()), &updated);

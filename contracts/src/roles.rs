@@ -90,9 +90,12 @@ impl Role {
 
     /// Parses an upper-snake-case name; the error lists the known roles.
     pub fn parse(s: &str) -> Result<Role, String> {
-        Role::ALL.into_iter().find(|r| r.name() == s).ok_or_else(|| {
-            let known: Vec<&str> = Role::ALL.iter().map(|r| r.name()).collect();
-            format!("unknown role {s:?}; known roles: {}", known.join(", "))
-        })
+        Role::ALL
+            .into_iter()
+            .find(|r| r.name() == s)
+            .ok_or_else(|| {
+                let known: Vec<&str> = Role::ALL.iter().map(|r| r.name()).collect();
+                format!("unknown role {s:?}; known roles: {}", known.join(", "))
+            })
     }
 }

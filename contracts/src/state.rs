@@ -67,7 +67,10 @@ pub struct Overlay<'a> {
 impl<'a> Overlay<'a> {
     /// An empty overlay over `base`.
     pub fn new(base: &'a dyn StateView) -> Overlay<'a> {
-        Overlay { base, writes: BTreeMap::new() }
+        Overlay {
+            base,
+            writes: BTreeMap::new(),
+        }
     }
 
     /// Raw read.
@@ -87,7 +90,10 @@ impl<'a> Overlay<'a> {
         let bytes = self.get_raw(key)?;
         match encoding::from_bytes(&bytes) {
             Ok(v) => Some(v),
-            Err(e) => panic!("corrupt state under key {:?}: {e}", String::from_utf8_lossy(key)),
+            Err(e) => panic!(
+                "corrupt state under key {:?}: {e}",
+                String::from_utf8_lossy(key)
+            ),
         }
     }
 
@@ -129,5 +135,7 @@ pub fn require<T: Serialize + DeserializeOwned>(
     key: &[u8],
     what: impl FnOnce() -> String,
 ) -> Result<T, ExecError> {
-    state.get(key).ok_or_else(|| ExecError::new(ResultCode::NotFound, what()))
+    state
+        .get(key)
+        .ok_or_else(|| ExecError::new(ResultCode::NotFound, what()))
 }

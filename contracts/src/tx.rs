@@ -51,9 +51,16 @@ impl Transaction {
     /// # Panics
     /// If `key` is not the signer's key: signing for someone else is a caller bug.
     pub fn sign(self, key: &SecretKey) -> SignedTransaction {
-        assert_eq!(key.public_key(), self.signer, "signing key is not the transaction's signer");
+        assert_eq!(
+            key.public_key(),
+            self.signer,
+            "signing key is not the transaction's signer"
+        );
         let signature = key.sign(&self.signing_bytes());
-        SignedTransaction { tx: self, signature }
+        SignedTransaction {
+            tx: self,
+            signature,
+        }
     }
 }
 
@@ -84,6 +91,8 @@ impl SignedTransaction {
 
     /// Verifies the signature with the one rule.
     pub fn verify_signature(&self) -> Result<(), CryptoError> {
-        self.tx.signer.verify(&self.tx.signing_bytes(), &self.signature)
+        self.tx
+            .signer
+            .verify(&self.tx.signing_bytes(), &self.signature)
     }
 }

@@ -16,11 +16,20 @@ use concordat_primitives::encoding;
 use harness::*;
 use proptest::prelude::*;
 
-const PARTIES: &[&str] = &["91110105MA01R7K442", "91120116MA07TJ3P7W", "92110105MA00GT5H4X"];
+const PARTIES: &[&str] = &[
+    "91110105MA01R7K442",
+    "91120116MA07TJ3P7W",
+    "92110105MA00GT5H4X",
+];
 
 fn arb_roles() -> impl Strategy<Value = Vec<Role>> {
     proptest::sample::subsequence(
-        vec![Role::Registrar, Role::EnforcementAuthority, Role::TaxAuthority, Role::Customs],
+        vec![
+            Role::Registrar,
+            Role::EnforcementAuthority,
+            Role::TaxAuthority,
+            Role::Customs,
+        ],
         0..=2,
     )
 }
@@ -34,17 +43,30 @@ fn arb_party_call() -> impl Strategy<Value = PartyCall> {
             legal_rep_ref: None,
             registered_address: "样例路1号".into()
         }),
-        uscc.clone().prop_map(|u| PartyCall::RevokeLicence { uscc: u, basis: "罚".into() }),
-        uscc.clone().prop_map(|u| PartyCall::Deregister { uscc: u, basis: "注销".into() }),
-        uscc.prop_map(|u| PartyCall::MoveOut { uscc: u, to_region: "130000".into() }),
+        uscc.clone().prop_map(|u| PartyCall::RevokeLicence {
+            uscc: u,
+            basis: "罚".into()
+        }),
+        uscc.clone().prop_map(|u| PartyCall::Deregister {
+            uscc: u,
+            basis: "注销".into()
+        }),
+        uscc.prop_map(|u| PartyCall::MoveOut {
+            uscc: u,
+            to_region: "130000".into()
+        }),
     ]
 }
 
 fn arb_action(n_depts: usize) -> impl Strategy<Value = GovAction> {
     prop_oneof![
-        (n_depts..7usize, arb_roles()).prop_map(|(i, roles)| GovAction::AddDepartment(department(i, &roles))),
-        (0..7usize, arb_roles()).prop_map(|(i, roles)| GovAction::UpdateDepartment(department(i, &roles))),
-        (0..7usize).prop_map(|i| GovAction::RemoveDepartment { uscc: Uscc::parse(DEPT_USCCS[i]).expect("ok") }),
+        (n_depts..7usize, arb_roles())
+            .prop_map(|(i, roles)| GovAction::AddDepartment(department(i, &roles))),
+        (0..7usize, arb_roles())
+            .prop_map(|(i, roles)| GovAction::UpdateDepartment(department(i, &roles))),
+        (0..7usize).prop_map(|i| GovAction::RemoveDepartment {
+            uscc: Uscc::parse(DEPT_USCCS[i]).expect("ok")
+        }),
         (1..50u64, 0..3usize).prop_map(|(power, d)| GovAction::SetValidators {
             validators: vec![ValidatorEntry {
                 key: key(100).public_key(),

@@ -51,7 +51,10 @@ impl Chain {
             department: departments[0].uscc.clone(),
         }];
         let writes = genesis_writes(departments, &validators).expect("valid genesis");
-        let mut chain = Chain { state: BTreeMap::new(), height: 0 };
+        let mut chain = Chain {
+            state: BTreeMap::new(),
+            height: 0,
+        };
         chain.apply(&writes);
         chain
     }

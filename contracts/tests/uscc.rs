@@ -44,13 +44,31 @@ fn standard_example_check_character_is_3() {
 
 #[test]
 fn listed_rejections() {
-    assert!(matches!(Uscc::parse("91350100M000100Y4Z"), Err(UsccError::Charset(_, 'Z', 18))));
-    assert!(matches!(Uscc::parse("91110105MA01R7K443"), Err(UsccError::Check(_, '3', '2'))));
-    assert!(matches!(Uscc::parse("91110105MA01R7K4I2"), Err(UsccError::Charset(_, 'I', 17))));
-    assert!(matches!(Uscc::parse("91110105MA01R7K44"), Err(UsccError::Length(_, 17))));
-    assert!(matches!(Uscc::parse("91110105MA01R7K4422"), Err(UsccError::Length(_, 19))));
+    assert!(matches!(
+        Uscc::parse("91350100M000100Y4Z"),
+        Err(UsccError::Charset(_, 'Z', 18))
+    ));
+    assert!(matches!(
+        Uscc::parse("91110105MA01R7K443"),
+        Err(UsccError::Check(_, '3', '2'))
+    ));
+    assert!(matches!(
+        Uscc::parse("91110105MA01R7K4I2"),
+        Err(UsccError::Charset(_, 'I', 17))
+    ));
+    assert!(matches!(
+        Uscc::parse("91110105MA01R7K44"),
+        Err(UsccError::Length(_, 17))
+    ));
+    assert!(matches!(
+        Uscc::parse("91110105MA01R7K4422"),
+        Err(UsccError::Length(_, 19))
+    ));
     assert!(Uscc::parse("").is_err());
-    assert!(Uscc::parse("9111010５MA01R7K442").is_err(), "non-ASCII digit");
+    assert!(
+        Uscc::parse("9111010５MA01R7K442").is_err(),
+        "non-ASCII digit"
+    );
     assert!(Uscc::parse("91110105ma01r7k442").is_err(), "lower case");
 }
 
@@ -67,7 +85,10 @@ fn every_single_character_change_of_a_valid_code_is_caught() {
                 }
                 b[pos] = c;
                 let s = String::from_utf8(b).expect("ascii");
-                assert!(Uscc::parse(&s).is_err(), "{s} (from {code}) must be rejected");
+                assert!(
+                    Uscc::parse(&s).is_err(),
+                    "{s} (from {code}) must be rejected"
+                );
             }
         }
     }
@@ -81,7 +102,9 @@ fn serde_validates() {
 
 #[test]
 fn region_codes() {
-    for ok in ["110000", "120000", "130000", "110105", "110108", "110115", "120116", "130200"] {
+    for ok in [
+        "110000", "120000", "130000", "110105", "110108", "110115", "120116", "130200",
+    ] {
         assert!(validate_region_code(ok).is_ok(), "{ok}");
     }
     for bad in ["11000", "1100000", "abcdef", "000000", "990000", "110015"] {

@@ -121,7 +121,8 @@ impl GenesisSpec {
                 text.len()
             )]));
         }
-        serde_json::from_str(text).map_err(|e| GenesisError(vec![format!("not a genesis spec: {e}")]))
+        serde_json::from_str(text)
+            .map_err(|e| GenesisError(vec![format!("not a genesis spec: {e}")]))
     }
 
     /// Pretty JSON.
@@ -145,7 +146,10 @@ impl GenesisSpec {
             }
         };
         if self.app_version != APP_VERSION {
-            errs.push(format!("app_version: {} is not supported (this build runs {APP_VERSION})", self.app_version));
+            errs.push(format!(
+                "app_version: {} is not supported (this build runs {APP_VERSION})",
+                self.app_version
+            ));
         }
         let mut departments: BTreeMap<Uscc, Department> = BTreeMap::new();
         let mut member_owner: BTreeMap<PublicKey, String> = BTreeMap::new();
@@ -155,18 +159,25 @@ impl GenesisSpec {
         let mut seen_uscc = BTreeSet::new();
         for (i, d) in self.departments.iter().enumerate() {
             if !seen_uscc.insert(d.uscc.as_str()) {
-                errs.push(format!("departments[{i}].uscc: department {} is listed twice", d.uscc));
+                errs.push(format!(
+                    "departments[{i}].uscc: department {} is listed twice",
+                    d.uscc
+                ));
                 continue;
             }
             if let Some(dept) = validate_department(i, d, &mut member_owner, &mut errs) {
                 if departments.contains_key(&dept.uscc) {
-                    errs.push(format!("departments[{i}].uscc: department {} is listed twice", dept.uscc));
+                    errs.push(format!(
+                        "departments[{i}].uscc: department {} is listed twice",
+                        dept.uscc
+                    ));
                 } else {
                     departments.insert(dept.uscc.clone(), dept);
                 }
             }
         }
         let mut validators: BTreeMap<PublicKey, ValidatorEntry> = BTreeMap::new();
+        let mut seen_validators: BTreeSet<PublicKey> = BTreeSet::new();
         if self.validators.is_empty() {
             errs.push("validators: at least one validator is needed".into());
         }
@@ -181,7 +192,9 @@ impl GenesisSpec {
             let dept = match Uscc::parse(&v.department) {
                 Ok(u) if departments.contains_key(&u) => Some(u),
                 Ok(u) => {
-                    errs.push(format!("{at}.department: {u} is not a department of this genesis"));
+                    errs.push(format!(
+                        "{at}.department: {u} is not a department of this genesis"
+                    ));
                     None
                 }
                 Err(e) => {
@@ -193,10 +206,17 @@ impl GenesisSpec {
                 if let Some(owner) = member_owner.get(&key) {
                     errs.push(format!("{at}.public_key: {key} is already a member key of {owner}; use a separate consensus key"));
                 }
-                if validators.contains_key(&key) {
+                if !seen_validators.insert(key) {
                     errs.push(format!("{at}.public_key: validator {key} is listed twice"));
                 } else if let (Some(department), true) = (dept, v.power > 0) {
-                    validators.insert(key, ValidatorEntry { key, power: v.power, department });
+                    validators.insert(
+                        key,
+                        ValidatorEntry {
+                            key,
+                            power: v.power,
+                            department,
+                        },
+                    );
                 }
             }
         }
@@ -231,8 +251,14 @@ fn validate_department(
 ) -> Option<Department> {
     let at = format!("departments[{i}]");
     let n = errs.len();
-    let uscc = Uscc::parse(&d.uscc).map_err(|e| errs.push(format!("{at}.uscc: {e}"))).ok();
-    if let Err(e) = validate_text("name", &d.name, concordat_contracts::governance::MAX_NAME_BYTES) {
+    let uscc = Uscc::parse(&d.uscc)
+        .map_err(|e| errs.push(format!("{at}.uscc: {e}")))
+        .ok();
+    if let Err(e) = validate_text(
+        "name",
+        &d.name,
+        concordat_contracts::governance::MAX_NAME_BYTES,
+    ) {
         errs.push(format!("{at}.name: {e}"));
     }
     if let Err(e) = validate_region_code(&d.region) {
@@ -251,13 +277,17 @@ fn validate_department(
     }
     let mut member_keys = BTreeSet::new();
     if d.member_keys.is_empty() {
-        errs.push(format!("{at}.member_keys: at least one member key is needed"));
+        errs.push(format!(
+            "{at}.member_keys: at least one member key is needed"
+        ));
     }
     for (j, k) in d.member_keys.iter().enumerate() {
         match PublicKey::from_hex(k) {
             Ok(key) => {
                 if let Some(owner) = member_owner.get(&key) {
-                    errs.push(format!("{at}.member_keys[{j}]: key {key} is already a member key of {owner}"));
+                    errs.push(format!(
+                        "{at}.member_keys[{j}]: key {key} is already a member key of {owner}"
+                    ));
                 } else {
                     member_owner.insert(key, d.uscc.clone());
                     member_keys.insert(key);
@@ -269,7 +299,13 @@ fn validate_department(
     if errs.len() > n {
         return None;
     }
-    Some(Department { uscc: uscc?, name: d.name.clone(), region: d.region.clone(), roles, member_keys })
+    Some(Department {
+        uscc: uscc?,
+        name: d.name.clone(),
+        region: d.region.clone(),
+        roles,
+        member_keys,
+    })
 }
 
 impl Genesis {
@@ -288,7 +324,10 @@ impl Genesis {
         ValidatorSet::new(
             self.validators
                 .iter()
-                .map(|v| concordat_primitives::ledger::Validator { key: v.key, power: v.power })
+                .map(|v| concordat_primitives::ledger::Validator {
+                    key: v.key,
+                    power: v.power,
+                })
                 .collect(),
         )
         .map_err(|e| e.to_string())
@@ -336,7 +375,12 @@ pub const DEMO_DEPARTMENTS: &[(&str, &str, &str, &[&str])] = &[
         "11110000MB01A7C368",
         "朝阳区市场监管局 (Chaoyang market regulation bureau, synthetic)",
         "110105",
-        &["REGISTRAR", "LICENSING_AUTHORITY", "ENFORCEMENT_AUTHORITY", "INSPECTION_COORDINATOR"],
+        &[
+            "REGISTRAR",
+            "LICENSING_AUTHORITY",
+            "ENFORCEMENT_AUTHORITY",
+            "INSPECTION_COORDINATOR",
+        ],
     ),
     (
         "11120000MB02T9J49M",
@@ -344,9 +388,24 @@ pub const DEMO_DEPARTMENTS: &[(&str, &str, &str, &[&str])] = &[
         "120000",
         &["REGISTRAR", "LICENSING_AUTHORITY", "ENFORCEMENT_AUTHORITY"],
     ),
-    ("11110000MB03K8E2XU", "北京市税务局 (Beijing tax bureau, synthetic)", "110000", &["TAX_AUTHORITY"]),
-    ("11110000MB04P6Q10W", "北京市知识产权局 (Beijing IP office, synthetic)", "110000", &["IPR_AUTHORITY"]),
-    ("11110000MB12CT5A2W", "北京海关 (Beijing customs, synthetic)", "110000", &["CUSTOMS"]),
+    (
+        "11110000MB03K8E2XU",
+        "北京市税务局 (Beijing tax bureau, synthetic)",
+        "110000",
+        &["TAX_AUTHORITY"],
+    ),
+    (
+        "11110000MB04P6Q10W",
+        "北京市知识产权局 (Beijing IP office, synthetic)",
+        "110000",
+        &["IPR_AUTHORITY"],
+    ),
+    (
+        "11110000MB12CT5A2W",
+        "北京海关 (Beijing customs, synthetic)",
+        "110000",
+        &["CUSTOMS"],
+    ),
 ];
 
 /// A demo spec: the [`DEMO_DEPARTMENTS`] with one member key each (`member_keys[i]`), and one

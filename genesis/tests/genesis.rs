@@ -10,7 +10,12 @@ fn pk(i: u8) -> PublicKey {
 fn spec() -> GenesisSpec {
     let members: Vec<PublicKey> = (1..=5).map(pk).collect();
     let validators: Vec<PublicKey> = (101..=104).map(pk).collect();
-    demo_spec("concordat-test", "2026-11-28T00:00:00+08:00", &members, &validators)
+    demo_spec(
+        "concordat-test",
+        "2026-11-28T00:00:00+08:00",
+        &members,
+        &validators,
+    )
 }
 
 fn errors(s: &GenesisSpec) -> Vec<String> {
@@ -29,7 +34,10 @@ fn demo_spec_is_valid_and_hash_is_order_independent() {
     shuffled.departments[0].roles.reverse();
     assert_eq!(shuffled.validate().expect("valid").hash(), g.hash());
     // Through JSON and back.
-    let again = GenesisSpec::from_json(&s.to_json()).expect("parses").validate().expect("valid");
+    let again = GenesisSpec::from_json(&s.to_json())
+        .expect("parses")
+        .validate()
+        .expect("valid");
     assert_eq!(again.hash(), g.hash());
     // The canonical spec round-trips.
     assert_eq!(g.to_spec().validate().expect("valid").hash(), g.hash());
@@ -61,7 +69,11 @@ fn clear_errors() {
     let mut s = spec();
     let k0 = s.departments[0].member_keys[0].clone();
     s.departments[1].member_keys.push(k0);
-    assert!(has(&errors(&s), "departments[1].member_keys[1]: key"), "{:?}", errors(&s));
+    assert!(
+        has(&errors(&s), "departments[1].member_keys[1]: key"),
+        "{:?}",
+        errors(&s)
+    );
 
     let mut s = spec();
     s.departments[0].uscc = "91110105MA01R7K443".into();
@@ -70,11 +82,20 @@ fn clear_errors() {
     let mut s = spec();
     s.departments[0].roles.push("MAYOR".into());
     let e = errors(&s);
-    assert!(has(&e, "departments[0].roles: unknown role \"MAYOR\"; known roles: REGISTRAR"), "{e:?}");
+    assert!(
+        has(
+            &e,
+            "departments[0].roles: unknown role \"MAYOR\"; known roles: REGISTRAR"
+        ),
+        "{e:?}"
+    );
 
     let mut s = spec();
     s.validators[2].power = 0;
-    assert!(has(&errors(&s), "validators[2].power: voting power must be at least 1"));
+    assert!(has(
+        &errors(&s),
+        "validators[2].power: voting power must be at least 1"
+    ));
 
     let mut s = spec();
     s.validators[1].public_key = s.validators[0].public_key.clone();
@@ -94,7 +115,8 @@ fn clear_errors() {
     assert!(has(&errors(&s), "use a separate consensus key"));
 
     let mut s = spec();
-    s.validators[0].public_key = "0100000000000000000000000000000000000000000000000000000000000000".into();
+    s.validators[0].public_key =
+        "0100000000000000000000000000000000000000000000000000000000000000".into();
     assert!(has(&errors(&s), "small order"));
 
     let mut s = spec();
@@ -102,7 +124,10 @@ fn clear_errors() {
     s.genesis_time = "yesterday".into();
     s.departments[0].region = "1101".into();
     let e = errors(&s);
-    assert!(has(&e, "chain_id:") && has(&e, "genesis_time:") && has(&e, "departments[0].region:"), "all errors at once: {e:?}");
+    assert!(
+        has(&e, "chain_id:") && has(&e, "genesis_time:") && has(&e, "departments[0].region:"),
+        "all errors at once: {e:?}"
+    );
 
     let mut s = spec();
     s.validators.clear();

@@ -13,7 +13,11 @@ use concordat_genesis::GenesisSpec;
 use concordat_primitives::crypto::KeyFile;
 
 #[derive(Parser, Debug)]
-#[command(name = "concordat-node", version, about = "Concordat validator / observer daemon")]
+#[command(
+    name = "concordat-node",
+    version,
+    about = "Concordat validator / observer daemon"
+)]
 struct Args {
     /// Node home: config.toml, genesis.json, node_key, data/.
     #[arg(long)]
@@ -49,7 +53,9 @@ fn main() -> ExitCode {
     match check_home(&args) {
         Ok(summary) => {
             eprintln!("{summary}");
-            eprintln!("concordat-node: the node runtime is not built yet (issue 3); refusing to start");
+            eprintln!(
+                "concordat-node: the node runtime is not built yet (issue 3); refusing to start"
+            );
             ExitCode::from(3)
         }
         Err(e) => {

@@ -44,7 +44,9 @@ pub struct PublicKey([u8; 32]);
 impl PublicKey {
     /// Validates and wraps 32 bytes.
     pub fn from_bytes(bytes: [u8; 32]) -> Result<PublicKey, CryptoError> {
-        let point = CompressedEdwardsY(bytes).decompress().ok_or(CryptoError::NotCanonicalPoint)?;
+        let point = CompressedEdwardsY(bytes)
+            .decompress()
+            .ok_or(CryptoError::NotCanonicalPoint)?;
         if point.compress().to_bytes() != bytes {
             return Err(CryptoError::NotCanonicalPoint);
         }
@@ -199,7 +201,8 @@ pub fn verify(key: &[u8; 32], msg: &[u8], sig: &[u8; 64]) -> bool {
     let Ok(vk) = ed25519_consensus::VerificationKey::try_from(*key) else {
         return false;
     };
-    vk.verify(&ed25519_consensus::Signature::from(*sig), msg).is_ok()
+    vk.verify(&ed25519_consensus::Signature::from(*sig), msg)
+        .is_ok()
 }
 
 /// One item of a batch: key bytes, message, signature.
@@ -224,8 +227,12 @@ pub fn verify_batch<R: RngCore + CryptoRng>(
     if malformed.is_empty() && batch.verify(rng).is_ok() {
         return Ok(());
     }
-    let failed: Vec<usize> =
-        items.iter().enumerate().filter(|(_, (k, m, s))| !verify(k, m, s)).map(|(i, _)| i).collect();
+    let failed: Vec<usize> = items
+        .iter()
+        .enumerate()
+        .filter(|(_, (k, m, s))| !verify(k, m, s))
+        .map(|(i, _)| i)
+        .collect();
     if failed.is_empty() {
         // The batch equation failed while every single check passed: impossible under one
         // rule, so it is a bug, never a value judgement to paper over.
@@ -267,7 +274,10 @@ impl KeyFile {
         }
         let mut seed = [0u8; 32];
         hex::decode_to_slice(self.secret_key.trim(), &mut seed).map_err(|_| {
-            CryptoError::Malformed { what: "key file", detail: "secret_key must be 64 hex".into() }
+            CryptoError::Malformed {
+                what: "key file",
+                detail: "secret_key must be 64 hex".into(),
+            }
         })?;
         let key = SecretKey::from_seed(seed);
         if key.public_key() != PublicKey::from_hex(&self.public_key)? {

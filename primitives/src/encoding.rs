@@ -49,7 +49,10 @@ pub fn from_bytes_limited<T: Serialize + DeserializeOwned>(
     limit: usize,
 ) -> Result<T, DecodeError> {
     if bytes.len() > limit {
-        return Err(DecodeError::TooLarge { len: bytes.len(), limit });
+        return Err(DecodeError::TooLarge {
+            len: bytes.len(),
+            limit,
+        });
     }
     let value: T = bcs::from_bytes(bytes).map_err(|e| DecodeError::Malformed(e.to_string()))?;
     if bcs::to_bytes(&value).map_err(|e| DecodeError::Malformed(e.to_string()))? != bytes {

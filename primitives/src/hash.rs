@@ -105,8 +105,9 @@ pub(crate) mod hex_bytes {
         if d.is_human_readable() {
             let s = String::deserialize(d)?;
             let mut out = [0u8; N];
-            hex::decode_to_slice(&s, &mut out)
-                .map_err(|_| serde::de::Error::custom(format!("expected {} hex characters", 2 * N)))?;
+            hex::decode_to_slice(&s, &mut out).map_err(|_| {
+                serde::de::Error::custom(format!("expected {} hex characters", 2 * N))
+            })?;
             Ok(out)
         } else {
             serde_big_array_like::deserialize(d)
@@ -120,7 +121,10 @@ pub(crate) mod hex_bytes {
         use serde::ser::SerializeTuple;
         use serde::{Deserializer, Serializer};
 
-        pub fn serialize<S: Serializer, const N: usize>(v: &[u8; N], s: S) -> Result<S::Ok, S::Error> {
+        pub fn serialize<S: Serializer, const N: usize>(
+            v: &[u8; N],
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
             let mut t = s.serialize_tuple(N)?;
             for b in v {
                 t.serialize_element(b)?;
@@ -138,13 +142,17 @@ pub(crate) mod hex_bytes {
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<[u8; N], A::Error> {
                 let mut out = [0u8; N];
                 for (i, slot) in out.iter_mut().enumerate() {
-                    *slot = seq.next_element()?.ok_or_else(|| A::Error::invalid_length(i, &self))?;
+                    *slot = seq
+                        .next_element()?
+                        .ok_or_else(|| A::Error::invalid_length(i, &self))?;
                 }
                 Ok(out)
             }
         }
 
-        pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(d: D) -> Result<[u8; N], D::Error> {
+        pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(
+            d: D,
+        ) -> Result<[u8; N], D::Error> {
             d.deserialize_tuple(N, ArrVisitor::<N>)
         }
     }

@@ -19,7 +19,9 @@ pub const MAX_CHAIN_ID_LEN: usize = 50;
 
 /// Checks a chain id: 1..=50 characters of `[a-z0-9-]`, not starting or ending with `-`.
 pub fn validate_chain_id(id: &str) -> Result<(), String> {
-    let ok_chars = id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let ok_chars = id
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if id.is_empty() || id.len() > MAX_CHAIN_ID_LEN || !ok_chars {
         return Err(format!(
             "chain id {id:?} must be 1 to {MAX_CHAIN_ID_LEN} characters of a-z, 0-9 and '-'"
@@ -126,7 +128,9 @@ impl ValidatorSet {
             if i > 0 && validators[i - 1].key == v.key {
                 return Err(ValidatorSetError::DuplicateKey(v.key));
             }
-            total = total.checked_add(v.power).ok_or(ValidatorSetError::PowerOverflow)?;
+            total = total
+                .checked_add(v.power)
+                .ok_or(ValidatorSetError::PowerOverflow)?;
         }
         if total > MAX_TOTAL_POWER {
             return Err(ValidatorSetError::PowerOverflow);
@@ -180,7 +184,9 @@ impl<'de> Deserialize<'de> for ValidatorSet {
         let raw = Raw::deserialize(d)?;
         let set = ValidatorSet::new(raw.validators.clone()).map_err(serde::de::Error::custom)?;
         if set.validators != raw.validators {
-            return Err(serde::de::Error::custom("validators are not in canonical key order"));
+            return Err(serde::de::Error::custom(
+                "validators are not in canonical key order",
+            ));
         }
         Ok(set)
     }

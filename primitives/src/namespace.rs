@@ -24,8 +24,16 @@ pub const TX_HASH: &str = "CONCORDAT_TXID_V1";
 pub const VALIDATOR_SET: &str = "CONCORDAT_VALSET_V1";
 
 /// Every namespace, for uniqueness tests.
-pub const ALL: &[&str] =
-    &[TX, VOTE, PROPOSAL, STATEMENT, GENESIS, HEADER, TX_HASH, VALIDATOR_SET];
+pub const ALL: &[&str] = &[
+    TX,
+    VOTE,
+    PROPOSAL,
+    STATEMENT,
+    GENESIS,
+    HEADER,
+    TX_HASH,
+    VALIDATOR_SET,
+];
 
 #[derive(Serialize)]
 struct Signed<'a> {
@@ -36,7 +44,11 @@ struct Signed<'a> {
 
 /// The exact bytes that are signed for `payload` under `namespace` on `chain_id`.
 pub fn signing_bytes(namespace: &str, chain_id: &str, payload: &[u8]) -> Vec<u8> {
-    crate::encoding::to_bytes(&Signed { namespace, chain_id, payload })
+    crate::encoding::to_bytes(&Signed {
+        namespace,
+        chain_id,
+        payload,
+    })
 }
 
 /// A domain-separated hash: `SHA-256(BCS((tag, payload)))`.

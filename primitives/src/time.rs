@@ -27,7 +27,15 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
 }
 
 fn days_in_month(y: i64, m: i64) -> i64 {
@@ -48,14 +56,29 @@ pub fn parse_rfc3339_ms(s: &str) -> Result<u64, TimeParseError> {
         if part.is_empty() || !part.iter().all(u8::is_ascii_digit) {
             return Err(err());
         }
-        Ok(part.iter().fold(0i64, |acc, c| acc * 10 + i64::from(c - b'0')))
+        Ok(part
+            .iter()
+            .fold(0i64, |acc, c| acc * 10 + i64::from(c - b'0')))
     };
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':'
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
     {
         return Err(err());
     }
-    let (y, mo, d, h, mi, sec) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59 {
+    let (y, mo, d, h, mi, sec) = (
+        num(0..4)?,
+        num(5..7)?,
+        num(8..10)?,
+        num(11..13)?,
+        num(14..16)?,
+        num(17..19)?,
+    );
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59
+    {
         return Err(err());
     }
     let mut i = 19;
@@ -81,7 +104,11 @@ pub fn parse_rfc3339_ms(s: &str) -> Result<u64, TimeParseError> {
                 return Err(err());
             }
             let m = oh * 60 + om;
-            if *sign == b'-' { -m } else { m }
+            if *sign == b'-' {
+                -m
+            } else {
+                m
+            }
         }
         _ => return Err(err()),
     };
@@ -96,12 +123,21 @@ pub fn format_rfc3339_ms(ms: u64, offset_min: i32) -> String {
     let total = ms as i64 + i64::from(offset_min) * 60_000;
     let (days, rem) = (total.div_euclid(86_400_000), total.rem_euclid(86_400_000));
     let (y, m, d) = civil_from_days(days);
-    let (h, mi, s, frac) = (rem / 3_600_000, rem / 60_000 % 60, rem / 1000 % 60, rem % 1000);
+    let (h, mi, s, frac) = (
+        rem / 3_600_000,
+        rem / 60_000 % 60,
+        rem / 1000 % 60,
+        rem % 1000,
+    );
     let off = if offset_min == 0 {
         "Z".to_string()
     } else {
         let sign = if offset_min < 0 { '-' } else { '+' };
-        format!("{sign}{:02}:{:02}", offset_min.abs() / 60, offset_min.abs() % 60)
+        format!(
+            "{sign}{:02}:{:02}",
+            offset_min.abs() / 60,
+            offset_min.abs() % 60
+        )
     };
     if frac == 0 {
         format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}{off}")
@@ -119,10 +155,22 @@ mod tests {
         assert_eq!(parse_rfc3339_ms("1970-01-01T00:00:00Z"), Ok(0));
         assert_eq!(parse_rfc3339_ms("1970-01-01T08:00:00+08:00"), Ok(0));
         // 2026-05-06T10:00:00+08:00 = 2026-05-06T02:00:00Z = 1778032800 s.
-        assert_eq!(parse_rfc3339_ms("2026-05-06T10:00:00+08:00"), Ok(1_778_032_800_000));
-        assert_eq!(parse_rfc3339_ms("2000-02-29T00:00:00.5Z"), Ok(951_782_400_500));
-        assert_eq!(format_rfc3339_ms(1_778_032_800_000, 480), "2026-05-06T10:00:00+08:00");
-        assert_eq!(format_rfc3339_ms(951_782_400_500, 0), "2000-02-29T00:00:00.500Z");
+        assert_eq!(
+            parse_rfc3339_ms("2026-05-06T10:00:00+08:00"),
+            Ok(1_778_032_800_000)
+        );
+        assert_eq!(
+            parse_rfc3339_ms("2000-02-29T00:00:00.5Z"),
+            Ok(951_782_400_500)
+        );
+        assert_eq!(
+            format_rfc3339_ms(1_778_032_800_000, 480),
+            "2026-05-06T10:00:00+08:00"
+        );
+        assert_eq!(
+            format_rfc3339_ms(951_782_400_500, 0),
+            "2000-02-29T00:00:00.500Z"
+        );
     }
 
     #[test]
@@ -142,7 +190,14 @@ mod tests {
 
     #[test]
     fn round_trips() {
-        for ms in [0u64, 1, 999, 86_399_999, 1_778_032_800_123, 4_102_444_800_000] {
+        for ms in [
+            0u64,
+            1,
+            999,
+            86_399_999,
+            1_778_032_800_123,
+            4_102_444_800_000,
+        ] {
             assert_eq!(parse_rfc3339_ms(&format_rfc3339_ms(ms, 480)), Ok(ms));
             assert_eq!(parse_rfc3339_ms(&format_rfc3339_ms(ms, 0)), Ok(ms));
         }

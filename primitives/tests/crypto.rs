@@ -10,7 +10,10 @@ use rand_chacha::ChaCha20Rng;
 /// All 14 encodings of small-order points: the 8 canonical ones, and the 6 non-canonical ones
 /// (sign bit set on x = 0; y = p and y = p + 1 with either sign).
 fn small_order_encodings() -> Vec<[u8; 32]> {
-    let mut out: Vec<[u8; 32]> = EIGHT_TORSION.iter().map(|p| p.compress().to_bytes()).collect();
+    let mut out: Vec<[u8; 32]> = EIGHT_TORSION
+        .iter()
+        .map(|p| p.compress().to_bytes())
+        .collect();
     let mut id_neg = [0u8; 32];
     id_neg[0] = 1;
     id_neg[31] = 0x80;
@@ -59,9 +62,19 @@ fn single_and_batch_agree_on_every_small_order_vector() {
     for (a, sig) in &sigs {
         let single = verify(a, msg, sig);
         let batch = verify_batch(&[(*a, &msg[..], *sig)], &mut rng).is_ok();
-        assert_eq!(single, batch, "single and batch disagree for A={} R..", hex::encode(a));
+        assert_eq!(
+            single,
+            batch,
+            "single and batch disagree for A={} R..",
+            hex::encode(a)
+        );
         // ZIP-215 accepts all of these (cofactored equation, non-canonical points allowed).
-        assert!(single, "ZIP-215 must accept A={} sig={}", hex::encode(a), hex::encode(sig));
+        assert!(
+            single,
+            "ZIP-215 must accept A={} sig={}",
+            hex::encode(a),
+            hex::encode(sig)
+        );
         items.push((*a, &msg[..], *sig));
     }
     assert_eq!(items.len(), 196);
@@ -73,14 +86,20 @@ fn small_order_and_non_canonical_keys_are_refused_as_signers() {
     for a in small_order_encodings() {
         let err = PublicKey::from_bytes(a).expect_err("weak key must be refused");
         assert!(
-            matches!(err, CryptoError::SmallOrderKey | CryptoError::NotCanonicalPoint),
+            matches!(
+                err,
+                CryptoError::SmallOrderKey | CryptoError::NotCanonicalPoint
+            ),
             "{err:?}"
         );
     }
     // A y-coordinate that is not on the curve.
     let mut off = [0u8; 32];
     off[0] = 2;
-    assert_eq!(PublicKey::from_bytes(off), Err(CryptoError::NotCanonicalPoint));
+    assert_eq!(
+        PublicKey::from_bytes(off),
+        Err(CryptoError::NotCanonicalPoint)
+    );
     // Decoding through serde (BCS) applies the same check.
     let bytes = small_order_encodings()[0];
     assert!(bcs::from_bytes::<PublicKey>(&bytes).is_err());
@@ -135,7 +154,9 @@ fn rfc8032_test_vector_1() {
 fn batch_reports_exactly_the_bad_items() {
     let mut rng = ChaCha20Rng::seed_from_u64(9);
     let keys: Vec<SecretKey> = (0..20).map(|_| SecretKey::generate(&mut rng)).collect();
-    let msgs: Vec<Vec<u8>> = (0..20).map(|i| format!("message {i}").into_bytes()).collect();
+    let msgs: Vec<Vec<u8>> = (0..20)
+        .map(|i| format!("message {i}").into_bytes())
+        .collect();
     let mut items: Vec<([u8; 32], &[u8], [u8; 64])> = keys
         .iter()
         .zip(&msgs)
@@ -160,7 +181,10 @@ fn key_files_round_trip_and_detect_mismatch() {
     let mut bad_type = back;
     bad_type.key_type = "rsa".into();
     assert!(bad_type.secret().is_err());
-    assert!(!format!("{key:?}").contains(&hex::encode(key.seed())), "Debug leaks the secret");
+    assert!(
+        !format!("{key:?}").contains(&hex::encode(key.seed())),
+        "Debug leaks the secret"
+    );
 }
 
 #[test]

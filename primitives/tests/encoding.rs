@@ -37,7 +37,10 @@ fn round_trip() {
 fn trailing_bytes_are_refused() {
     let mut bytes = to_bytes(&sample());
     bytes.push(0);
-    assert!(matches!(from_bytes::<Sample>(&bytes), Err(DecodeError::Malformed(_))));
+    assert!(matches!(
+        from_bytes::<Sample>(&bytes),
+        Err(DecodeError::Malformed(_))
+    ));
 }
 
 #[test]
@@ -96,7 +99,10 @@ fn size_limit_is_enforced_before_decoding() {
     let bytes = to_bytes(&sample());
     assert_eq!(
         from_bytes_limited::<Sample>(&bytes, 3),
-        Err(DecodeError::TooLarge { len: bytes.len(), limit: 3 })
+        Err(DecodeError::TooLarge {
+            len: bytes.len(),
+            limit: 3
+        })
     );
 }
 
@@ -119,7 +125,9 @@ fn validator_set_must_be_in_canonical_order() {
         validators: Vec<Validator>,
     }
     assert!(from_bytes::<ValidatorSet>(&to_bytes(&Raw { validators: rev })).is_err());
-    let zero = Raw { validators: vec![Validator { key: a, power: 0 }] };
+    let zero = Raw {
+        validators: vec![Validator { key: a, power: 0 }],
+    };
     assert!(from_bytes::<ValidatorSet>(&to_bytes(&zero)).is_err());
 }
 

@@ -29,8 +29,15 @@ pub fn genesis() -> Genesis {
 /// The fixed validator set (keys 101..=104, power 10).
 pub fn validator_set() -> ValidatorSet {
     #[allow(clippy::expect_used)]
-    ValidatorSet::new((101..=104).map(|i| Validator { key: key(i).public_key(), power: 10 }).collect())
-        .expect("valid")
+    ValidatorSet::new(
+        (101..=104)
+            .map(|i| Validator {
+                key: key(i).public_key(),
+                power: 10,
+            })
+            .collect(),
+    )
+    .expect("valid")
 }
 
 /// A fixed party-registration transaction signed by key 1.
@@ -80,7 +87,10 @@ pub fn certificate() -> CommitCertificate {
         signatures: Vec::new(),
     };
     let msg = cert.vote().signing_bytes(CHAIN_ID);
-    let sigs: Vec<_> = [101u8, 102, 104].iter().map(|i| (key(*i).public_key(), key(*i).sign(&msg))).collect();
+    let sigs: Vec<_> = [101u8, 102, 104]
+        .iter()
+        .map(|i| (key(*i).public_key(), key(*i).sign(&msg)))
+        .collect();
     #[allow(clippy::expect_used)]
     {
         cert = CommitCertificate::from_signatures(&validator_set(), h.height, 0, h.hash(), &sigs)

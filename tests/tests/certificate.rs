@@ -14,7 +14,10 @@ fn rng() -> ChaCha20Rng {
 fn a_valid_certificate_verifies() {
     let c = certificate();
     let h = header();
-    assert_eq!(c.verify(CHAIN_ID, &validator_set(), 1, &h.hash(), rng()), Ok(30));
+    assert_eq!(
+        c.verify(CHAIN_ID, &validator_set(), 1, &h.hash(), rng()),
+        Ok(30)
+    );
     // Wrong chain id: the votes sign the chain id.
     assert!(matches!(
         c.verify("other-chain", &validator_set(), 1, &h.hash(), rng()),
@@ -32,11 +35,17 @@ fn two_thirds_or_less_is_refused() {
     let h = header();
     let set = validator_set();
     let msg = certificate().vote().signing_bytes(CHAIN_ID);
-    let sigs: Vec<_> = [101u8, 102].iter().map(|i| (key(*i).public_key(), key(*i).sign(&msg))).collect();
+    let sigs: Vec<_> = [101u8, 102]
+        .iter()
+        .map(|i| (key(*i).public_key(), key(*i).sign(&msg)))
+        .collect();
     let c = CommitCertificate::from_signatures(&set, 1, 0, h.hash(), &sigs).expect("members");
     assert_eq!(
         c.verify(CHAIN_ID, &set, 1, &h.hash(), rng()),
-        Err(CertificateError::NoQuorum { power: 20, total: 40 })
+        Err(CertificateError::NoQuorum {
+            power: 20,
+            total: 40
+        })
     );
 }
 
@@ -50,7 +59,8 @@ fn flipping_any_byte_of_the_certificate_is_refused() {
         b[i] ^= 0x01;
         if let Ok(bad) = from_bytes::<CommitCertificate>(&b) {
             assert!(
-                bad.verify(CHAIN_ID, &validator_set(), 1, &h.hash(), rng()).is_err(),
+                bad.verify(CHAIN_ID, &validator_set(), 1, &h.hash(), rng())
+                    .is_err(),
                 "byte {i} flipped still verifies"
             );
         }
@@ -70,5 +80,8 @@ fn outsiders_and_duplicates_cannot_be_built_in() {
     let mut c = certificate();
     c.signers[0] |= 0x80;
     c.signatures.push(c.signatures[0]);
-    assert!(matches!(c.verify(CHAIN_ID, &set, 1, &h.hash(), rng()), Err(CertificateError::BadBitmap(4))));
+    assert!(matches!(
+        c.verify(CHAIN_ID, &set, 1, &h.hash(), rng()),
+        Err(CertificateError::BadBitmap(4))
+    ));
 }

@@ -18,15 +18,24 @@ fn actual() -> BTreeMap<String, String> {
     let cert = certificate();
     let genesis = genesis();
     let mut m = BTreeMap::new();
-    m.insert("tx.signing_bytes".into(), hex::encode(tx.tx.signing_bytes()));
+    m.insert(
+        "tx.signing_bytes".into(),
+        hex::encode(tx.tx.signing_bytes()),
+    );
     m.insert("tx.bytes".into(), hex::encode(tx.to_bytes()));
     m.insert("tx.hash".into(), tx.hash().to_hex());
     m.insert("header.bytes".into(), hex::encode(to_bytes(&header)));
     m.insert("header.hash".into(), header.hash().to_hex());
     m.insert("certificate.bytes".into(), hex::encode(to_bytes(&cert)));
-    m.insert("vote.signing_bytes".into(), hex::encode(cert.vote().signing_bytes(CHAIN_ID)));
+    m.insert(
+        "vote.signing_bytes".into(),
+        hex::encode(cert.vote().signing_bytes(CHAIN_ID)),
+    );
     m.insert("validator_set.hash".into(), validator_set().hash().to_hex());
-    m.insert("genesis.bytes_sha256".into(), concordat_primitives::Hash::digest(&genesis.to_bytes()).to_hex());
+    m.insert(
+        "genesis.bytes_sha256".into(),
+        concordat_primitives::Hash::digest(&genesis.to_bytes()).to_hex(),
+    );
     m.insert("genesis.hash".into(), genesis.hash().to_hex());
     m
 }
@@ -43,9 +52,15 @@ fn formats_match_the_golden_fixtures() {
     }
     let text = std::fs::read_to_string(PATH).expect("fixtures present");
     let expected: BTreeMap<String, String> = serde_json::from_str(&text).expect("fixture json");
-    assert_eq!(expected.keys().collect::<Vec<_>>(), actual.keys().collect::<Vec<_>>());
+    assert_eq!(
+        expected.keys().collect::<Vec<_>>(),
+        actual.keys().collect::<Vec<_>>()
+    );
     for (name, want) in &expected {
-        assert_eq!(&actual[name], want, "golden fixture {name} drifted: this is a protocol change");
+        assert_eq!(
+            &actual[name], want,
+            "golden fixture {name} drifted: this is a protocol change"
+        );
     }
 }
 
@@ -64,6 +79,8 @@ fn pinned_bytes_decode_and_re_encode_identically() {
     let c: CommitCertificate = from_bytes(&c_bytes).expect("decodes");
     assert_eq!(to_bytes(&c), c_bytes);
     let mut rng = rand::thread_rng();
-    let power = c.verify(CHAIN_ID, &validator_set(), 1, &h.hash(), &mut rng).expect("verifies");
+    let power = c
+        .verify(CHAIN_ID, &validator_set(), 1, &h.hash(), &mut rng)
+        .expect("verifies");
     assert_eq!(power, 30);
 }

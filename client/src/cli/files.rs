@@ -10,8 +10,13 @@ use concordat_primitives::crypto::KeyFile;
 use concordat_primitives::SecretKey;
 
 fn sync_dir(path: &Path) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    File::open(dir).and_then(|d| d.sync_all()).with_context(|| format!("syncing {}", dir.display()))
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("syncing {}", dir.display()))
 }
 
 /// Writes a new key file with mode 0600; refuses to overwrite an existing file.
@@ -24,7 +29,12 @@ pub fn write_key_file(path: &Path, key: &SecretKey) -> Result<()> {
         .create_new(true)
         .mode(0o600)
         .open(path)
-        .with_context(|| format!("creating key file {} (it must not exist yet)", path.display()))?;
+        .with_context(|| {
+            format!(
+                "creating key file {} (it must not exist yet)",
+                path.display()
+            )
+        })?;
     let json = serde_json::to_string_pretty(&KeyFile::new(key))?;
     f.write_all(json.as_bytes())?;
     f.write_all(b"\n")?;
@@ -34,15 +44,19 @@ pub fn write_key_file(path: &Path, key: &SecretKey) -> Result<()> {
 
 /// Reads and checks a key file.
 pub fn read_key_file(path: &Path) -> Result<SecretKey> {
-    let text = fs::read_to_string(path).with_context(|| format!("reading key file {}", path.display()))?;
+    let text =
+        fs::read_to_string(path).with_context(|| format!("reading key file {}", path.display()))?;
     let file: KeyFile = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a Concordat key file", path.display()))?;
-    file.secret().with_context(|| format!("key file {}", path.display()))
+    file.secret()
+        .with_context(|| format!("key file {}", path.display()))
 }
 
 /// Replaces `path` atomically: write a temporary file, fsync, rename, fsync the directory.
 pub fn write_atomic(path: &Path, contents: &str) -> Result<()> {
-    let Some(name) = path.file_name() else { bail!("{} is not a file path", path.display()) };
+    let Some(name) = path.file_name() else {
+        bail!("{} is not a file path", path.display())
+    };
     let tmp = path.with_file_name(format!(".{}.tmp", name.to_string_lossy()));
     {
         let mut f = File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;

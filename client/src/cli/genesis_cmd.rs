@@ -125,7 +125,11 @@ fn summary(spec: &GenesisSpec, output: Output) -> Result<()> {
 
 pub fn run(cmd: GenesisCmd, output: Output) -> Result<()> {
     match cmd {
-        GenesisCmd::New { chain_id, genesis_time, out } => {
+        GenesisCmd::New {
+            chain_id,
+            genesis_time,
+            out,
+        } => {
             if out.exists() {
                 bail!("{} already exists", out.display());
             }
@@ -138,46 +142,102 @@ pub fn run(cmd: GenesisCmd, output: Output) -> Result<()> {
                 bail!("{}", errs.join("; "));
             }
             write_atomic(&out, &spec.to_json())?;
-            emit(output, &json!({"file": out, "chain_id": chain_id}), &format!("created {}", out.display()));
+            emit(
+                output,
+                &json!({"file": out, "chain_id": chain_id}),
+                &format!("created {}", out.display()),
+            );
         }
-        GenesisCmd::AddDepartment { genesis, uscc, name, region, roles, member_keys, member_key_files } => {
+        GenesisCmd::AddDepartment {
+            genesis,
+            uscc,
+            name,
+            region,
+            roles,
+            member_keys,
+            member_key_files,
+        } => {
             let mut spec = load(&genesis)?;
             let mut keys = member_keys;
             for f in &member_key_files {
                 keys.push(read_key_file(f)?.public_key().to_hex());
             }
             let roles = roles.into_iter().map(|r| r.trim().to_uppercase()).collect();
-            spec.departments.push(DepartmentSpec { uscc, name, region, roles, member_keys: keys });
-            let errs = item_errors(&spec, &format!("departments[{}]", spec.departments.len() - 1));
+            spec.departments.push(DepartmentSpec {
+                uscc,
+                name,
+                region,
+                roles,
+                member_keys: keys,
+            });
+            let errs = item_errors(
+                &spec,
+                &format!("departments[{}]", spec.departments.len() - 1),
+            );
             if !errs.is_empty() {
-                bail!("department refused, {} unchanged:\n  - {}", genesis.display(), errs.join("\n  - "));
+                bail!(
+                    "department refused, {} unchanged:\n  - {}",
+                    genesis.display(),
+                    errs.join("\n  - ")
+                );
             }
             write_atomic(&genesis, &spec.to_json())?;
-            emit(output, &json!({"file": genesis, "departments": spec.departments.len()}), "department added");
+            emit(
+                output,
+                &json!({"file": genesis, "departments": spec.departments.len()}),
+                "department added",
+            );
         }
-        GenesisCmd::AddValidator { genesis, key, key_file, power, department } => {
+        GenesisCmd::AddValidator {
+            genesis,
+            key,
+            key_file,
+            power,
+            department,
+        } => {
             let mut spec = load(&genesis)?;
             let public_key = match (key, key_file) {
                 (Some(k), None) => k,
                 (None, Some(f)) => read_key_file(&f)?.public_key().to_hex(),
                 _ => bail!("give exactly one of --key or --key-file"),
             };
-            spec.validators.push(ValidatorSpec { public_key, power, department });
+            spec.validators.push(ValidatorSpec {
+                public_key,
+                power,
+                department,
+            });
             let errs = item_errors(&spec, &format!("validators[{}]", spec.validators.len() - 1));
             if !errs.is_empty() {
-                bail!("validator refused, {} unchanged:\n  - {}", genesis.display(), errs.join("\n  - "));
+                bail!(
+                    "validator refused, {} unchanged:\n  - {}",
+                    genesis.display(),
+                    errs.join("\n  - ")
+                );
             }
             write_atomic(&genesis, &spec.to_json())?;
-            emit(output, &json!({"file": genesis, "validators": spec.validators.len()}), "validator added");
+            emit(
+                output,
+                &json!({"file": genesis, "validators": spec.validators.len()}),
+                "validator added",
+            );
         }
         GenesisCmd::Validate { file } => summary(&load(&file)?, output)?,
-        GenesisCmd::Demo { dir, validators, chain_id, genesis_time } => {
+        GenesisCmd::Demo {
+            dir,
+            validators,
+            chain_id,
+            genesis_time,
+        } => {
             if validators == 0 || validators > 64 {
                 bail!("--validators must be between 1 and 64");
             }
             let genesis_path = dir.join("genesis.json");
             if genesis_path.exists() {
-                bail!("{} already exists; remove {} to start over", genesis_path.display(), dir.display());
+                bail!(
+                    "{} already exists; remove {} to start over",
+                    genesis_path.display(),
+                    dir.display()
+                );
             }
             let mut members: Vec<PublicKey> = Vec::new();
             for (uscc, ..) in DEMO_DEPARTMENTS {
@@ -195,7 +255,10 @@ pub fn run(cmd: GenesisCmd, output: Output) -> Result<()> {
             spec.validate()?;
             write_atomic(&genesis_path, &spec.to_json())?;
             for i in 0..validators {
-                write_atomic(&dir.join(format!("node{i}")).join("genesis.json"), &spec.to_json())?;
+                write_atomic(
+                    &dir.join(format!("node{i}")).join("genesis.json"),
+                    &spec.to_json(),
+                )?;
             }
             summary(&spec, output)?;
         }

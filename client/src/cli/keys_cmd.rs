@@ -31,7 +31,11 @@ pub fn run(cmd: KeysCmd, output: Output) -> Result<()> {
             let key = SecretKey::generate(rand::rngs::OsRng);
             write_key_file(&out, &key)?;
             let pk = key.public_key().to_hex();
-            emit(output, &json!({"public_key": pk, "file": out}), &format!("{pk}\nwritten to {}", out.display()));
+            emit(
+                output,
+                &json!({"public_key": pk, "file": out}),
+                &format!("{pk}\nwritten to {}", out.display()),
+            );
         }
         KeysCmd::Show { file } => {
             let pk = read_key_file(&file)?.public_key().to_hex();

@@ -16,7 +16,11 @@ pub enum Output {
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "concordat", version, about = "Concordat client: keys, genesis, transactions, proofs")]
+#[command(
+    name = "concordat",
+    version,
+    about = "Concordat client: keys, genesis, transactions, proofs"
+)]
 struct Cli {
     /// Output format.
     #[arg(long, value_enum, global = true, default_value = "text")]
