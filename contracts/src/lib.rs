@@ -13,6 +13,7 @@
 //!   envelope is valid, so a refused transaction can never be replayed).
 //! - Output order is deterministic (`BTreeMap` only).
 
+pub mod block;
 pub mod error;
 pub mod executor;
 pub mod governance;

@@ -186,7 +186,10 @@ fn envelope_failures_change_nothing_and_keep_the_nonce() {
 fn a_replayed_transaction_is_refused() {
     let mut c = four();
     let tx = c.tx(&key(1), register(E1));
-    assert_eq!(c.block(std::slice::from_ref(&tx)).receipts[0].code, ResultCode::Ok);
+    assert_eq!(
+        c.block(std::slice::from_ref(&tx)).receipts[0].code,
+        ResultCode::Ok
+    );
     let out = c.block(&[tx]);
     assert_eq!(out.receipts[0].code, ResultCode::BadNonce);
     assert!(out.writes.is_empty());

@@ -66,7 +66,7 @@ pub fn header() -> Header {
         parent_hash: genesis().hash(),
         time_ms: 1_795_881_600_000,
         proposer: key(101).public_key(),
-        txs_root: Hash::digest(b"txs"),
+        txs_root: concordat_contracts::block::txs_root(&[transaction()]),
         state_root: Hash::digest(b"state"),
         tx_log_root: Hash::digest(b"log"),
         tx_log_size: 1,
@@ -97,4 +97,12 @@ pub fn certificate() -> CommitCertificate {
             .expect("members");
     }
     cert
+}
+
+/// A block holding [`header`] and [`transaction`].
+pub fn block() -> concordat_contracts::block::Block {
+    concordat_contracts::block::Block {
+        header: header(),
+        txs: vec![transaction()],
+    }
 }

@@ -26,6 +26,7 @@ fn actual() -> BTreeMap<String, String> {
     m.insert("tx.hash".into(), tx.hash().to_hex());
     m.insert("header.bytes".into(), hex::encode(to_bytes(&header)));
     m.insert("header.hash".into(), header.hash().to_hex());
+    m.insert("block.bytes".into(), hex::encode(block().to_bytes()));
     m.insert("certificate.bytes".into(), hex::encode(to_bytes(&cert)));
     m.insert(
         "vote.signing_bytes".into(),
@@ -75,6 +76,10 @@ fn pinned_bytes_decode_and_re_encode_identically() {
     let h_bytes = hex::decode(&expected["header.bytes"]).expect("hex");
     let h: Header = from_bytes(&h_bytes).expect("decodes");
     assert_eq!(to_bytes(&h), h_bytes);
+    let b_bytes = hex::decode(&expected["block.bytes"]).expect("hex");
+    let b = concordat_contracts::block::Block::from_bytes(&b_bytes).expect("decodes");
+    assert_eq!(b.to_bytes(), b_bytes);
+    assert_eq!(b.hash(), h.hash());
     let c_bytes = hex::decode(&expected["certificate.bytes"]).expect("hex");
     let c: CommitCertificate = from_bytes(&c_bytes).expect("decodes");
     assert_eq!(to_bytes(&c), c_bytes);
@@ -83,4 +88,16 @@ fn pinned_bytes_decode_and_re_encode_identically() {
         .verify(CHAIN_ID, &validator_set(), 1, &h.hash(), &mut rng)
         .expect("verifies");
     assert_eq!(power, 30);
+}
+
+#[test]
+fn a_block_whose_txs_do_not_match_its_root_is_refused() {
+    let mut b = block();
+    b.txs.push(transaction());
+    assert!(matches!(
+        concordat_contracts::block::Block::from_bytes(&b.to_bytes()),
+        Err(concordat_contracts::block::BlockError::TxsRootMismatch { .. })
+    ));
+    b.txs.clear();
+    assert!(b.check_shape().is_err());
 }
