@@ -202,6 +202,7 @@ fn build_a_genesis_step_by_step() {
     assert_eq!(v["valid"], true);
     assert_eq!(v["validators"], 1);
     assert_eq!(v["genesis_hash"].as_str().expect("hash").len(), 64);
+    assert_eq!(v["state_root"].as_str().expect("root").len(), 64);
     // The hash is stable across runs.
     let v2 = json(&concordat(&[
         "genesis",

@@ -338,6 +338,15 @@ impl Genesis {
         genesis_writes(&self.departments, &self.validators).map_err(|e| e.to_string())
     }
 
+    /// The root of the authenticated state at version 0 (after the genesis writes).
+    pub fn state_root(&self) -> Result<Hash, String> {
+        let writes = self.initial_writes()?;
+        let store = concordat_primitives::state::MemoryStore::new();
+        let (root, _) =
+            concordat_primitives::state::apply(&store, 0, &writes).map_err(|e| e.to_string())?;
+        Ok(root)
+    }
+
     /// The spec that produces this genesis (times in `+08:00`).
     pub fn to_spec(&self) -> GenesisSpec {
         GenesisSpec {

@@ -38,6 +38,10 @@ fn actual() -> BTreeMap<String, String> {
         concordat_primitives::Hash::digest(&genesis.to_bytes()).to_hex(),
     );
     m.insert("genesis.hash".into(), genesis.hash().to_hex());
+    m.insert(
+        "genesis.state_root".into(),
+        genesis.state_root().expect("valid").to_hex(),
+    );
     m
 }
 

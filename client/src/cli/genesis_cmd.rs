@@ -107,14 +107,15 @@ fn item_errors(spec: &GenesisSpec, prefix: &str) -> Vec<String> {
 fn summary(spec: &GenesisSpec, output: Output) -> Result<()> {
     let g = spec.validate()?;
     let hash = g.hash().to_hex();
+    let state_root = g.state_root().map_err(anyhow::Error::msg)?.to_hex();
     let power: u64 = g.validators.iter().map(|v| v.power).sum();
     emit(
         output,
-        &json!({"valid": true, "chain_id": g.chain_id, "genesis_hash": hash,
+        &json!({"valid": true, "chain_id": g.chain_id, "genesis_hash": hash, "state_root": state_root,
                 "departments": g.departments.len(), "validators": g.validators.len(),
                 "total_power": power}),
         &format!(
-            "valid genesis for chain {}\nhash {hash}\n{} departments, {} validators, total power {power}",
+            "valid genesis for chain {}\nhash {hash}\nstate root {state_root}\n{} departments, {} validators, total power {power}",
             g.chain_id,
             g.departments.len(),
             g.validators.len()
