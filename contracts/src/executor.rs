@@ -226,3 +226,42 @@ pub fn execute_block(
         next_validator_set,
     }
 }
+
+/// Admission pre-check for the mempool against committed state: chain id, expiry (against the
+/// next height), a known signer, and a department role that allows the call. The nonce and the
+/// signature are the mempool's business. Returns the signer's department.
+pub fn check_admission(
+    view: &dyn StateView,
+    chain_id: &str,
+    next_height: u64,
+    stx: &SignedTransaction,
+) -> Result<Department, ExecError> {
+    let state = Overlay::new(view);
+    let tx = &stx.tx;
+    if tx.chain_id != chain_id {
+        return Err(ExecError::new(
+            ResultCode::WrongChain,
+            format!(
+                "transaction is for chain {:?}, this is {chain_id:?}",
+                tx.chain_id
+            ),
+        ));
+    }
+    if next_height > tx.expiry_height {
+        return Err(ExecError::new(
+            ResultCode::Expired,
+            format!(
+                "transaction expired at height {}, next height is {next_height}",
+                tx.expiry_height
+            ),
+        ));
+    }
+    let dept = governance::signer_department(&state, &tx.signer).ok_or_else(|| {
+        ExecError::new(
+            ResultCode::UnknownSigner,
+            format!("signer {} is not a member key of any department", tx.signer),
+        )
+    })?;
+    authorise(&dept, &tx.call)?;
+    Ok(dept)
+}

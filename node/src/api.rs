@@ -1,0 +1,476 @@
+//! The HTTP API (axum), as documented in docs/api.md. Handlers read committed data from the
+//! store directly and send submissions to the core thread.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use concordat_contracts::governance::{Department, Proposal, Roster};
+use concordat_contracts::ids::Uscc;
+use concordat_contracts::party::Party;
+use concordat_contracts::state::keys;
+use concordat_primitives::merkle_log;
+use concordat_primitives::state;
+use concordat_primitives::{encoding, Hash, PublicKey};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+
+use crate::metrics::Metrics;
+use crate::service::{CoreHandle, Request};
+use crate::store::{NodeStore, TxLocation};
+
+/// Facts about this node for `/v1/status`.
+#[derive(Clone)]
+pub struct NodeInfo {
+    /// Chain id.
+    pub chain_id: String,
+    /// Genesis hash.
+    pub genesis_hash: Hash,
+    /// Node key.
+    pub node_key: PublicKey,
+}
+
+/// Shared state of the handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// Committed data.
+    pub store: Arc<dyn NodeStore>,
+    /// The core thread.
+    pub core: CoreHandle,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+    /// Node facts.
+    pub info: NodeInfo,
+}
+
+/// An API error: status, stable code, message.
+pub struct ApiError(StatusCode, &'static str, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.0,
+            Json(json!({"error": {"code": self.1, "message": self.2}})),
+        )
+            .into_response()
+    }
+}
+
+fn bad_request(msg: impl Into<String>) -> ApiError {
+    ApiError(StatusCode::BAD_REQUEST, "BAD_REQUEST", msg.into())
+}
+
+fn not_found(msg: impl Into<String>) -> ApiError {
+    ApiError(StatusCode::NOT_FOUND, "NOT_FOUND", msg.into())
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", e.to_string())
+}
+
+type ApiResult = Result<Json<Value>, ApiError>;
+
+/// The router.
+pub fn router(state: AppState, max_body_bytes: usize) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/metrics", get(metrics))
+        .route("/v1/status", get(status))
+        .route("/v1/txs", post(submit_tx))
+        .route("/v1/txs/{hash}", get(get_tx))
+        .route("/v1/blocks/{height}", get(get_block))
+        .route("/v1/headers/{height}", get(get_header))
+        .route("/v1/state/{kind}/{id}", get(get_state))
+        .route("/v1/txlog/consistency", get(txlog_consistency))
+        .route("/v1/txlog/{index}", get(txlog_inclusion))
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .with_state(state)
+}
+
+async fn index() -> Html<&'static str> {
+    Html(include_str!("page.html"))
+}
+
+async fn metrics(State(s): State<AppState>) -> Response {
+    s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        s.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn status(State(s): State<AppState>) -> ApiResult {
+    s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
+    let tip = s
+        .store
+        .tip()
+        .map_err(internal)?
+        .ok_or_else(|| internal("no genesis committed"))?;
+    let validator = tip.next_validator_set.index_of(&s.info.node_key).is_some();
+    Ok(Json(json!({
+        "chain_id": s.info.chain_id, "genesis_hash": s.info.genesis_hash, "height": tip.height,
+        "block_hash": tip.block_hash, "state_root": tip.state_root, "tx_log_root": tip.tx_log_root,
+        "tx_log_size": tip.tx_log_size, "time_ms": tip.time_ms, "node_key": s.info.node_key,
+        "validator": validator, "mempool_size": s.metrics.mempool_size.load(Ordering::Relaxed),
+        "app_version": concordat_primitives::ledger::APP_VERSION,
+    })))
+}
+
+fn committed_json(hash: &Hash, loc: &TxLocation) -> Value {
+    json!({"tx_hash": hash, "status": "committed", "height": loc.height, "index": loc.index,
+           "log_index": loc.log_index, "result": {"code": loc.code.as_str(), "message": loc.message}})
+}
+
+#[derive(Deserialize)]
+struct SubmitQuery {
+    #[serde(default)]
+    wait: bool,
+    timeout_ms: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct SubmitJson {
+    tx: String,
+}
+
+async fn submit_tx(
+    State(s): State<AppState>,
+    Query(q): Query<SubmitQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let bytes = if is_json {
+        let j: SubmitJson = serde_json::from_slice(&body).map_err(|e| {
+            ApiError(
+                StatusCode::BAD_REQUEST,
+                "MALFORMED",
+                format!("expected {{\"tx\": \"<hex>\"}}: {e}"),
+            )
+        })?;
+        hex::decode(j.tx.trim())
+            .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "MALFORMED", "tx is not hex".into()))?
+    } else {
+        body.to_vec()
+    };
+    // Subscribe before submitting so that a commit right after admission is not missed.
+    let mut commits = s.core.commits.subscribe();
+    let (reply, rx) = oneshot::channel();
+    if !s.core.send(Request::Submit { bytes, reply }) {
+        return Err(ApiError(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "MEMPOOL_FULL",
+            "the node is overloaded; retry later".into(),
+        ));
+    }
+    let hash = match rx.await {
+        Ok(Ok(hash)) => hash,
+        Ok(Err(e)) => {
+            let status = StatusCode::from_u16(e.http).unwrap_or(StatusCode::BAD_REQUEST);
+            return Err(ApiError(status, e.code, e.message));
+        }
+        Err(_) => return Err(internal("the core stopped")),
+    };
+    if !q.wait {
+        return Ok((
+            StatusCode::ACCEPTED,
+            Json(json!({"tx_hash": hash, "status": "pending"})),
+        )
+            .into_response());
+    }
+    let timeout = Duration::from_millis(q.timeout_ms.unwrap_or(10_000).min(60_000));
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(loc) = s.store.tx_location(&hash).map_err(internal)? {
+            return Ok((StatusCode::OK, Json(committed_json(&hash, &loc))).into_response());
+        }
+        match tokio::time::timeout_at(deadline, commits.recv()).await {
+            Err(_) => {
+                return Err(ApiError(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    "WAIT_TIMEOUT",
+                    format!(
+                        "transaction {hash} was admitted but not committed within {} ms",
+                        timeout.as_millis()
+                    ),
+                ))
+            }
+            Ok(_) => continue,
+        }
+    }
+}
+
+fn parse_hash(s: &str) -> Result<Hash, ApiError> {
+    Hash::from_hex(s).map_err(|_| bad_request(format!("{s:?} is not a 64-hex-character hash")))
+}
+
+async fn get_tx(State(s): State<AppState>, Path(hash): Path<String>) -> ApiResult {
+    s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
+    let hash = parse_hash(&hash)?;
+    if let Some(loc) = s.store.tx_location(&hash).map_err(internal)? {
+        return Ok(Json(committed_json(&hash, &loc)));
+    }
+    let (reply, rx) = oneshot::channel();
+    if s.core.send(Request::IsPending { hash, reply }) && rx.await.unwrap_or(false) {
+        return Ok(Json(json!({"tx_hash": hash, "status": "pending"})));
+    }
+    // It may have been committed between the two looks.
+    if let Some(loc) = s.store.tx_location(&hash).map_err(internal)? {
+        return Ok(Json(committed_json(&hash, &loc)));
+    }
+    Err(not_found(format!(
+        "transaction {hash} is neither pending nor committed"
+    )))
+}
+
+fn header_json(s: &AppState, height: u64) -> Result<Value, ApiError> {
+    let block = s
+        .store
+        .block(height)
+        .map_err(internal)?
+        .ok_or_else(|| not_found(format!("no block at height {height}")))?;
+    let cert = s
+        .store
+        .certificate(height)
+        .map_err(internal)?
+        .ok_or_else(|| internal("certificate missing"))?;
+    let set = s
+        .store
+        .validator_set(height)
+        .map_err(internal)?
+        .ok_or_else(|| internal("validator set missing"))?;
+    Ok(json!({
+        "height": height, "hash": block.header.hash(), "header": block.header,
+        "header_bytes": hex::encode(encoding::to_bytes(&block.header)),
+        "certificate": hex::encode(encoding::to_bytes(&cert)),
+        "validator_set": hex::encode(encoding::to_bytes(&set)),
+    }))
+}
+
+async fn get_header(State(s): State<AppState>, Path(height): Path<u64>) -> ApiResult {
+    s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
+    Ok(Json(header_json(&s, height)?))
+}
+
+async fn get_block(State(s): State<AppState>, Path(height): Path<u64>) -> ApiResult {
+    s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
+    let mut v = header_json(&s, height)?;
+    let block = s
+        .store
+        .block(height)
+        .map_err(internal)?
+        .ok_or_else(|| not_found("no block"))?;
+    let receipts = s
+        .store
+        .receipts(height)
+        .map_err(internal)?
+        .unwrap_or_default();
+    let txs: Vec<Value> = block
+        .txs
+        .iter()
+        .zip(receipts.iter())
+        .map(|(tx, r)| {
+            json!({"tx_hash": r.tx_hash, "signer": tx.tx.signer, "nonce": tx.tx.nonce,
+                   "expiry_height": tx.tx.expiry_height, "call": tx.tx.call,
+                   "result": {"code": r.code.as_str(), "message": r.message}})
+        })
+        .collect();
+    v["block"] = json!(hex::encode(block.to_bytes()));
+    v["txs"] = json!(txs);
+    Ok(Json(v))
+}
+
+#[derive(Deserialize)]
+struct StateQuery {
+    #[serde(default)]
+    proof: bool,
+    height: Option<u64>,
+}
+
+fn state_key(kind: &str, id: &str) -> Result<Vec<u8>, ApiError> {
+    match kind {
+        "party" => Ok(keys::party(
+            Uscc::parse(id)
+                .map_err(|e| bad_request(e.to_string()))?
+                .as_str(),
+        )),
+        "department" => Ok(keys::department(
+            Uscc::parse(id)
+                .map_err(|e| bad_request(e.to_string()))?
+                .as_str(),
+        )),
+        "validators" if id == "current" => Ok(keys::VALIDATORS.to_vec()),
+        "validators" => Err(bad_request("the validators id is \"current\"")),
+        "proposal" => Ok(keys::proposal(
+            id.parse()
+                .map_err(|_| bad_request("a proposal id is a number"))?,
+        )),
+        "nonce" => Ok(keys::nonce(
+            &PublicKey::from_hex(id).map_err(|e| bad_request(e.to_string()))?,
+        )),
+        "raw" => hex::decode(id).map_err(|_| bad_request("a raw key is hex")),
+        other => Err(bad_request(format!(
+            "unknown kind {other:?}; kinds: party, department, validators, proposal, nonce, raw"
+        ))),
+    }
+}
+
+fn decode_value(kind: &str, bytes: &[u8]) -> Value {
+    fn j<T: serde::Serialize + serde::de::DeserializeOwned>(b: &[u8]) -> Value {
+        encoding::from_bytes::<T>(b)
+            .map(|v| json!(v))
+            .unwrap_or(Value::Null)
+    }
+    match kind {
+        "party" => j::<Party>(bytes),
+        "department" => j::<Department>(bytes),
+        "validators" => j::<Roster>(bytes),
+        "proposal" => j::<Proposal>(bytes),
+        "nonce" => j::<u64>(bytes),
+        _ => Value::Null,
+    }
+}
+
+async fn get_state(
+    State(s): State<AppState>,
+    Path((kind, id)): Path<(String, String)>,
+    Query(q): Query<StateQuery>,
+) -> ApiResult {
+    s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
+    let key = state_key(&kind, &id)?;
+    let tip = s
+        .store
+        .tip()
+        .map_err(internal)?
+        .ok_or_else(|| internal("no genesis"))?;
+    let height = q.height.unwrap_or(tip.height);
+    if height > tip.height {
+        return Err(not_found(format!(
+            "height {height} is above the tip {}",
+            tip.height
+        )));
+    }
+    if q.proof && height == 0 {
+        return Err(bad_request(
+            "proofs are against a signed header: height must be at least 1",
+        ));
+    }
+    let store = s.store.as_ref();
+    let (value, proof) = state::get_with_proof(store, &key, height).map_err(internal)?;
+    let mut v = json!({
+        "kind": kind, "id": id, "height": height, "key": hex::encode(&key), "found": value.is_some(),
+        "value": value.as_deref().map(|b| decode_value(&kind, b)).unwrap_or(Value::Null),
+        "value_bytes": value.as_deref().map(hex::encode),
+    });
+    if q.proof {
+        let h = header_json(&s, height)?;
+        v["proof"] = json!(hex::encode(proof.to_bytes()));
+        v["state_root"] = h["header"]["state_root"].clone();
+        for f in ["header", "header_bytes", "certificate", "validator_set"] {
+            v[f] = h[f].clone();
+        }
+    }
+    Ok(Json(v))
+}
+
+#[derive(Deserialize)]
+struct InclusionQuery {
+    size: Option<u64>,
+}
+
+async fn txlog_inclusion(
+    State(s): State<AppState>,
+    Path(index): Path<u64>,
+    Query(q): Query<InclusionQuery>,
+) -> ApiResult {
+    s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
+    let store = s.store.as_ref();
+    let log_size = store.size();
+    let size = q.size.unwrap_or(log_size);
+    if size > log_size || index >= size {
+        return Err(not_found(format!(
+            "index {index} / size {size} outside the log of {log_size}"
+        )));
+    }
+    let proof = merkle_log::prove_inclusion(store, index, size).map_err(internal)?;
+    let root = merkle_log::root_at(store, size).map_err(internal)?;
+    // Find the record: the leaf is rebuilt from the tx index via the block receipts.
+    let record = find_log_record(store, index)?;
+    Ok(Json(json!({
+        "index": index, "size": size, "leaf": hex::encode(record.leaf_bytes()),
+        "record": {"tx_hash": record.tx_hash, "code": record.code.as_str(), "height": record.height},
+        "proof": proof.hashes, "root": root,
+    })))
+}
+
+fn find_log_record(
+    store: &dyn NodeStore,
+    index: u64,
+) -> Result<concordat_contracts::executor::TxLogRecord, ApiError> {
+    // Binary search the block whose log range holds `index` (sizes grow with height).
+    let tip = store
+        .tip()
+        .map_err(internal)?
+        .ok_or_else(|| internal("no genesis"))?;
+    let (mut lo, mut hi) = (1u64, tip.height);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let size = store
+            .block(mid)
+            .map_err(internal)?
+            .map(|b| b.header.tx_log_size)
+            .unwrap_or(0);
+        if size > index {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    let block = store
+        .block(lo)
+        .map_err(internal)?
+        .ok_or_else(|| not_found("no such log entry"))?;
+    let receipts = store.receipts(lo).map_err(internal)?.unwrap_or_default();
+    let first = block.header.tx_log_size - receipts.len() as u64;
+    let r = receipts
+        .get((index - first) as usize)
+        .ok_or_else(|| internal("log index and receipts disagree"))?;
+    Ok(r.log_record(lo))
+}
+
+#[derive(Deserialize)]
+struct ConsistencyQuery {
+    from: u64,
+    to: Option<u64>,
+}
+
+async fn txlog_consistency(
+    State(s): State<AppState>,
+    Query(q): Query<ConsistencyQuery>,
+) -> ApiResult {
+    s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
+    let store = s.store.as_ref();
+    let to = q.to.unwrap_or(store.size());
+    if q.from > to || to > store.size() {
+        return Err(bad_request(format!("need from <= to <= {}", store.size())));
+    }
+    let proof = merkle_log::prove_consistency(store, q.from, to).map_err(internal)?;
+    Ok(Json(json!({
+        "from": q.from, "to": to,
+        "from_root": merkle_log::root_at(store, q.from).map_err(internal)?,
+        "to_root": merkle_log::root_at(store, to).map_err(internal)?,
+        "proof": proof.hashes,
+    })))
+}

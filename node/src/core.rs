@@ -1,0 +1,502 @@
+//! The node core: admission, block production, execution and commit, as an event loop with
+//! inputs in and outputs out. It owns no socket and no clock: the runtime ([`crate::service`])
+//! feeds it [`Input`]s (submissions, ticks carrying the time) and acts on its [`Output`]s. The
+//! same core runs over [`crate::store::MemStore`] in tests.
+//!
+//! Consensus is behind [`Decider`]: with issue 3 the [`SoloDecider`] commits a block as soon as
+//! its own precommit is a quorum (one validator holding more than 2/3 of the power); the
+//! Tendermint engine of issue 4 replaces it behind the same interface.
+//!
+//! # Invariants
+//! - A block is visible (tip, API) only after its whole batch is durably committed.
+//! - Each transaction's signature is verified once, at admission.
+//! - Bad input changes nothing: a refused submission leaves mempool and state untouched.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use concordat_consensus::{CommitCertificate, Vote, VoteKind};
+use concordat_contracts::block::{txs_root, Block, MAX_BLOCK_TXS};
+use concordat_contracts::executor::{check_admission, next_nonce};
+use concordat_contracts::state::StateView;
+use concordat_contracts::tx::MAX_TX_BYTES;
+use concordat_contracts::{execute_block, BlockContext, ResultCode, SignedTransaction};
+use concordat_genesis::Genesis;
+use concordat_primitives::encoding::DecodeError;
+use concordat_primitives::ledger::{Header, ValidatorSet, APP_VERSION};
+use concordat_primitives::merkle_log::{self, LogNode, LogReader};
+use concordat_primitives::state::{self, StoreError};
+use concordat_primitives::{Hash, PublicKey, SecretKey};
+use serde::{Deserialize, Serialize};
+
+use crate::mempool::{AdmissionError, Mempool, MempoolConfig};
+use crate::store::{ChainTip, CommitBatch, NodeStore, TxLocation};
+
+/// Block production limits.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsensusConfig {
+    /// How often the core looks for work (ms).
+    pub block_interval_ms: u64,
+    /// Most transactions per block.
+    pub max_block_txs: usize,
+    /// Most transaction bytes per block.
+    pub max_block_bytes: usize,
+}
+
+impl Default for ConsensusConfig {
+    fn default() -> Self {
+        ConsensusConfig {
+            block_interval_ms: 50,
+            max_block_txs: 2000,
+            max_block_bytes: 4 * 1024 * 1024,
+        }
+    }
+}
+
+/// An input to the core.
+#[derive(Debug)]
+pub enum Input {
+    /// Time passed; `now_ms` is the runtime's clock (ms since the Unix epoch).
+    Tick {
+        /// Current time.
+        now_ms: u64,
+    },
+}
+
+/// An output of the core.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// A height was durably committed.
+    Committed {
+        /// The height.
+        height: u64,
+        /// Its transactions.
+        tx_hashes: Vec<Hash>,
+    },
+    /// Pending transactions were dropped because they expired.
+    Expired(Vec<Hash>),
+}
+
+/// Decides blocks: the consensus interface of the node core.
+pub trait Decider: Send {
+    /// The certificate that commits `header` (signed by `set`), once decided.
+    fn decide(
+        &mut self,
+        chain_id: &str,
+        set: &ValidatorSet,
+        header: &Header,
+    ) -> Option<CommitCertificate>;
+}
+
+/// One validator holding more than 2/3 of the power: its own precommit commits.
+pub struct SoloDecider {
+    key: SecretKey,
+}
+
+impl SoloDecider {
+    /// A decider signing with `key`.
+    pub fn new(key: SecretKey) -> SoloDecider {
+        SoloDecider { key }
+    }
+}
+
+impl Decider for SoloDecider {
+    fn decide(
+        &mut self,
+        chain_id: &str,
+        set: &ValidatorSet,
+        header: &Header,
+    ) -> Option<CommitCertificate> {
+        let me = self.key.public_key();
+        let power = set.validators().get(set.index_of(&me)?)?.power;
+        if !set.is_quorum(power) {
+            return None;
+        }
+        let vote = Vote {
+            kind: VoteKind::Precommit,
+            height: header.height,
+            round: 0,
+            block_hash: Some(header.hash()),
+        };
+        let sig = self.key.sign(&vote.signing_bytes(chain_id));
+        CommitCertificate::from_signatures(set, header.height, 0, header.hash(), &[(me, sig)]).ok()
+    }
+}
+
+/// Why the core could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// Storage failed.
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+    /// The stored chain belongs to another genesis.
+    #[error("the data directory holds chain {stored} but genesis.json is {expected}")]
+    WrongGenesis {
+        /// Stored.
+        stored: Hash,
+        /// From genesis.json.
+        expected: Hash,
+    },
+    /// Something else is inconsistent.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// A read-only view of committed state at one version, for the executor.
+pub struct VersionView<'a, S: NodeStore + ?Sized> {
+    store: &'a S,
+    version: u64,
+}
+
+impl<S: NodeStore + ?Sized> StateView for VersionView<'_, S> {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        match state::get(self.store, key, self.version) {
+            Ok(v) => v,
+            // A read failure must not be mistaken for "absent": stop the node.
+            Err(e) => panic!("state read failed at version {}: {e}", self.version),
+        }
+    }
+}
+
+/// Transaction-log nodes of the store plus pending appends of the block being built.
+struct PendingLog<'a, S: NodeStore + ?Sized> {
+    store: &'a S,
+    size: u64,
+    nodes: std::collections::BTreeMap<(u32, u64), Hash>,
+}
+
+impl<S: NodeStore + ?Sized> LogReader for PendingLog<'_, S> {
+    fn size(&self) -> u64 {
+        self.size
+    }
+    fn perfect_node(&self, level: u32, index: u64) -> Option<Hash> {
+        self.nodes
+            .get(&(level, index))
+            .copied()
+            .or_else(|| self.store.perfect_node(level, index))
+    }
+}
+
+/// The node core.
+pub struct NodeCore<S: NodeStore> {
+    store: Arc<S>,
+    chain_id: String,
+    genesis_hash: Hash,
+    key: SecretKey,
+    config: ConsensusConfig,
+    mempool: Mempool,
+    decider: Box<dyn Decider>,
+    tip: ChainTip,
+    current_set: ValidatorSet,
+}
+
+/// Commits the genesis state (height 0) to an empty store.
+fn commit_genesis<S: NodeStore>(store: &S, genesis: &Genesis) -> Result<ChainTip, CoreError> {
+    let writes = genesis.initial_writes().map_err(CoreError::Invalid)?;
+    let (root, update) =
+        state::apply(store, 0, &writes).map_err(|e| CoreError::Invalid(e.to_string()))?;
+    let set = genesis.validator_set().map_err(CoreError::Invalid)?;
+    let tip = ChainTip {
+        height: 0,
+        block_hash: genesis.hash(),
+        state_root: root,
+        tx_log_root: merkle_log::EMPTY_ROOT,
+        tx_log_size: 0,
+        time_ms: genesis.genesis_time_ms,
+        next_validator_set: set.clone(),
+    };
+    store.commit(&CommitBatch {
+        block: None,
+        receipts: Vec::new(),
+        validator_set: set,
+        state: update,
+        log_nodes: Vec::new(),
+        tx_index: Vec::new(),
+        tip: tip.clone(),
+    })?;
+    Ok(tip)
+}
+
+impl<S: NodeStore> NodeCore<S> {
+    /// Opens the core over `store`, committing genesis if the store is empty and refusing a
+    /// store that holds another chain.
+    pub fn open(
+        store: Arc<S>,
+        genesis: &Genesis,
+        key: SecretKey,
+        config: ConsensusConfig,
+        mempool: MempoolConfig,
+        decider: Box<dyn Decider>,
+    ) -> Result<NodeCore<S>, CoreError> {
+        let tip = match store.tip()? {
+            Some(tip) => tip,
+            None => commit_genesis(store.as_ref(), genesis)?,
+        };
+        let stored_genesis = if tip.height == 0 {
+            tip.block_hash
+        } else {
+            store
+                .block(1)?
+                .map(|b| b.header.parent_hash)
+                .ok_or_else(|| CoreError::Invalid("block 1 missing".into()))?
+        };
+        if stored_genesis != genesis.hash() {
+            return Err(CoreError::WrongGenesis {
+                stored: stored_genesis,
+                expected: genesis.hash(),
+            });
+        }
+        let current_set = tip.next_validator_set.clone();
+        Ok(NodeCore {
+            store,
+            chain_id: genesis.chain_id.clone(),
+            genesis_hash: genesis.hash(),
+            key,
+            config,
+            mempool: Mempool::new(mempool),
+            decider,
+            tip,
+            current_set,
+        })
+    }
+
+    /// The last committed height.
+    pub fn tip(&self) -> &ChainTip {
+        &self.tip
+    }
+
+    /// The genesis hash.
+    pub fn genesis_hash(&self) -> Hash {
+        self.genesis_hash
+    }
+
+    /// The chain id.
+    pub fn chain_id(&self) -> &str {
+        &self.chain_id
+    }
+
+    /// This node's public key.
+    pub fn node_key(&self) -> PublicKey {
+        self.key.public_key()
+    }
+
+    /// The mempool.
+    pub fn mempool(&self) -> &Mempool {
+        &self.mempool
+    }
+
+    /// The validator set that signs the next height.
+    pub fn validator_set(&self) -> &ValidatorSet {
+        &self.current_set
+    }
+
+    fn view(&self) -> VersionView<'_, S> {
+        VersionView {
+            store: self.store.as_ref(),
+            version: self.tip.height,
+        }
+    }
+
+    /// Admits a transaction given as canonical bytes, or says exactly why not (changing
+    /// nothing).
+    pub fn submit(&mut self, bytes: &[u8]) -> Result<Hash, AdmissionError> {
+        if bytes.len() > MAX_TX_BYTES {
+            return Err(AdmissionError::new(
+                "TX_TOO_LARGE",
+                413,
+                format!(
+                    "transaction is {} bytes, over the limit of {MAX_TX_BYTES}",
+                    bytes.len()
+                ),
+            ));
+        }
+        let stx = SignedTransaction::from_bytes(bytes).map_err(|e| {
+            let detail = match e {
+                DecodeError::NonCanonical => "not the canonical encoding".to_string(),
+                other => other.to_string(),
+            };
+            AdmissionError::new(
+                "MALFORMED",
+                400,
+                format!("not a signed transaction: {detail}"),
+            )
+        })?;
+        let hash = stx.hash();
+        if self.mempool.contains(&hash) {
+            return Err(AdmissionError::new(
+                "DUPLICATE",
+                409,
+                format!("transaction {hash} is already pending"),
+            ));
+        }
+        let next_height = self.tip.height + 1;
+        let max_expiry = next_height.saturating_add(self.mempool.config().max_expiry_blocks);
+        if stx.tx.expiry_height > max_expiry {
+            return Err(AdmissionError::new(
+                "EXPIRY_TOO_FAR",
+                400,
+                format!(
+                    "expiry_height {} is beyond {max_expiry}",
+                    stx.tx.expiry_height
+                ),
+            ));
+        }
+        let view = self.view();
+        check_admission(&view, &self.chain_id, next_height, &stx).map_err(|e| {
+            let (code, http) = match e.code {
+                ResultCode::WrongChain => ("WRONG_CHAIN", 400),
+                ResultCode::Expired => ("EXPIRED", 400),
+                ResultCode::UnknownSigner => ("UNKNOWN_SIGNER", 403),
+                ResultCode::Unauthorised => ("UNAUTHORISED", 403),
+                _ => ("MALFORMED", 400),
+            };
+            AdmissionError::new(code, http, e.message)
+        })?;
+        stx.verify_signature().map_err(|_| {
+            AdmissionError::new(
+                "BAD_SIGNATURE",
+                400,
+                format!("signature does not verify for signer {}", stx.tx.signer),
+            )
+        })?;
+        let committed = next_nonce(&view, &stx.tx.signer);
+        self.mempool.insert(stx, hash, bytes.len(), committed)?;
+        Ok(hash)
+    }
+
+    /// Handles one input.
+    ///
+    /// # Panics
+    /// If storage fails while committing: a node that cannot persist must stop.
+    pub fn handle(&mut self, input: Input) -> Vec<Output> {
+        match input {
+            Input::Tick { now_ms } => {
+                let mut out = Vec::new();
+                let expired = self.mempool.remove_expired(self.tip.height + 1);
+                if !expired.is_empty() {
+                    out.push(Output::Expired(expired));
+                }
+                if let Some(committed) = self.produce_block(now_ms) {
+                    out.push(committed);
+                }
+                out
+            }
+        }
+    }
+
+    fn produce_block(&mut self, now_ms: u64) -> Option<Output> {
+        if self.mempool.is_empty() {
+            return None;
+        }
+        let view = self.view();
+        let max_txs = self.config.max_block_txs.min(MAX_BLOCK_TXS);
+        let txs = self
+            .mempool
+            .select(max_txs, self.config.max_block_bytes, |s| {
+                next_nonce(&view, s)
+            });
+        if txs.is_empty() {
+            return None;
+        }
+        let height = self.tip.height + 1;
+        let time_ms = now_ms.max(self.tip.time_ms + 1);
+        let ctx = BlockContext {
+            chain_id: self.chain_id.clone(),
+            height,
+            time_ms,
+        };
+        let output = execute_block(&view, &ctx, &txs);
+        let store = self.store.as_ref();
+        let (state_root, update) = match state::apply(store, height, &output.writes) {
+            Ok(r) => r,
+            Err(e) => panic!("state update for height {height} failed: {e}"),
+        };
+        let mut log = PendingLog {
+            store,
+            size: self.tip.tx_log_size,
+            nodes: Default::default(),
+        };
+        let mut log_nodes: Vec<LogNode> = Vec::new();
+        let mut tx_index = Vec::new();
+        for (i, r) in output.receipts.iter().enumerate() {
+            let leaf = merkle_log::leaf_hash(&r.log_record(height).leaf_bytes());
+            let nodes = match merkle_log::nodes_for_append(&log, leaf) {
+                Ok(n) => n,
+                Err(e) => panic!("tx log append failed: {e}"),
+            };
+            for n in &nodes {
+                log.nodes.insert((n.level, n.index), n.hash);
+            }
+            log_nodes.extend(nodes);
+            tx_index.push((
+                r.tx_hash,
+                TxLocation {
+                    height,
+                    index: i as u32,
+                    log_index: log.size,
+                    code: r.code,
+                    message: r.message.clone(),
+                },
+            ));
+            log.size += 1;
+        }
+        let tx_log_root = match merkle_log::root_at(&log, log.size) {
+            Ok(r) => r,
+            Err(e) => panic!("tx log root failed: {e}"),
+        };
+        let next_set = output
+            .next_validator_set
+            .clone()
+            .unwrap_or_else(|| self.current_set.clone());
+        let header = Header {
+            chain_id: self.chain_id.clone(),
+            height,
+            parent_hash: self.tip.block_hash,
+            time_ms,
+            proposer: self.key.public_key(),
+            txs_root: txs_root(&txs),
+            state_root,
+            tx_log_root,
+            tx_log_size: log.size,
+            validator_set_hash: self.current_set.hash(),
+            next_validator_set_hash: next_set.hash(),
+            app_version: APP_VERSION,
+        };
+        let certificate = self
+            .decider
+            .decide(&self.chain_id, &self.current_set, &header)?;
+        let tip = ChainTip {
+            height,
+            block_hash: header.hash(),
+            state_root,
+            tx_log_root,
+            tx_log_size: log.size,
+            time_ms,
+            next_validator_set: next_set.clone(),
+        };
+        let signers: BTreeSet<PublicKey> = txs.iter().map(|t| t.tx.signer).collect();
+        let tx_hashes: Vec<Hash> = output.receipts.iter().map(|r| r.tx_hash).collect();
+        let batch = CommitBatch {
+            block: Some((Block { header, txs }, certificate)),
+            receipts: output.receipts,
+            validator_set: self.current_set.clone(),
+            state: update,
+            log_nodes,
+            tx_index,
+            tip: tip.clone(),
+        };
+        if let Err(e) = self.store.commit(&batch) {
+            panic!("committing height {height} failed: {e}");
+        }
+        self.tip = tip;
+        self.current_set = next_set;
+        let view = self.view();
+        let nonces: Vec<(PublicKey, u64)> =
+            signers.iter().map(|s| (*s, next_nonce(&view, s))).collect();
+        for (s, n) in nonces {
+            self.mempool.remove_below(&s, n);
+        }
+        Some(Output::Committed { height, tx_hashes })
+    }
+}

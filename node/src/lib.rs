@@ -1,0 +1,14 @@
+//! `concordat-node`: the only crate with IO. It wraps the pure crates with storage (RocksDB),
+//! the node core's event loop, the HTTP API and metrics.
+//!
+//! Data flows one way: API -> core (admission, block production) -> contracts (execute) ->
+//! store (one atomic synced batch per height) -> API reads.
+
+pub mod api;
+pub mod config;
+pub mod core;
+pub mod mempool;
+pub mod metrics;
+pub mod rocks;
+pub mod service;
+pub mod store;

@@ -1,0 +1,96 @@
+//! Prometheus metrics in the text exposition format, kept in atomics.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+/// The node's metrics.
+#[derive(Default)]
+pub struct Metrics {
+    /// Committed height.
+    pub height: AtomicU64,
+    /// Committed transactions.
+    pub txs_committed: AtomicU64,
+    /// Pending transactions.
+    pub mempool_size: AtomicU64,
+    /// Pending bytes.
+    pub mempool_bytes: AtomicU64,
+    /// HTTP requests served.
+    pub http_requests: AtomicU64,
+    /// Sum of block commit times (µs).
+    pub commit_micros_sum: AtomicU64,
+    /// Number of block commits timed.
+    pub commit_count: AtomicU64,
+    rejected: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+impl Metrics {
+    /// Counts a refused submission by code.
+    pub fn reject(&self, code: &'static str) {
+        if let Ok(mut m) = self.rejected.lock() {
+            *m.entry(code).or_default() += 1;
+        }
+    }
+
+    /// The text exposition.
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        let g = |s: &mut String, name: &str, kind: &str, help: &str, v: u64| {
+            let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}");
+        };
+        g(
+            &mut s,
+            "concordat_height",
+            "gauge",
+            "Last committed height.",
+            self.height.load(Ordering::Relaxed),
+        );
+        g(
+            &mut s,
+            "concordat_txs_committed_total",
+            "counter",
+            "Transactions committed.",
+            self.txs_committed.load(Ordering::Relaxed),
+        );
+        g(
+            &mut s,
+            "concordat_mempool_size",
+            "gauge",
+            "Pending transactions.",
+            self.mempool_size.load(Ordering::Relaxed),
+        );
+        g(
+            &mut s,
+            "concordat_mempool_bytes",
+            "gauge",
+            "Pending transaction bytes.",
+            self.mempool_bytes.load(Ordering::Relaxed),
+        );
+        g(
+            &mut s,
+            "concordat_http_requests_total",
+            "counter",
+            "HTTP requests served.",
+            self.http_requests.load(Ordering::Relaxed),
+        );
+        let _ = writeln!(s, "# HELP concordat_block_commit_seconds Time to execute and durably commit a block.\n# TYPE concordat_block_commit_seconds summary");
+        let _ = writeln!(
+            s,
+            "concordat_block_commit_seconds_sum {:.6}",
+            self.commit_micros_sum.load(Ordering::Relaxed) as f64 / 1e6
+        );
+        let _ = writeln!(
+            s,
+            "concordat_block_commit_seconds_count {}",
+            self.commit_count.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(s, "# HELP concordat_txs_rejected_total Submissions refused, by code.\n# TYPE concordat_txs_rejected_total counter");
+        if let Ok(m) = self.rejected.lock() {
+            for (code, n) in m.iter() {
+                let _ = writeln!(s, "concordat_txs_rejected_total{{code=\"{code}\"}} {n}");
+            }
+        }
+        s
+    }
+}

@@ -1,0 +1,243 @@
+//! The RocksDB [`NodeStore`]: one column family per kind of record, one synced `WriteBatch`
+//! per committed height.
+//!
+//! | column family | key | value |
+//! |---|---|---|
+//! | `meta` | `tip` | BCS `ChainTip` |
+//! | `blocks` | height BE | BCS `(Block, CommitCertificate)` |
+//! | `receipts` | height BE | BCS `Vec<Receipt>` |
+//! | `valsets` | height BE | BCS `ValidatorSet` that signed the height |
+//! | `tx_index` | tx hash | BCS `TxLocation` |
+//! | `jmt_nodes` | node key (`version BE ‖ path`) | node bytes |
+//! | `jmt_values` | key hash ‖ `!version` BE | `0x00` (deleted) or `0x01 ‖ value` |
+//! | `jmt_stale` | stale-since version BE ‖ node key | empty |
+//! | `log_nodes` | level BE (4) ‖ index BE (8) | 32-byte hash |
+//!
+//! `!version` makes a forward seek from `key_hash ‖ !max` land on the newest version `<= max`.
+
+use std::path::Path;
+
+use concordat_consensus::CommitCertificate;
+use concordat_contracts::block::Block;
+use concordat_contracts::Receipt;
+use concordat_primitives::encoding;
+use concordat_primitives::ledger::ValidatorSet;
+use concordat_primitives::merkle_log::LogReader;
+use concordat_primitives::state::{StateStore, StoreError};
+use concordat_primitives::Hash;
+use rocksdb::{
+    ColumnFamilyDescriptor, Direction, IteratorMode, Options, WriteBatch, WriteOptions, DB,
+};
+use serde::{de::DeserializeOwned, Serialize};
+
+use crate::store::{ChainTip, CommitBatch, NodeStore, TxLocation};
+
+const CFS: &[&str] = &[
+    "meta",
+    "blocks",
+    "receipts",
+    "valsets",
+    "tx_index",
+    "jmt_nodes",
+    "jmt_values",
+    "jmt_stale",
+    "log_nodes",
+];
+
+/// RocksDB-backed node storage.
+pub struct RocksStore {
+    db: DB,
+}
+
+fn err(e: impl std::fmt::Display) -> StoreError {
+    StoreError(e.to_string())
+}
+
+fn log_key(level: u32, index: u64) -> [u8; 12] {
+    let mut k = [0u8; 12];
+    k[..4].copy_from_slice(&level.to_be_bytes());
+    k[4..].copy_from_slice(&index.to_be_bytes());
+    k
+}
+
+fn value_key(key_hash: &Hash, version: u64) -> [u8; 40] {
+    let mut k = [0u8; 40];
+    k[..32].copy_from_slice(key_hash.as_bytes());
+    k[32..].copy_from_slice(&(!version).to_be_bytes());
+    k
+}
+
+impl RocksStore {
+    /// Opens (creating if needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<RocksStore, StoreError> {
+        let mut opts = Options::default();
+        opts.create_if_missing(true);
+        opts.create_missing_column_families(true);
+        opts.set_max_open_files(512);
+        let cfs = CFS
+            .iter()
+            .map(|name| ColumnFamilyDescriptor::new(*name, Options::default()));
+        let db = DB::open_cf_descriptors(&opts, path, cfs).map_err(err)?;
+        Ok(RocksStore { db })
+    }
+
+    fn cf(&self, name: &str) -> Result<&rocksdb::ColumnFamily, StoreError> {
+        self.db
+            .cf_handle(name)
+            .ok_or_else(|| StoreError(format!("missing column family {name}")))
+    }
+
+    fn get_raw(&self, cf: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.db.get_cf(self.cf(cf)?, key).map_err(err)
+    }
+
+    fn get_bcs<T: Serialize + DeserializeOwned>(
+        &self,
+        cf: &str,
+        key: &[u8],
+    ) -> Result<Option<T>, StoreError> {
+        match self.get_raw(cf, key)? {
+            None => Ok(None),
+            Some(bytes) => encoding::from_bytes(&bytes)
+                .map(Some)
+                .map_err(|e| StoreError(format!("corrupt record in {cf}: {e}"))),
+        }
+    }
+}
+
+impl StateStore for RocksStore {
+    fn get_node(&self, node_key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.get_raw("jmt_nodes", node_key)
+    }
+
+    fn get_value(&self, key_hash: &Hash, max_version: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let start = value_key(key_hash, max_version);
+        let mut it = self.db.iterator_cf(
+            self.cf("jmt_values")?,
+            IteratorMode::From(&start, Direction::Forward),
+        );
+        match it.next() {
+            None => Ok(None),
+            Some(item) => {
+                let (k, v) = item.map_err(err)?;
+                if k.len() != 40 || &k[..32] != key_hash.as_bytes() {
+                    return Ok(None);
+                }
+                match v.split_first() {
+                    Some((0, [])) => Ok(None),
+                    Some((1, rest)) => Ok(Some(rest.to_vec())),
+                    _ => Err(StoreError("corrupt value entry in jmt_values".into())),
+                }
+            }
+        }
+    }
+
+    fn latest_version(&self) -> Result<Option<u64>, StoreError> {
+        Ok(self.tip()?.map(|t| t.height))
+    }
+}
+
+impl LogReader for RocksStore {
+    fn size(&self) -> u64 {
+        // A read failure here is a storage fault; the tip read in `tip()` reports it properly.
+        self.tip()
+            .ok()
+            .flatten()
+            .map(|t| t.tx_log_size)
+            .unwrap_or(0)
+    }
+
+    fn perfect_node(&self, level: u32, index: u64) -> Option<Hash> {
+        let bytes = self.get_raw("log_nodes", &log_key(level, index)).ok()??;
+        let arr: [u8; 32] = bytes.try_into().ok()?;
+        Some(Hash(arr))
+    }
+}
+
+impl NodeStore for RocksStore {
+    fn tip(&self) -> Result<Option<ChainTip>, StoreError> {
+        self.get_bcs("meta", b"tip")
+    }
+
+    fn commit(&self, batch: &CommitBatch) -> Result<(), StoreError> {
+        let expected = self.tip()?.map(|t| t.height + 1).unwrap_or(0);
+        let h = batch.tip.height;
+        if h != expected || batch.state.version != h {
+            return Err(StoreError(format!(
+                "commit of height {h} (state version {}) but next is {expected}",
+                batch.state.version
+            )));
+        }
+        let hk = h.to_be_bytes();
+        let mut wb = WriteBatch::default();
+        if let Some(block_and_cert) = &batch.block {
+            wb.put_cf(self.cf("blocks")?, hk, encoding::to_bytes(block_and_cert));
+        }
+        wb.put_cf(
+            self.cf("receipts")?,
+            hk,
+            encoding::to_bytes(&batch.receipts),
+        );
+        wb.put_cf(
+            self.cf("valsets")?,
+            hk,
+            encoding::to_bytes(&batch.validator_set),
+        );
+        let tx_cf = self.cf("tx_index")?;
+        for (hash, loc) in &batch.tx_index {
+            wb.put_cf(tx_cf, hash.as_bytes(), encoding::to_bytes(loc));
+        }
+        let nodes = self.cf("jmt_nodes")?;
+        for n in &batch.state.nodes {
+            wb.put_cf(nodes, &n.key, &n.node);
+        }
+        let values = self.cf("jmt_values")?;
+        for v in &batch.state.values {
+            let bytes = match &v.value {
+                None => vec![0u8],
+                Some(val) => [&[1u8][..], val].concat(),
+            };
+            wb.put_cf(values, value_key(&v.key_hash, v.version), bytes);
+        }
+        let stale = self.cf("jmt_stale")?;
+        for s in &batch.state.stale {
+            wb.put_cf(
+                stale,
+                [&s.stale_since_version.to_be_bytes()[..], &s.node_key].concat(),
+                [],
+            );
+        }
+        let log = self.cf("log_nodes")?;
+        for n in &batch.log_nodes {
+            wb.put_cf(log, log_key(n.level, n.index), n.hash.as_bytes());
+        }
+        wb.put_cf(self.cf("meta")?, b"tip", encoding::to_bytes(&batch.tip));
+        let mut wo = WriteOptions::default();
+        wo.set_sync(true);
+        self.db.write_opt(wb, &wo).map_err(err)
+    }
+
+    fn block(&self, height: u64) -> Result<Option<Block>, StoreError> {
+        Ok(self
+            .get_bcs::<(Block, CommitCertificate)>("blocks", &height.to_be_bytes())?
+            .map(|b| b.0))
+    }
+
+    fn certificate(&self, height: u64) -> Result<Option<CommitCertificate>, StoreError> {
+        Ok(self
+            .get_bcs::<(Block, CommitCertificate)>("blocks", &height.to_be_bytes())?
+            .map(|b| b.1))
+    }
+
+    fn receipts(&self, height: u64) -> Result<Option<Vec<Receipt>>, StoreError> {
+        self.get_bcs("receipts", &height.to_be_bytes())
+    }
+
+    fn validator_set(&self, height: u64) -> Result<Option<ValidatorSet>, StoreError> {
+        self.get_bcs("valsets", &height.to_be_bytes())
+    }
+
+    fn tx_location(&self, tx_hash: &Hash) -> Result<Option<TxLocation>, StoreError> {
+        self.get_bcs("tx_index", tx_hash.as_bytes())
+    }
+}
