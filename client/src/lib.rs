@@ -1,8 +1,16 @@
 //! Concordat client: the verifying half (pure: header and proof verification for the light
-//! client, also compiled to WASM) and, in the `concordat` binary, the command-line tool.
+//! client, also compiled to WASM) and, in the `concordat` binary (feature `cli`), the
+//! command-line tool.
 //!
-//! The light client arrives with issue 6; this crate currently re-exports the proof verifiers
-//! it will build on.
+//! - [`verify`]: verify the node's state-query answers (header, commit certificate, validator
+//!   set, state proof) and tx-log inclusion answers without trusting the node;
+//! - [`tx`]: the JSON form of calls, local checks before signing, signing, demo identifiers.
+//!
+//! The library does no IO and takes randomness (for batch signature verification) as an
+//! argument; build it alone with `--no-default-features`.
+
+pub mod tx;
+pub mod verify;
 
 pub use concordat_primitives::merkle_log;
 pub use concordat_primitives::state;

@@ -1,5 +1,5 @@
-//! `concordat`: the Concordat command-line tool (keys, genesis; transactions, queries and
-//! proofs arrive with later issues). Every command takes `--output json`.
+//! `concordat`: the Concordat command-line tool: keys, genesis, transactions, verified queries
+//! and the demo smoke test. Every command takes `--output json`.
 
 mod cli;
 

@@ -246,3 +246,192 @@ fn demo_network() {
         .status
         .success());
 }
+
+fn write(path: &Path, text: &str) {
+    std::fs::write(path, text).expect("write");
+}
+
+const REGISTER: &str = r#"{"Party":{"Register":{"uscc":"91110105MA01R7K442","name":"北京示例科技有限公司","legal_rep_ref":null,"registered_address":"北京市朝阳区示例路 1 号"}}}"#;
+
+#[test]
+fn tx_sign_offline() {
+    use concordat_contracts::party::PartyCall;
+    use concordat_contracts::{Call, SignedTransaction};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = dir.path().join("k.key");
+    let call = dir.path().join("call.json");
+    let out = dir.path().join("tx.hex");
+    let pk = json(&concordat(&[
+        "keys",
+        "new",
+        "--out",
+        p(&key),
+        "--output",
+        "json",
+    ]))["public_key"]
+        .as_str()
+        .expect("pk")
+        .to_string();
+    write(&call, REGISTER);
+    let v = json(&concordat(&[
+        "tx",
+        "sign",
+        "--key",
+        p(&key),
+        "--call",
+        p(&call),
+        "--chain-id",
+        "concordat-test",
+        "--nonce",
+        "5",
+        "--expiry-height",
+        "120",
+        "--out",
+        p(&out),
+        "--output",
+        "json",
+    ]));
+    let bytes = hex::decode(v["tx"].as_str().expect("tx")).expect("hex");
+    let stx = SignedTransaction::from_bytes(&bytes).expect("canonical signed transaction");
+    stx.verify_signature().expect("signature verifies");
+    assert_eq!(stx.hash().to_hex(), v["tx_hash"].as_str().expect("hash"));
+    assert_eq!(stx.tx.signer.to_hex(), pk);
+    assert_eq!(v["signer"], pk.as_str());
+    assert_eq!(stx.tx.chain_id, "concordat-test");
+    assert_eq!((stx.tx.nonce, stx.tx.expiry_height), (5, 120));
+    assert_eq!(
+        (v["nonce"].clone(), v["expiry_height"].clone()),
+        (5.into(), 120.into())
+    );
+    match &stx.tx.call {
+        Call::Party(PartyCall::Register { uscc, name, .. }) => {
+            assert_eq!(uscc, "91110105MA01R7K442");
+            assert_eq!(name, "北京示例科技有限公司");
+        }
+        other => panic!("unexpected call {other:?}"),
+    }
+    assert_eq!(
+        std::fs::read_to_string(&out).expect("out").trim(),
+        v["tx"].as_str().expect("tx")
+    );
+    // Signing is deterministic (ed25519): the same inputs give the same bytes.
+    let again = json(&concordat(&[
+        "tx",
+        "sign",
+        "--key",
+        p(&key),
+        "--call",
+        p(&call),
+        "--chain-id",
+        "concordat-test",
+        "--nonce",
+        "5",
+        "--expiry-height",
+        "120",
+        "--output",
+        "json",
+    ]));
+    assert_eq!(again["tx"], v["tx"]);
+}
+
+#[test]
+fn tx_sign_refuses_malformed_calls() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = dir.path().join("k.key");
+    json(&concordat(&[
+        "keys",
+        "new",
+        "--out",
+        p(&key),
+        "--output",
+        "json",
+    ]));
+    let call = dir.path().join("call.json");
+    let cases = [
+        ("{\"Party\":", "not a valid call"),
+        (
+            r#"{"Party":{"Registre":{"uscc":"91110105MA01R7K442"}}}"#,
+            "unknown variant `Registre`",
+        ),
+        (
+            r#"{"Party":{"Register":{"uscc":"91110105MA01R7K442","registered_address":"x"}}}"#,
+            "missing field `name`",
+        ),
+        (
+            r#"{"Party":{"Register":{"uscc":"91110105MA01R7K442","name":"n","legal_rep":null,"registered_address":"x"}}}"#,
+            "unknown field `legal_rep` in Party.Register",
+        ),
+        (
+            r#"{"Party":{"Register":{"uscc":"91110105MA01R7K443","name":"n","legal_rep_ref":null,"registered_address":"x"}}}"#,
+            "expected '2'",
+        ),
+        (
+            r#"{"Governance":{"Approve":{"proposal_id":-1}}}"#,
+            "not a valid call",
+        ),
+    ];
+    for (text, expected) in cases {
+        write(&call, text);
+        for output in ["text", "json"] {
+            let out = concordat(&[
+                "tx",
+                "sign",
+                "--key",
+                p(&key),
+                "--call",
+                p(&call),
+                "--chain-id",
+                "concordat-test",
+                "--nonce",
+                "0",
+                "--expiry-height",
+                "10",
+                "--output",
+                output,
+            ]);
+            assert_eq!(out.status.code(), Some(1), "{text}");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains(expected), "{text}: {stderr}");
+            assert!(stderr.contains("call.json"), "names the file: {stderr}");
+            if output == "json" {
+                let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+                assert!(v["error"].as_str().expect("error").contains(expected));
+            } else {
+                assert!(out.stdout.is_empty());
+            }
+        }
+    }
+}
+
+#[test]
+fn tx_sign_without_envelope_needs_a_node() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = dir.path().join("k.key");
+    json(&concordat(&[
+        "keys",
+        "new",
+        "--out",
+        p(&key),
+        "--output",
+        "json",
+    ]));
+    let call = dir.path().join("call.json");
+    write(&call, REGISTER);
+    let out = concordat(&[
+        "tx",
+        "sign",
+        "--key",
+        p(&key),
+        "--call",
+        p(&call),
+        "--nonce",
+        "0",
+        "--node",
+        "http://127.0.0.1:1",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--chain-id"), "{stderr}");
+    assert!(stderr.contains("cannot reach the node"), "{stderr}");
+}

@@ -11,6 +11,8 @@ use concordat_primitives::{Hash, PublicKey, SecretKey};
 /// Chain id of every fixture.
 pub const CHAIN_ID: &str = "concordat-golden";
 
+pub mod net;
+
 /// A deterministic key: seed `[i; 32]`.
 pub fn key(i: u8) -> SecretKey {
     SecretKey::from_seed([i; 32])

@@ -1,8 +1,15 @@
 //! Command-line parsing and dispatch.
 
+mod demo_cmd;
 mod files;
 mod genesis_cmd;
+mod http;
 mod keys_cmd;
+mod query_cmd;
+mod tx_cmd;
+
+use std::fmt;
+use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -37,7 +44,57 @@ enum Command {
     /// Create, fill in and validate a genesis file.
     #[command(subcommand)]
     Genesis(genesis_cmd::GenesisCmd),
+    /// Show the node's status (GET /v1/status).
+    Status {
+        #[command(flatten)]
+        node: http::NodeArg,
+    },
+    /// Sign, submit and look up transactions.
+    #[command(subcommand)]
+    Tx(tx_cmd::TxCmd),
+    /// Read a record with a proof and verify it (header, certificate, proof) before showing it.
+    Query {
+        /// party, department, validators, proposal, nonce or raw.
+        kind: String,
+        /// USCC, `current`, proposal id, signer public key (hex) or state key (hex).
+        id: String,
+        #[command(flatten)]
+        node: http::NodeArg,
+        /// Height to read at (default: the tip).
+        #[arg(long)]
+        height: Option<u64>,
+        /// Hash of a validator set you trust; the answer's header must be signed by it.
+        #[arg(long)]
+        validator_set_hash: Option<String>,
+    },
+    /// Smoke test: register N demo enterprises with a demo network's REGISTRAR key and wait
+    /// for them.
+    Demo {
+        #[command(flatten)]
+        node: http::NodeArg,
+        /// The demo network's directory (with keys/<USCC>.key), e.g. .localnet.
+        #[arg(long)]
+        home: PathBuf,
+        /// Number of registrations.
+        #[arg(long, default_value_t = 10)]
+        count: u64,
+        /// How long to wait for all of them to commit.
+        #[arg(long, default_value_t = 120)]
+        timeout_secs: u64,
+    },
 }
+
+/// A failure whose output was already printed: only the message goes to stderr.
+#[derive(Debug)]
+pub struct Reported(pub String);
+
+impl fmt::Display for Reported {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Reported {}
 
 /// Prints `value` as JSON, or `text` for people.
 pub fn emit(output: Output, value: &serde_json::Value, text: &str) {
@@ -60,12 +117,45 @@ pub fn run() -> i32 {
     let result = match cli.command {
         Command::Keys(c) => keys_cmd::run(c, cli.output),
         Command::Genesis(c) => genesis_cmd::run(c, cli.output),
+        Command::Status { node } => query_cmd::status(&node, cli.output),
+        Command::Tx(c) => tx_cmd::run(c, cli.output),
+        Command::Query {
+            kind,
+            id,
+            node,
+            height,
+            validator_set_hash,
+        } => query_cmd::query(
+            &kind,
+            &id,
+            &node,
+            height,
+            validator_set_hash.as_deref(),
+            cli.output,
+        ),
+        Command::Demo {
+            node,
+            home,
+            count,
+            timeout_secs,
+        } => demo_cmd::run(&node, &home, count, timeout_secs, cli.output),
     };
     match result {
         Ok(()) => 0,
         Err(e) => {
-            if cli.output == Output::Json {
-                println!("{}", serde_json::json!({ "error": format!("{e:#}") }));
+            if e.downcast_ref::<Reported>().is_none() && cli.output == Output::Json {
+                let mut doc = serde_json::json!({ "error": format!("{e:#}") });
+                if let Some(http::NodeError::Api {
+                    status,
+                    code,
+                    message,
+                }) = e.downcast_ref::<http::NodeError>()
+                {
+                    doc["code"] = serde_json::json!(code);
+                    doc["http_status"] = serde_json::json!(status);
+                    doc["message"] = serde_json::json!(message);
+                }
+                println!("{doc}");
             }
             eprintln!("error: {e:#}");
             1

@@ -1,0 +1,340 @@
+//! Helpers for end-to-end tests of the real binaries: node homes, processes, HTTP.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use concordat_contracts::ids::{uscc_check_char, USCC_CHARSET};
+use concordat_contracts::party::PartyCall;
+use concordat_contracts::{Call, SignedTransaction, Transaction};
+use concordat_primitives::crypto::KeyFile;
+use concordat_primitives::SecretKey;
+use serde_json::Value;
+
+/// The directory holding the workspace's binaries (next to the running test's `deps/`).
+pub fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>")
+        .to_path_buf()
+}
+
+/// Path of a workspace binary; panics with a hint if it was not built.
+pub fn bin(name: &str) -> PathBuf {
+    let p = bin_dir().join(name);
+    assert!(
+        p.exists(),
+        "{} is missing: run `cargo build --workspace --bins` first",
+        p.display()
+    );
+    p
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// Runs `concordat genesis demo` into `dir` with `validators` validators.
+pub fn demo_network(dir: &Path, validators: usize) {
+    let out = Command::new(bin("concordat"))
+        .args(["genesis", "demo", "--dir"])
+        .arg(dir)
+        .args(["--validators", &validators.to_string(), "--output", "json"])
+        .output()
+        .expect("run concordat");
+    assert!(
+        out.status.success(),
+        "genesis demo failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Reads a key file.
+pub fn read_key(path: &Path) -> SecretKey {
+    let text = std::fs::read_to_string(path).expect("key file");
+    serde_json::from_str::<KeyFile>(&text)
+        .expect("key json")
+        .secret()
+        .expect("valid key")
+}
+
+/// The demo REGISTRAR key (department 11110000MB01A7C368).
+pub fn registrar_key(net: &Path) -> SecretKey {
+    read_key(&net.join("keys").join("11110000MB01A7C368.key"))
+}
+
+/// A running (or stopped) node process.
+pub struct Node {
+    /// Its home.
+    pub home: PathBuf,
+    /// HTTP port.
+    pub port: u16,
+    child: Option<Child>,
+    starts: u32,
+}
+
+impl Node {
+    /// A node for `home` on a fresh port (not started).
+    pub fn new(home: PathBuf) -> Node {
+        Node {
+            home,
+            port: free_port(),
+            child: None,
+            starts: 0,
+        }
+    }
+
+    /// Base URL.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts the process and waits until `/v1/status` answers.
+    pub fn start(&mut self) {
+        assert!(self.child.is_none(), "already running");
+        self.starts += 1;
+        let log = std::fs::File::create(self.home.join(format!("node-{}.log", self.starts)))
+            .expect("log file");
+        let child = Command::new(bin("concordat-node"))
+            .arg("--home")
+            .arg(&self.home)
+            .args(["--http-listen", &format!("127.0.0.1:{}", self.port)])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn concordat-node");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                panic!(
+                    "node exited at start ({status}); see {}",
+                    self.home.display()
+                );
+            }
+            if get(&format!("{}/v1/status", self.url())).0 == 200 {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("node did not answer within 60 s");
+    }
+
+    /// kill -9.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Graceful stop (SIGTERM), waiting for the exit.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill").arg(c.id().to_string()).status();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < deadline {
+                if c.try_wait().ok().flatten().is_some() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(30))
+        .build()
+}
+
+fn answer(r: Result<ureq::Response, ureq::Error>) -> (u16, Value) {
+    match r {
+        Ok(resp) => {
+            let status = resp.status();
+            (status, resp.into_json().unwrap_or(Value::Null))
+        }
+        Err(ureq::Error::Status(code, resp)) => (code, resp.into_json().unwrap_or(Value::Null)),
+        Err(_) => (0, Value::Null),
+    }
+}
+
+/// GET returning (status, JSON); status 0 when the node is unreachable.
+pub fn get(url: &str) -> (u16, Value) {
+    answer(agent().get(url).call())
+}
+
+/// POST raw bytes.
+pub fn post_bytes(url: &str, bytes: &[u8]) -> (u16, Value) {
+    answer(
+        agent()
+            .post(url)
+            .set("Content-Type", "application/octet-stream")
+            .send_bytes(bytes),
+    )
+}
+
+/// The `n`-th synthetic valid USCC with a per-run `salt` (enterprise, Chaoyang).
+pub fn synthetic_uscc(salt: u32, n: u32) -> String {
+    let mut v = (u64::from(salt) << 32) | u64::from(n);
+    let mut tail = [b'0'; 9];
+    for slot in tail.iter_mut().rev() {
+        *slot = USCC_CHARSET[(v % 31) as usize];
+        v /= 31;
+    }
+    let first17 = format!(
+        "91110105{}",
+        String::from_utf8(tail.to_vec()).expect("ascii")
+    );
+    let check = uscc_check_char(first17.as_bytes()).expect("charset");
+    format!("{first17}{check}")
+}
+
+/// A signed party registration.
+pub fn register_tx(
+    key: &SecretKey,
+    chain_id: &str,
+    nonce: u64,
+    expiry: u64,
+    uscc: &str,
+) -> SignedTransaction {
+    Transaction {
+        chain_id: chain_id.into(),
+        signer: key.public_key(),
+        nonce,
+        expiry_height: expiry,
+        call: Call::Party(PartyCall::Register {
+            uscc: uscc.into(),
+            name: format!("测试企业 {uscc}"),
+            legal_rep_ref: None,
+            registered_address: "望京街道样例路1号".into(),
+        }),
+    }
+    .sign(key)
+}
+
+/// Polls `GET /v1/txs/{hash}` until committed (returns the answer) or the timeout.
+pub fn wait_committed(url: &str, hash: &str, timeout: Duration) -> Option<Value> {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        let (code, v) = get(&format!("{url}/v1/txs/{hash}"));
+        if code == 200 && v["status"] == "committed" {
+            return Some(v);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+/// Loads the network's genesis.
+pub fn load_genesis(net: &Path) -> concordat_genesis::Genesis {
+    let text = std::fs::read_to_string(net.join("genesis.json")).expect("genesis.json");
+    concordat_genesis::GenesisSpec::from_json(&text)
+        .expect("spec")
+        .validate()
+        .expect("valid")
+}
+
+/// Replays every block from genesis, independently of the node's code, and checks each header's
+/// `state_root`, `tx_log_root`, `tx_log_size` and every receipt code the API reports.
+/// Returns the replayed tip height.
+pub fn replay_from_genesis(url: &str, genesis: &concordat_genesis::Genesis) -> u64 {
+    use concordat_contracts::block::Block;
+    use concordat_contracts::{execute_block, BlockContext};
+    use concordat_primitives::merkle_log::{leaf_hash, MemoryLog};
+    use concordat_primitives::state::{apply, MemoryStore};
+    use std::collections::BTreeMap;
+
+    let mut view: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+    let mut store = MemoryStore::new();
+    let mut log = MemoryLog::new();
+    let writes = genesis.initial_writes().expect("genesis writes");
+    let (_, update) = apply(&store, 0, &writes).expect("genesis apply");
+    store.commit(update).expect("commit");
+    for (k, v) in writes {
+        if let Some(v) = v {
+            view.insert(k, v);
+        }
+    }
+    let (code, status) = get(&format!("{url}/v1/status"));
+    assert_eq!(code, 200);
+    let tip = status["height"].as_u64().expect("height");
+    let mut parent = genesis.hash();
+    for h in 1..=tip {
+        let (code, b) = get(&format!("{url}/v1/blocks/{h}"));
+        assert_eq!(
+            code, 200,
+            "block {h} missing below the tip {tip}: a partial chain is visible"
+        );
+        let block =
+            Block::from_bytes(&hex::decode(b["block"].as_str().expect("block hex")).expect("hex"))
+                .expect("block decodes and matches txs_root");
+        assert_eq!(
+            block.header.parent_hash, parent,
+            "height {h} does not extend its parent"
+        );
+        parent = block.hash();
+        for tx in &block.txs {
+            assert!(
+                tx.verify_signature().is_ok(),
+                "height {h} carries an unsigned transaction"
+            );
+        }
+        let ctx = BlockContext {
+            chain_id: genesis.chain_id.clone(),
+            height: h,
+            time_ms: block.header.time_ms,
+        };
+        let out = execute_block(&view, &ctx, &block.txs);
+        for (k, v) in &out.writes {
+            match v {
+                Some(v) => view.insert(k.clone(), v.clone()),
+                None => view.remove(k),
+            };
+        }
+        let (root, update) = apply(&store, h, &out.writes).expect("apply");
+        store.commit(update).expect("commit");
+        let api_txs = b["txs"].as_array().expect("txs");
+        assert_eq!(api_txs.len(), out.receipts.len(), "receipts of height {h}");
+        for (r, t) in out.receipts.iter().zip(api_txs) {
+            log.append(leaf_hash(&r.log_record(h).leaf_bytes()));
+            assert_eq!(
+                t["result"]["code"],
+                r.code.as_str(),
+                "result of {} differs from replay",
+                r.tx_hash
+            );
+        }
+        assert_eq!(
+            root, block.header.state_root,
+            "state root of height {h} differs from replay"
+        );
+        assert_eq!(
+            log.root(),
+            block.header.tx_log_root,
+            "tx log root of height {h} differs from replay"
+        );
+        assert_eq!(log.size(), block.header.tx_log_size);
+    }
+    tip
+}
