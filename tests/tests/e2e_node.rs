@@ -158,13 +158,7 @@ fn load_until_dead(
         let mut batch = Vec::new();
         for _ in 0..10 {
             *counter += 1;
-            let tx = register_tx(
-                key,
-                chain,
-                nonce,
-                50_000,
-                &synthetic_uscc(salt, *counter),
-            );
+            let tx = register_tx(key, chain, nonce, 50_000, &synthetic_uscc(salt, *counter));
             let (code, v) = post_bytes(&format!("{node_url}/v1/txs"), &tx.to_bytes());
             if code != 202 {
                 eprintln!("load stops: {code} {v}");
