@@ -53,7 +53,8 @@ for crate in "${PURE[@]}"; do
   echo "ok: $crate has no tokio/libp2p/rocksdb/clap in its normal dependency tree"
 done
 cargo build --locked --target wasm32-unknown-unknown $(printf -- '-p %s ' "${PURE[@]}")
-echo "ok: pure crates build for wasm32-unknown-unknown"
+cargo build --locked --target wasm32-unknown-unknown -p concordat-client --lib --no-default-features
+echo "ok: pure crates and the client's verifying half build for wasm32-unknown-unknown"
 
 # ---------------------------------------------------------------------------------------------
 step "cargo deny (bans, licences, sources; advisories when the database is reachable)"
@@ -70,6 +71,24 @@ tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 cargo run -q --locked -p concordat-primitives --example dump_merkle_log >"$tmp"
 "$PY" tests/pymerkle/check_log.py "$tmp"
+
+# ---------------------------------------------------------------------------------------------
+step "binaries"
+cargo build --locked --workspace --bins
+
+step "localnet smoke test (the README's run command, then concordat demo --count 100)"
+LN=$(mktemp -d)
+export LOCALNET_DIR="$LN/localnet"
+stop_localnet() { scripts/localnet.sh stop >/dev/null 2>&1 || true; rm -rf "$LN"; }
+trap 'rm -f "$tmp"; stop_localnet' EXIT
+scripts/localnet.sh >/dev/null
+BIN="${CARGO_TARGET_DIR:-target}/debug"
+demo=$("$BIN/concordat" demo --node http://127.0.0.1:8700 --home "$LOCALNET_DIR" --count 100 --output json)
+committed=$("$PY" -c 'import json,sys; print(json.loads(sys.argv[1])["committed"])' "$demo")
+[ "$committed" = 100 ] || { echo "FAIL: demo committed $committed of 100"; exit 1; }
+echo "ok: localnet committed 100 of 100 demo transactions"
+stop_localnet
+unset LOCALNET_DIR
 
 # ---------------------------------------------------------------------------------------------
 # The Rust tests run last so that the runner's summary line closes the output.

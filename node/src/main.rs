@@ -25,8 +25,8 @@ use concordat_primitives::crypto::KeyFile;
 )]
 struct Args {
     /// Node home: config.toml, genesis.json, node_key, data/.
-    #[arg(long)]
-    home: PathBuf,
+    #[arg(long, required_unless_present = "print_default_config")]
+    home: Option<PathBuf>,
     /// Override `[http] listen`.
     #[arg(long)]
     http_listen: Option<std::net::SocketAddr>,
@@ -59,7 +59,8 @@ fn main() -> Result<()> {
         print!("{}", Config::default_toml());
         return Ok(());
     }
-    let mut config = Config::load(&args.home)?;
+    let home = args.home.clone().unwrap_or_default();
+    let mut config = Config::load(&home)?;
     if let Some(listen) = args.http_listen {
         config.http.listen = listen;
     }
@@ -71,11 +72,11 @@ fn main() -> Result<()> {
     }
     init_logs(&config);
 
-    let genesis_path = args.home.join("genesis.json");
+    let genesis_path = home.join("genesis.json");
     let text = std::fs::read_to_string(&genesis_path)
         .with_context(|| format!("reading {}", genesis_path.display()))?;
     let genesis = GenesisSpec::from_json(&text)?.validate()?;
-    let key_path = args.home.join("node_key");
+    let key_path = home.join("node_key");
     let key_text = std::fs::read_to_string(&key_path)
         .with_context(|| format!("reading {}", key_path.display()))?;
     let key = serde_json::from_str::<KeyFile>(&key_text)
@@ -83,7 +84,7 @@ fn main() -> Result<()> {
         .secret()?;
 
     let store =
-        Arc::new(RocksStore::open(&args.home.join("data")).context("opening the data directory")?);
+        Arc::new(RocksStore::open(&home.join("data")).context("opening the data directory")?);
     let core = NodeCore::open(
         store.clone(),
         &genesis,

@@ -4,7 +4,9 @@
 use std::process::Command;
 use std::time::Duration;
 
-use concordat_client::verify::{verify_state_answer, Expect, StateAnswer};
+use concordat_client::verify::{
+    verify_state_answer, verify_txlog_answer, Expect, StateAnswer, TxLogAnswer,
+};
 use concordat_contracts::party::{Party, PartyStatus};
 use concordat_primitives::encoding;
 use concordat_tests::net::*;
@@ -92,6 +94,52 @@ fn a_thousand_transactions_commit_and_every_record_proof_verifies() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["verified"], true);
     assert_eq!(v["found"], true);
+
+    // Transaction-log inclusion proofs verify against the latest header, and a consistency
+    // proof links an early log size to the latest.
+    let (_, st) = get(&format!("{url}/v1/status"));
+    let tip = st["height"].as_u64().expect("height");
+    let (_, hv) = get(&format!("{url}/v1/headers/{tip}"));
+    let header: concordat_primitives::ledger::Header =
+        encoding::from_bytes(&hex::decode(hv["header_bytes"].as_str().expect("hex")).expect("hex"))
+            .expect("header");
+    for index in [0u64, 1, 499, 998, 999] {
+        let (code, v) = get(&format!(
+            "{url}/v1/txlog/{index}?size={}",
+            header.tx_log_size
+        ));
+        assert_eq!(code, 200, "{v}");
+        let answer: TxLogAnswer = serde_json::from_value(v).expect("shape");
+        let verified =
+            verify_txlog_answer(&answer, Some(index), Some(&header)).expect("inclusion verifies");
+        assert_eq!(verified.record.tx_hash.to_hex(), hashes[index as usize]);
+    }
+    let (code, v) = get(&format!(
+        "{url}/v1/txlog/consistency?from=10&to={}",
+        header.tx_log_size
+    ));
+    assert_eq!(code, 200, "{v}");
+    let h = |x: &serde_json::Value| {
+        concordat_primitives::Hash::from_hex(x.as_str().expect("hex")).expect("hash")
+    };
+    let proof = concordat_primitives::merkle_log::ConsistencyProof::new(
+        v["proof"]
+            .as_array()
+            .expect("proof")
+            .iter()
+            .map(h)
+            .collect(),
+    )
+    .expect("proof size");
+    assert_eq!(h(&v["to_root"]), header.tx_log_root);
+    concordat_primitives::merkle_log::verify_consistency(
+        10,
+        header.tx_log_size,
+        &h(&v["from_root"]),
+        &header.tx_log_root,
+        &proof,
+    )
+    .expect("consistency verifies");
 
     // The chain replays from genesis to the same roots.
     replay_from_genesis(&url, &genesis);

@@ -1,0 +1,211 @@
+//! The node core over in-memory storage: admission codes, mempool limits, block production,
+//! and deterministic roots for the same inputs.
+
+use std::sync::Arc;
+
+use concordat_contracts::party::PartyCall;
+use concordat_contracts::{Call, SignedTransaction, Transaction};
+use concordat_genesis::{demo_spec, Genesis};
+use concordat_node::core::{ConsensusConfig, Input, NodeCore, Output, SoloDecider};
+use concordat_node::mempool::MempoolConfig;
+use concordat_node::store::{MemStore, NodeStore};
+use concordat_primitives::{PublicKey, SecretKey};
+
+fn key(i: u8) -> SecretKey {
+    SecretKey::from_seed([i; 32])
+}
+
+fn genesis() -> Genesis {
+    let members: Vec<PublicKey> = (1..=5).map(|i| key(i).public_key()).collect();
+    demo_spec(
+        "concordat-test",
+        "2026-11-28T00:00:00+08:00",
+        &members,
+        &[key(100).public_key()],
+    )
+    .validate()
+    .expect("valid")
+}
+
+fn core(mempool: MempoolConfig) -> NodeCore<MemStore> {
+    NodeCore::open(
+        Arc::new(MemStore::new()),
+        &genesis(),
+        key(100),
+        ConsensusConfig::default(),
+        mempool,
+        Box::new(SoloDecider::new(key(100))),
+    )
+    .expect("opens")
+}
+
+fn uscc(n: u32) -> String {
+    let first17 = format!("91110105MA{n:07}");
+    let c = concordat_contracts::ids::uscc_check_char(first17.as_bytes()).expect("charset");
+    format!("{first17}{c}")
+}
+
+fn reg(signer: &SecretKey, nonce: u64, n: u32) -> SignedTransaction {
+    Transaction {
+        chain_id: "concordat-test".into(),
+        signer: signer.public_key(),
+        nonce,
+        expiry_height: 50,
+        call: Call::Party(PartyCall::Register {
+            uscc: uscc(n),
+            name: "样例".into(),
+            legal_rep_ref: None,
+            registered_address: "样例路".into(),
+        }),
+    }
+    .sign(signer)
+}
+
+#[test]
+fn submissions_commit_in_nonce_order_even_when_sent_out_of_order() {
+    let mut c = core(MempoolConfig::default());
+    let registrar = key(1);
+    for nonce in [2u64, 0, 1] {
+        c.submit(&reg(&registrar, nonce, nonce as u32).to_bytes())
+            .expect("admitted");
+    }
+    let out = c.handle(Input::Tick {
+        now_ms: 1_800_000_000_000,
+    });
+    let Some(Output::Committed { height, tx_hashes }) = out
+        .into_iter()
+        .find(|o| matches!(o, Output::Committed { .. }))
+    else {
+        panic!("no block")
+    };
+    assert_eq!(height, 1);
+    assert_eq!(tx_hashes.len(), 3);
+    assert!(c.mempool().is_empty());
+    assert_eq!(c.tip().height, 1);
+    // Nothing pending: no empty block.
+    assert!(c
+        .handle(Input::Tick {
+            now_ms: 1_800_000_001_000
+        })
+        .is_empty());
+}
+
+#[test]
+fn a_gap_in_nonces_waits() {
+    let mut c = core(MempoolConfig::default());
+    c.submit(&reg(&key(1), 1, 1).to_bytes()).expect("admitted");
+    assert!(
+        c.handle(Input::Tick {
+            now_ms: 1_800_000_000_000
+        })
+        .is_empty(),
+        "nonce 1 cannot go before 0"
+    );
+    c.submit(&reg(&key(1), 0, 0).to_bytes()).expect("admitted");
+    assert!(!c
+        .handle(Input::Tick {
+            now_ms: 1_800_000_000_100
+        })
+        .is_empty());
+    assert_eq!(c.mempool().len(), 0);
+}
+
+#[test]
+fn mempool_limits_have_stable_codes_and_change_nothing() {
+    let mut c = core(MempoolConfig {
+        max_txs: 3,
+        max_bytes: 1 << 20,
+        max_per_signer: 2,
+        max_expiry_blocks: 100,
+    });
+    let r = key(1);
+    c.submit(&reg(&r, 0, 0).to_bytes()).expect("ok");
+    c.submit(&reg(&r, 1, 1).to_bytes()).expect("ok");
+    assert_eq!(
+        c.submit(&reg(&r, 2, 2).to_bytes())
+            .expect_err("window")
+            .code,
+        "NONCE_TOO_HIGH"
+    );
+    assert_eq!(
+        c.submit(&reg(&r, 1, 1).to_bytes()).expect_err("dup").code,
+        "DUPLICATE"
+    );
+    assert_eq!(
+        c.submit(&reg(&r, 1, 9).to_bytes())
+            .expect_err("same nonce")
+            .code,
+        "DUPLICATE"
+    );
+    let other = key(2); // Tianjin registrar
+    c.submit(&reg(&other, 0, 3).to_bytes()).expect("ok");
+    assert_eq!(
+        c.submit(&reg(&other, 1, 4).to_bytes())
+            .expect_err("full")
+            .code,
+        "MEMPOOL_FULL"
+    );
+    let mut far = reg(&r, 5, 5).tx;
+    far.nonce = 0;
+    far.expiry_height = 10_000;
+    assert_eq!(
+        c.submit(&far.sign(&r).to_bytes()).expect_err("far").code,
+        "EXPIRY_TOO_FAR"
+    );
+    assert_eq!(c.mempool().len(), 3);
+    let before = c.tip().clone();
+    assert_eq!(c.submit(b"junk").expect_err("junk").code, "MALFORMED");
+    assert_eq!(c.tip(), &before);
+}
+
+#[test]
+fn the_same_inputs_give_the_same_chain() {
+    let run = || {
+        let mut c = core(MempoolConfig::default());
+        for i in 0..50u32 {
+            c.submit(&reg(&key(1 + (i % 2) as u8), u64::from(i / 2), i).to_bytes())
+                .expect("ok");
+            if i % 7 == 0 {
+                c.handle(Input::Tick {
+                    now_ms: 1_800_000_000_000 + u64::from(i),
+                });
+            }
+        }
+        c.handle(Input::Tick {
+            now_ms: 1_900_000_000_000,
+        });
+        c.tip().clone()
+    };
+    let (a, b) = (run(), run());
+    assert_eq!(a, b);
+    assert!(a.height >= 2);
+    assert_eq!(a.tx_log_size, 50);
+}
+
+#[test]
+fn reopening_over_the_same_store_resumes_and_refuses_another_genesis() {
+    let store = Arc::new(MemStore::new());
+    let open = |s: Arc<MemStore>, g: &Genesis| {
+        NodeCore::open(
+            s,
+            g,
+            key(100),
+            ConsensusConfig::default(),
+            MempoolConfig::default(),
+            Box::new(SoloDecider::new(key(100))),
+        )
+    };
+    let mut c = open(store.clone(), &genesis()).expect("opens");
+    c.submit(&reg(&key(1), 0, 0).to_bytes()).expect("ok");
+    c.handle(Input::Tick {
+        now_ms: 1_800_000_000_000,
+    });
+    let tip = c.tip().clone();
+    drop(c);
+    let c = open(store.clone(), &genesis()).expect("reopens");
+    assert_eq!(c.tip(), &tip);
+    assert_eq!(store.tip().expect("read"), Some(tip));
+    let mut other = genesis();
+    other.chain_id = "concordat-other".into();
+    assert!(open(store, &other).is_err());
+}

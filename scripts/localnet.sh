@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Concordat local network on 127.0.0.1: the README's run command.
+#
+#   scripts/localnet.sh [start] [--validators N]   build, create (first time) and start
+#   scripts/localnet.sh stop                        stop every node of the network
+#   scripts/localnet.sh status                      show each node's height
+#
+# State lives in .localnet/ (git-ignored; override with LOCALNET_DIR): node<i>/ homes with a
+# pid file each, and the demo department keys in keys/. Node i serves HTTP on 8700+i and p2p
+# on 9700+i. Starting again resumes from the data on disk. Until the BFT network lands
+# (issue 4) the network has one validator.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DIR=${LOCALNET_DIR:-.localnet}
+CMD=start
+VALIDATORS=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    start|stop|status) CMD=$1 ;;
+    --validators) VALIDATORS=${2:?--validators needs a number}; shift ;;
+    --validators=*) VALIDATORS=${1#*=} ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+TARGET=${CARGO_TARGET_DIR:-target}
+BIN="$TARGET/debug"
+
+alive() { [ -f "$1/pid" ] && kill -0 "$(cat "$1/pid")" 2>/dev/null; }
+
+nodes() { ls -d "$DIR"/node* 2>/dev/null | sort -V; }
+
+case "$CMD" in
+stop)
+  for home in $(nodes); do
+    if alive "$home"; then
+      pid=$(cat "$home/pid"); kill "$pid"
+      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+      echo "stopped $(basename "$home") (pid $pid)"
+    fi
+    rm -f "$home/pid"
+  done
+  exit 0 ;;
+status)
+  for home in $(nodes); do
+    i=${home##*node}
+    if alive "$home"; then
+      echo "node$i: running, $(curl -s "http://127.0.0.1:$((8700 + i))/v1/status" | tr -d '\n' | cut -c1-200)"
+    else
+      echo "node$i: stopped"
+    fi
+  done
+  exit 0 ;;
+esac
+
+if [ "$VALIDATORS" != 1 ] && [ ! -f "$DIR/genesis.json" ]; then
+  echo "this build runs one validator; multi-validator BFT arrives with issue 4 (use --validators 1)" >&2
+  exit 2
+fi
+echo "building concordat and concordat-node (the first build compiles RocksDB: about 13 minutes)"
+cargo build --locked --bins -p concordat-node -p concordat-client
+
+if [ ! -f "$DIR/genesis.json" ]; then
+  "$BIN/concordat" genesis demo --dir "$DIR" --validators "$VALIDATORS" >/dev/null
+  for home in $(nodes); do
+    i=${home##*node}
+    "$BIN/concordat-node" --print-default-config \
+      | sed "s/127.0.0.1:8700/127.0.0.1:$((8700 + i))/; s/127.0.0.1:9700/127.0.0.1:$((9700 + i))/" \
+      > "$home/config.toml"
+  done
+  echo "created a demo network in $DIR"
+fi
+
+for home in $(nodes); do
+  i=${home##*node}
+  if alive "$home"; then
+    echo "node$i already running (pid $(cat "$home/pid"))"; continue
+  fi
+  nohup "$BIN/concordat-node" --home "$home" >>"$home/node.log" 2>&1 &
+  echo $! >"$home/pid"
+done
+
+for home in $(nodes); do
+  i=${home##*node}; port=$((8700 + i))
+  for _ in $(seq 1 300); do
+    curl -sf "http://127.0.0.1:$port/v1/status" >/dev/null && break
+    if ! alive "$home"; then echo "node$i failed to start; see $home/node.log" >&2; tail -5 "$home/node.log" >&2; exit 1; fi
+    sleep 0.1
+  done
+  curl -sf "http://127.0.0.1:$port/v1/status" >/dev/null || { echo "node$i did not answer on $port" >&2; exit 1; }
+  echo "node$i: http://127.0.0.1:$port (log $home/node.log)"
+done
+cat <<MSG
+
+Concordat localnet is running. Try:
+  $BIN/concordat demo --node http://127.0.0.1:8700 --home $DIR --count 100
+  open http://127.0.0.1:8700/ in a browser
+Stop it with: scripts/localnet.sh stop
+MSG
