@@ -200,15 +200,12 @@ impl Mempool {
         // Per signer: the run of consecutive nonces starting at the committed nonce.
         let mut runs: Vec<Vec<&Entry>> = Vec::new();
         for (signer, entries) in &self.by_signer {
-            let mut next = committed_nonce(signer);
-            let mut run = Vec::new();
-            for (nonce, e) in entries.range(next..) {
-                if *nonce != next {
-                    break;
-                }
-                run.push(e);
-                next += 1;
-            }
+            let start = committed_nonce(signer);
+            let run: Vec<&Entry> = (start..)
+                .zip(entries.range(start..))
+                .take_while(|(expected, (nonce, _))| expected == *nonce)
+                .map(|(_, (_, e))| e)
+                .collect();
             if !run.is_empty() {
                 runs.push(run);
             }

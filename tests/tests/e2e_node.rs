@@ -104,6 +104,24 @@ fn bad_input_gets_4xx_with_its_code_and_changes_nothing() {
         }
         other => panic!("expected 400, got {other:?}"),
     }
+    // None of the refused submissions changed anything: same height, state root and tx log.
+    std::thread::sleep(Duration::from_millis(300));
+    let unchanged = status(&node);
+    for f in [
+        "height",
+        "block_hash",
+        "state_root",
+        "tx_log_root",
+        "tx_log_size",
+        "mempool_size",
+    ] {
+        assert_eq!(
+            unchanged[f], before[f],
+            "{f} changed after refused submissions"
+        );
+    }
+    assert_eq!(unchanged["mempool_size"], 0);
+
     // A duplicate of a pending transaction.
     let pending = register_tx(&registrar, &chain, 1, 1000, &synthetic_uscc(1, 9));
     // (It commits quickly; submit it twice back to back to see DUPLICATE or, if already
