@@ -12,6 +12,7 @@ use concordat_primitives::{Hash, PublicKey, SecretKey};
 pub const CHAIN_ID: &str = "concordat-golden";
 
 pub mod net;
+pub mod sim;
 
 /// A deterministic key: seed `[i; 32]`.
 pub fn key(i: u8) -> SecretKey {
