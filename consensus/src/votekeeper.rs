@@ -1,11 +1,21 @@
 //! The votes of one height, per round and kind, with voting-power tallies.
 //!
 //! # Invariants
-//! - At most one vote per `(round, kind, validator)` is kept and counted: the first one added.
-//!   A later different vote of the same validator is an equivocation; the engine reports it
-//!   and the keeper never counts it.
-//! - For every `(round, kind)`, `power_any` is the sum of the powers of the kept votes and
-//!   `power_for(value)` the sum over the kept votes for `value`.
+//! - The first vote per `(round, kind, validator)` is the validator's counted vote: it alone
+//!   counts towards `power_any` (so a validator counts once towards "2f+1 of anything" and
+//!   towards round skips).
+//! - A later different vote of the same validator is an equivocation; the engine reports it.
+//!   It ALSO counts towards `power_for` of its own value (at most [`MAX_VALUES_PER_VALIDATOR`]
+//!   values per validator, round and kind). This is safe: two quorums for different values
+//!   intersect in more than 1/3 of the power, so in at least one honest validator, and honest
+//!   validators never vote twice; counting a Byzantine validator's votes for every value it
+//!   signed can therefore never complete two conflicting quorums that honest votes could not.
+//!   It is needed for liveness: otherwise an equivocator can show one value to some honest
+//!   nodes and another to the rest, so that a proof-of-lock that one honest node saw can never
+//!   be completed at the others (they counted the equivocator's other vote first), and a
+//!   locked node waits forever.
+//! - For every `(round, kind)`, `power_for(value)` is the sum of the powers of the validators
+//!   with a vote for `value`, and `signatures_for(value)` their signatures.
 //! - The keeper does not verify anything: the engine adds only votes whose signature, height
 //!   and signer it has checked.
 
@@ -27,11 +37,26 @@ pub enum Added {
     Conflict(SignedVote),
 }
 
+/// Most distinct values one validator's votes count for in one round and kind.
+pub const MAX_VALUES_PER_VALIDATOR: usize = 4;
+
 #[derive(Debug, Clone, Default)]
 struct Tally {
     votes: BTreeMap<PublicKey, SignedVote>,
+    by_value: BTreeMap<Option<Hash>, BTreeMap<PublicKey, Signature>>,
     power_by_value: BTreeMap<Option<Hash>, u64>,
     power_any: u64,
+}
+
+impl Tally {
+    fn count_for_value(&mut self, vote: &SignedVote, power: u64) {
+        self.by_value
+            .entry(vote.vote.block_hash)
+            .or_default()
+            .insert(vote.validator, vote.signature);
+        let value = self.power_by_value.entry(vote.vote.block_hash).or_default();
+        *value = value.saturating_add(power);
+    }
 }
 
 /// Votes of one height. See the module documentation for its invariants.
@@ -64,14 +89,47 @@ impl VoteKeeper {
                 Added::Conflict(first.clone())
             };
         }
-        let value = tally
-            .power_by_value
-            .entry(vote.vote.block_hash)
-            .or_default();
-        *value = value.saturating_add(power);
+        tally.count_for_value(&vote, power);
         tally.power_any = tally.power_any.saturating_add(power);
         tally.votes.insert(vote.validator, vote);
         Added::Counted
+    }
+
+    /// True iff `validator` has a vote (first or equivocating) for `value` in `(round, kind)`.
+    pub fn has_vote_for(
+        &self,
+        round: u32,
+        kind: VoteKind,
+        validator: &PublicKey,
+        value: Option<Hash>,
+    ) -> bool {
+        self.tallies
+            .get(&(round, kind))
+            .and_then(|t| t.by_value.get(&value))
+            .is_some_and(|m| m.contains_key(validator))
+    }
+
+    /// Counts an equivocating (checked) vote towards its own value only, unless the validator
+    /// already has votes for [`MAX_VALUES_PER_VALIDATOR`] values. Returns whether it counted.
+    pub fn add_equivocation(&mut self, vote: SignedVote, power: u64) -> bool {
+        let tally = self
+            .tallies
+            .entry((vote.vote.round, vote.vote.kind))
+            .or_default();
+        let values = tally
+            .by_value
+            .values()
+            .filter(|m| m.contains_key(&vote.validator))
+            .count();
+        let already = tally
+            .by_value
+            .get(&vote.vote.block_hash)
+            .is_some_and(|m| m.contains_key(&vote.validator));
+        if already || values >= MAX_VALUES_PER_VALIDATOR {
+            return false;
+        }
+        tally.count_for_value(&vote, power);
+        true
     }
 
     /// Power of the votes of `(round, kind)` for `value` (`None` is nil).
@@ -96,13 +154,8 @@ impl VoteKeeper {
     ) -> Vec<(PublicKey, Signature)> {
         self.tallies
             .get(&(round, kind))
-            .map(|t| {
-                t.votes
-                    .values()
-                    .filter(|v| v.vote.block_hash == value)
-                    .map(|v| (v.validator, v.signature))
-                    .collect()
-            })
+            .and_then(|t| t.by_value.get(&value))
+            .map(|m| m.iter().map(|(k, s)| (*k, *s)).collect())
             .unwrap_or_default()
     }
 

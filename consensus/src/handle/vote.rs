@@ -1,6 +1,7 @@
 //! A vote from the network: checked (height, signer in the set, quota of future rounds,
-//! signature), then counted once. A second, different vote of the same validator for the same
-//! round and kind is recorded as [`Equivocation`] evidence and not counted.
+//! signature), then counted. A second, different vote of the same validator for the same
+//! round and kind is recorded as [`Equivocation`] evidence and counted towards its own value
+//! only (never twice towards "any"; see `votekeeper`).
 
 use concordat_primitives::PublicKey;
 
@@ -18,11 +19,21 @@ impl Engine {
             .power_of(&signed.validator)
             .ok_or(InputError::UnknownValidator(signed.validator))?;
         if let Some(first) = self.votes.get(vote.round, vote.kind, &signed.validator) {
-            if first.vote == vote {
+            if first.vote == vote
+                || self.votes.has_vote_for(
+                    vote.round,
+                    vote.kind,
+                    &signed.validator,
+                    vote.block_hash,
+                )
+            {
                 return Err(InputError::Duplicate);
             }
             let first = first.clone();
             self.verify_vote(&signed)?;
+            // Counted for its own value only (see `votekeeper`): keeps proofs-of-lock
+            // completable when a Byzantine validator shows different votes to different nodes.
+            self.votes.add_equivocation(signed.clone(), power);
             self.report(
                 Equivocation::Vote {
                     first,

@@ -86,7 +86,7 @@ fn duplicate_vote_is_ignored() {
 }
 
 #[test]
-fn equivocation_is_evidence_and_never_double_counted() {
+fn equivocation_is_evidence_and_counts_only_for_its_own_value() {
     let net = Net::equal(4);
     let (mut e, _, o) = started(&net);
     let (b, c, d) = (block(1), block(2), block(3));
@@ -98,13 +98,17 @@ fn equivocation_is_evidence_and_never_double_counted() {
     };
     assert!(ev.verify(CHAIN, &net.set));
     assert_eq!(ev.offender(), net.keys[o[0]].public_key());
-    // The first vote counts, the second does not.
+    // Each signed value counts for its own value; the validator counts once towards "any".
     assert_eq!(e.votes().power_for(0, VoteKind::Prevote, Some(b)), 1);
-    assert_eq!(e.votes().power_for(0, VoteKind::Prevote, Some(c)), 0);
+    assert_eq!(e.votes().power_for(0, VoteKind::Prevote, Some(c)), 1);
     assert_eq!(e.votes().power_any(0, VoteKind::Prevote), 1);
-    // A third value: still not counted, evidence reported once.
+    // A third value: counted for that value, evidence reported once, "any" unchanged.
     assert_eq!(e.try_handle(net.prevote(o[0], H, 0, Some(d))), Ok(vec![]));
     assert_eq!(e.evidence().len(), 1);
+    assert_eq!(e.votes().power_for(0, VoteKind::Prevote, Some(d)), 1);
+    assert_eq!(e.votes().power_any(0, VoteKind::Prevote), 1);
+    // The same equivocating vote again is a duplicate.
+    assert!(e.try_handle(net.prevote(o[0], H, 0, Some(c))).is_err());
     // The same validator's precommit is another kind: counted normally.
     e.handle(net.precommit(o[0], H, 0, Some(b)));
     assert_eq!(e.votes().power_any(0, VoteKind::Precommit), 1);
