@@ -9,7 +9,7 @@
 //!
 //! # Invariants
 //! - A block is visible (tip, API) only after its whole batch is durably committed.
-//! - Each transaction's signature is verified once, at admission.
+//! - Each transaction's signature is verified once, at admission (in batches).
 //! - Bad input changes nothing: a refused submission leaves mempool and state untouched.
 
 use std::collections::BTreeSet;
@@ -22,6 +22,7 @@ use concordat_contracts::state::StateView;
 use concordat_contracts::tx::MAX_TX_BYTES;
 use concordat_contracts::{execute_block, BlockContext, ResultCode, SignedTransaction};
 use concordat_genesis::Genesis;
+use concordat_primitives::crypto::{verify_batch, BatchItem};
 use concordat_primitives::encoding::DecodeError;
 use concordat_primitives::ledger::{Header, ValidatorSet, APP_VERSION};
 use concordat_primitives::merkle_log::{self, LogNode, LogReader};
@@ -301,6 +302,59 @@ impl<S: NodeStore> NodeCore<S> {
     /// Admits a transaction given as canonical bytes, or says exactly why not (changing
     /// nothing).
     pub fn submit(&mut self, bytes: &[u8]) -> Result<Hash, AdmissionError> {
+        self.submit_batch(&[bytes])
+            .pop()
+            .unwrap_or_else(|| Err(AdmissionError::new("MALFORMED", 400, "empty batch")))
+    }
+
+    /// Admits several transactions at once, answering each in order. Signatures of the
+    /// transactions that pass the other checks are verified in one batch (the same ZIP-215
+    /// rule as single verification); a bad signature is pinned to its own transaction.
+    pub fn submit_batch(&mut self, batch: &[&[u8]]) -> Vec<Result<Hash, AdmissionError>> {
+        let mut results: Vec<Result<(SignedTransaction, Hash), AdmissionError>> =
+            batch.iter().map(|bytes| self.precheck(bytes)).collect();
+        let candidates: Vec<(usize, Vec<u8>)> = results
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.as_ref().ok().map(|(stx, _)| (i, stx.tx.signing_bytes())))
+            .collect();
+        let items: Vec<BatchItem<'_>> = candidates
+            .iter()
+            .map(|(i, msg)| {
+                let (stx, _) = results[*i]
+                    .as_ref()
+                    .unwrap_or_else(|_| unreachable!("filtered above"));
+                (*stx.tx.signer.as_bytes(), msg.as_slice(), stx.signature.0)
+            })
+            .collect();
+        if let Err(bad) = verify_batch(&items, rand::rngs::OsRng) {
+            for b in bad {
+                let i = candidates[b].0;
+                let signer = results[i]
+                    .as_ref()
+                    .map(|(stx, _)| stx.tx.signer.to_hex())
+                    .unwrap_or_default();
+                results[i] = Err(AdmissionError::new(
+                    "BAD_SIGNATURE",
+                    400,
+                    format!("signature does not verify for signer {signer}"),
+                ));
+            }
+        }
+        results
+            .into_iter()
+            .zip(batch)
+            .map(|(r, bytes)| {
+                let (stx, hash) = r?;
+                let committed = next_nonce(&self.view(), &stx.tx.signer);
+                self.mempool.insert(stx, hash, bytes.len(), committed)?;
+                Ok(hash)
+            })
+            .collect()
+    }
+
+    /// Every admission check except the signature and the mempool's own.
+    fn precheck(&self, bytes: &[u8]) -> Result<(SignedTransaction, Hash), AdmissionError> {
         if bytes.len() > MAX_TX_BYTES {
             return Err(AdmissionError::new(
                 "TX_TOO_LARGE",
@@ -342,8 +396,7 @@ impl<S: NodeStore> NodeCore<S> {
                 ),
             ));
         }
-        let view = self.view();
-        check_admission(&view, &self.chain_id, next_height, &stx).map_err(|e| {
+        check_admission(&self.view(), &self.chain_id, next_height, &stx).map_err(|e| {
             let (code, http) = match e.code {
                 ResultCode::WrongChain => ("WRONG_CHAIN", 400),
                 ResultCode::Expired => ("EXPIRED", 400),
@@ -353,16 +406,7 @@ impl<S: NodeStore> NodeCore<S> {
             };
             AdmissionError::new(code, http, e.message)
         })?;
-        stx.verify_signature().map_err(|_| {
-            AdmissionError::new(
-                "BAD_SIGNATURE",
-                400,
-                format!("signature does not verify for signer {}", stx.tx.signer),
-            )
-        })?;
-        let committed = next_nonce(&view, &stx.tx.signer);
-        self.mempool.insert(stx, hash, bytes.len(), committed)?;
-        Ok(hash)
+        Ok((stx, hash))
     }
 
     /// Handles one input.

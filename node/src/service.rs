@@ -78,6 +78,24 @@ pub fn spawn_core<S: NodeStore + 'static>(
     (handle, join)
 }
 
+/// Most submissions admitted (and signature-checked) together.
+pub const MAX_ADMISSION_BATCH: usize = 256;
+
+/// Answers a non-submission request; false means stop.
+fn answer<S: NodeStore>(core: &mut NodeCore<S>, req: Request) -> bool {
+    match req {
+        Request::Submit { bytes, reply } => {
+            let _ = reply.send(core.submit(&bytes));
+            true
+        }
+        Request::IsPending { hash, reply } => {
+            let _ = reply.send(core.mempool().contains(&hash));
+            true
+        }
+        Request::Shutdown => false,
+    }
+}
+
 fn run_loop<S: NodeStore>(
     core: &mut NodeCore<S>,
     rx: Receiver<Request>,
@@ -90,16 +108,40 @@ fn run_loop<S: NodeStore>(
         let wait = next_tick.saturating_duration_since(Instant::now());
         match rx.recv_timeout(wait) {
             Ok(Request::Submit { bytes, reply }) => {
-                let result = core.submit(&bytes);
-                if let Err(e) = &result {
-                    metrics.reject(e.code);
+                // Take every submission already queued (up to a batch) so their signatures
+                // are verified together.
+                let mut subs = vec![(bytes, reply)];
+                let mut next = None;
+                while subs.len() < MAX_ADMISSION_BATCH {
+                    match rx.try_recv() {
+                        Ok(Request::Submit { bytes, reply }) => subs.push((bytes, reply)),
+                        Ok(other) => {
+                            next = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
                 }
-                let _ = reply.send(result);
+                let inputs: Vec<&[u8]> = subs.iter().map(|(b, _)| b.as_slice()).collect();
+                let results = core.submit_batch(&inputs);
+                for ((_, reply), result) in subs.into_iter().zip(results) {
+                    if let Err(e) = &result {
+                        metrics.reject(e.code);
+                    }
+                    let _ = reply.send(result);
+                }
+                if let Some(req) = next {
+                    if !answer(core, req) {
+                        return;
+                    }
+                }
             }
-            Ok(Request::IsPending { hash, reply }) => {
-                let _ = reply.send(core.mempool().contains(&hash));
+            Ok(req) => {
+                if !answer(core, req) {
+                    return;
+                }
             }
-            Ok(Request::Shutdown) | Err(RecvTimeoutError::Disconnected) => return,
+            Err(RecvTimeoutError::Disconnected) => return,
             Err(RecvTimeoutError::Timeout) => {}
         }
         if Instant::now() >= next_tick {

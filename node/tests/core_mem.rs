@@ -209,3 +209,29 @@ fn reopening_over_the_same_store_resumes_and_refuses_another_genesis() {
     other.chain_id = "concordat-other".into();
     assert!(open(store, &other).is_err());
 }
+
+#[test]
+fn a_batch_pins_each_refusal_to_its_own_transaction() {
+    let mut c = core(MempoolConfig::default());
+    let r = key(1);
+    let good0 = reg(&r, 0, 0).to_bytes();
+    let mut bad = reg(&r, 1, 1);
+    bad.signature.0[5] ^= 1;
+    let bad = bad.to_bytes();
+    let good2 = reg(&r, 2, 2).to_bytes();
+    let results = c.submit_batch(&[&good0, &bad, &good2, &good0, b"junk"]);
+    assert!(results[0].is_ok());
+    assert_eq!(
+        results[1].as_ref().expect_err("bad sig").code,
+        "BAD_SIGNATURE"
+    );
+    assert!(results[2].is_ok());
+    assert_eq!(results[3].as_ref().expect_err("dup").code, "DUPLICATE");
+    assert_eq!(results[4].as_ref().expect_err("junk").code, "MALFORMED");
+    assert_eq!(c.mempool().len(), 2);
+    // Nonce 1 is missing, so only nonce 0 commits.
+    c.handle(Input::Tick {
+        now_ms: 1_800_000_000_000,
+    });
+    assert_eq!(c.tip().tx_log_size, 1);
+}
