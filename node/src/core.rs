@@ -430,9 +430,16 @@ impl<S: NodeStore> NodeCore<S> {
     }
 
     fn produce_block(&mut self, now_ms: u64) -> Option<Output> {
-        if self.mempool.is_empty() {
-            return None;
-        }
+        let executed = self.build_block(now_ms)?;
+        let certificate =
+            self.decider
+                .decide(&self.chain_id, &self.current_set, &executed.block.header)?;
+        Some(self.commit_executed(executed, certificate))
+    }
+
+    /// The proposer's path: takes transactions from the mempool and executes them on top of the
+    /// tip. Nothing is committed. `None` when there is nothing to propose.
+    pub fn build_block(&self, now_ms: u64) -> Option<Executed> {
         let view = self.view();
         let max_txs = self.config.max_block_txs.min(MAX_BLOCK_TXS);
         let txs = self
@@ -443,8 +450,60 @@ impl<S: NodeStore> NodeCore<S> {
         if txs.is_empty() {
             return None;
         }
-        let height = self.tip.height + 1;
         let time_ms = now_ms.max(self.tip.time_ms + 1);
+        Some(self.execute(txs, time_ms, self.key.public_key()))
+    }
+
+    /// A validator's path (Tendermint's `valid(v)`): re-executes a proposed block on top of the
+    /// tip and accepts it only if its header is exactly the one execution produces. Checks the
+    /// shape (limits, `txs_root`), the height, the time, and every transaction signature (in
+    /// one batch). Nothing is committed.
+    pub fn validate_block(&self, block: &Block) -> Result<Executed, String> {
+        block.check_shape().map_err(|e| e.to_string())?;
+        let h = &block.header;
+        if h.height != self.tip.height + 1 || h.parent_hash != self.tip.block_hash {
+            return Err(format!(
+                "block {} at height {} does not extend the tip {} at height {}",
+                h.hash(),
+                h.height,
+                self.tip.block_hash,
+                self.tip.height
+            ));
+        }
+        if h.time_ms <= self.tip.time_ms {
+            return Err(format!(
+                "block time {} is not after the parent's {}",
+                h.time_ms, self.tip.time_ms
+            ));
+        }
+        let msgs: Vec<Vec<u8>> = block.txs.iter().map(|t| t.tx.signing_bytes()).collect();
+        let items: Vec<BatchItem<'_>> = block
+            .txs
+            .iter()
+            .zip(&msgs)
+            .map(|(t, m)| (*t.tx.signer.as_bytes(), m.as_slice(), t.signature.0))
+            .collect();
+        verify_batch(&items, rand::rngs::OsRng)
+            .map_err(|bad| format!("transactions {bad:?} carry invalid signatures"))?;
+        let executed = self.execute(block.txs.clone(), h.time_ms, h.proposer);
+        if &executed.block.header != h {
+            return Err(format!(
+                "header does not match execution (expected state root {}, tx log root {}, size {})",
+                executed.block.header.state_root,
+                executed.block.header.tx_log_root,
+                executed.block.header.tx_log_size
+            ));
+        }
+        Ok(executed)
+    }
+
+    /// Executes `txs` as the next block with the given time and proposer.
+    ///
+    /// # Panics
+    /// If a state or log read fails: a node that cannot read its store must stop.
+    fn execute(&self, txs: Vec<SignedTransaction>, time_ms: u64, proposer: PublicKey) -> Executed {
+        let view = self.view();
+        let height = self.tip.height + 1;
         let ctx = BlockContext {
             chain_id: self.chain_id.clone(),
             height,
@@ -498,7 +557,7 @@ impl<S: NodeStore> NodeCore<S> {
             height,
             parent_hash: self.tip.block_hash,
             time_ms,
-            proposer: self.key.public_key(),
+            proposer,
             txs_root: txs_root(&txs),
             state_root,
             tx_log_root,
@@ -507,9 +566,6 @@ impl<S: NodeStore> NodeCore<S> {
             next_validator_set_hash: next_set.hash(),
             app_version: APP_VERSION,
         };
-        let certificate = self
-            .decider
-            .decide(&self.chain_id, &self.current_set, &header)?;
         let tip = ChainTip {
             height,
             block_hash: header.hash(),
@@ -519,11 +575,47 @@ impl<S: NodeStore> NodeCore<S> {
             time_ms,
             next_validator_set: next_set.clone(),
         };
-        let signers: BTreeSet<PublicKey> = txs.iter().map(|t| t.tx.signer).collect();
-        let tx_hashes: Vec<Hash> = output.receipts.iter().map(|r| r.tx_hash).collect();
-        let batch = CommitBatch {
-            block: Some((Block { header, txs }, certificate)),
+        Executed {
+            block: Block { header, txs },
             receipts: output.receipts,
+            update,
+            log_nodes,
+            tx_index,
+            tip,
+            next_set,
+        }
+    }
+
+    /// Commits an executed block with the certificate that decided it (one synced batch), and
+    /// prunes the mempool.
+    ///
+    /// # Panics
+    /// If `executed` does not extend the tip, or storage fails: both are fatal.
+    pub fn commit_executed(
+        &mut self,
+        executed: Executed,
+        certificate: CommitCertificate,
+    ) -> Output {
+        let Executed {
+            block,
+            receipts,
+            update,
+            log_nodes,
+            tx_index,
+            tip,
+            next_set,
+        } = executed;
+        let height = tip.height;
+        assert_eq!(
+            height,
+            self.tip.height + 1,
+            "executed block does not extend the tip"
+        );
+        let signers: BTreeSet<PublicKey> = block.txs.iter().map(|t| t.tx.signer).collect();
+        let tx_hashes: Vec<Hash> = receipts.iter().map(|r| r.tx_hash).collect();
+        let batch = CommitBatch {
+            block: Some((block, certificate)),
+            receipts,
             validator_set: self.current_set.clone(),
             state: update,
             log_nodes,
@@ -541,6 +633,20 @@ impl<S: NodeStore> NodeCore<S> {
         for (s, n) in nonces {
             self.mempool.remove_below(&s, n);
         }
-        Some(Output::Committed { height, tx_hashes })
+        Output::Committed { height, tx_hashes }
     }
+}
+
+/// A block executed on top of the tip (by its proposer or by a validator checking it), with
+/// everything needed to commit it without executing again.
+#[derive(Debug, Clone)]
+pub struct Executed {
+    /// The block (its header commits to the execution results).
+    pub block: Block,
+    receipts: Vec<concordat_contracts::Receipt>,
+    update: concordat_primitives::state::StateUpdate,
+    log_nodes: Vec<LogNode>,
+    tx_index: Vec<(Hash, TxLocation)>,
+    tip: ChainTip,
+    next_set: ValidatorSet,
 }

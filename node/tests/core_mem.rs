@@ -235,3 +235,78 @@ fn a_batch_pins_each_refusal_to_its_own_transaction() {
     });
     assert_eq!(c.tip().tx_log_size, 1);
 }
+
+fn certificate_for(
+    header: &concordat_primitives::ledger::Header,
+    set: &concordat_primitives::ledger::ValidatorSet,
+) -> concordat_consensus::CommitCertificate {
+    let vote = concordat_consensus::Vote {
+        kind: concordat_consensus::VoteKind::Precommit,
+        height: header.height,
+        round: 0,
+        block_hash: Some(header.hash()),
+    };
+    let sig = key(100).sign(&vote.signing_bytes("concordat-test"));
+    concordat_consensus::CommitCertificate::from_signatures(
+        set,
+        header.height,
+        0,
+        header.hash(),
+        &[(key(100).public_key(), sig)],
+    )
+    .expect("member")
+}
+
+#[test]
+fn a_validator_accepts_exactly_the_block_its_own_execution_produces() {
+    let mut proposer = core(MempoolConfig::default());
+    let mut validator = core(MempoolConfig::default());
+    for n in 0..5u32 {
+        proposer
+            .submit(&reg(&key(1), u64::from(n), n).to_bytes())
+            .expect("ok");
+    }
+    let executed = proposer.build_block(1_800_000_000_000).expect("a block");
+    let block = executed.block.clone();
+    assert_eq!(block.txs.len(), 5);
+
+    // Tampered copies are refused with a reason.
+    let mut bad_root = block.clone();
+    bad_root.header.state_root = concordat_primitives::Hash::digest(b"other");
+    assert!(validator
+        .validate_block(&bad_root)
+        .expect_err("root")
+        .contains("does not match execution"));
+    let mut bad_sig = block.clone();
+    bad_sig.txs[2].signature.0[0] ^= 1;
+    assert!(
+        validator.validate_block(&bad_sig).is_err(),
+        "a bad signature must be refused (txs_root or signature)"
+    );
+    let mut bad_parent = block.clone();
+    bad_parent.header.parent_hash = concordat_primitives::Hash::ZERO;
+    assert!(validator
+        .validate_block(&bad_parent)
+        .expect_err("parent")
+        .contains("does not extend"));
+    let mut old_time = block.clone();
+    old_time.header.time_ms = 0;
+    assert!(validator
+        .validate_block(&old_time)
+        .expect_err("time")
+        .contains("not after"));
+    let mut dropped_tx = block.clone();
+    dropped_tx.txs.pop();
+    assert!(validator.validate_block(&dropped_tx).is_err());
+
+    // The honest block validates, and committing it on both gives the same tip.
+    let checked = validator.validate_block(&block).expect("valid");
+    let set = validator.validator_set().clone();
+    let cert = certificate_for(&block.header, &set);
+    validator.commit_executed(checked, cert.clone());
+    proposer.commit_executed(executed, cert);
+    assert_eq!(validator.tip(), proposer.tip());
+    assert_eq!(validator.tip().tx_log_size, 5);
+    // The proposer's mempool was pruned by the commit.
+    assert!(proposer.mempool().is_empty());
+}
