@@ -440,6 +440,19 @@ impl<S: NodeStore> NodeCore<S> {
     /// The proposer's path: takes transactions from the mempool and executes them on top of the
     /// tip. Nothing is committed. `None` when there is nothing to propose.
     pub fn build_block(&self, now_ms: u64) -> Option<Executed> {
+        self.build(now_ms, false)
+    }
+
+    /// Like [`NodeCore::build_block`], but builds an empty block when nothing is pending (a BFT
+    /// proposer must propose something).
+    pub fn build_proposal(&self, now_ms: u64) -> Executed {
+        match self.build(now_ms, true) {
+            Some(e) => e,
+            None => unreachable!("build with allow_empty always returns a block"),
+        }
+    }
+
+    fn build(&self, now_ms: u64, allow_empty: bool) -> Option<Executed> {
         let view = self.view();
         let max_txs = self.config.max_block_txs.min(MAX_BLOCK_TXS);
         let txs = self
@@ -447,7 +460,7 @@ impl<S: NodeStore> NodeCore<S> {
             .select(max_txs, self.config.max_block_bytes, |s| {
                 next_nonce(&view, s)
             });
-        if txs.is_empty() {
+        if txs.is_empty() && !allow_empty {
             return None;
         }
         let time_ms = now_ms.max(self.tip.time_ms + 1);

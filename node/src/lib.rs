@@ -5,6 +5,7 @@
 //! store (one atomic synced batch per height) -> API reads.
 
 pub mod api;
+pub mod bft;
 pub mod config;
 pub mod core;
 pub mod mempool;

@@ -1,0 +1,305 @@
+//! The BFT driver: runs the Tendermint [`Engine`] of the consensus crate on top of the
+//! [`NodeCore`], one engine per height. It turns the engine's requests into node work
+//! (build or re-execute a block, commit with the certificate) and its messages into network
+//! effects, without doing any IO itself: the caller persists, sends and schedules.
+//!
+//! # Contract (see docs/protocol.md §7)
+//! - Effects are returned in order; `Persist` must be durable before any later `Send` of the
+//!   same call.
+//! - A proposal's block body is sent before the proposal itself, so a validator never needs an
+//!   extra round trip for the transactions.
+//! - A block is validated by re-executing it ([`NodeCore::validate_block`]); the execution is
+//!   kept and committed on `Decide` without executing again.
+//! - Messages for a later height are kept (bounded) and replayed when that height starts.
+
+use std::collections::BTreeMap;
+
+use concordat_consensus::{Engine, Equivocation, Input, Message, Output, SafetyState, TimeoutKind};
+use concordat_contracts::block::Block;
+use concordat_primitives::{Hash, SecretKey};
+
+use crate::core::{Executed, NodeCore};
+use crate::store::NodeStore;
+
+/// Most bodies kept per height (a Byzantine proposer cannot fill memory).
+pub const MAX_BODIES_PER_HEIGHT: usize = 64;
+/// Most messages kept for later heights.
+pub const MAX_FUTURE_MESSAGES: usize = 10_000;
+
+/// What travels between validators.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NetMsg {
+    /// A signed proposal or vote.
+    Consensus(Message),
+    /// A proposed block body.
+    Block(Block),
+}
+
+/// What the caller must do.
+#[derive(Debug, Clone)]
+pub enum Effect {
+    /// Persist the safety state durably (before any later `Send`).
+    Persist(SafetyState),
+    /// Send to every validator.
+    Send(NetMsg),
+    /// Call [`BftDriver::on_timeout`] after `duration_ms`.
+    Timer {
+        /// Which timeout.
+        kind: TimeoutKind,
+        /// Height.
+        height: u64,
+        /// Round.
+        round: u32,
+        /// Delay.
+        duration_ms: u64,
+    },
+    /// A height was committed.
+    Committed {
+        /// The height.
+        height: u64,
+        /// Its block hash.
+        block_hash: Hash,
+    },
+    /// Equivocation evidence.
+    Evidence(Equivocation),
+}
+
+/// Runs consensus over a node core.
+pub struct BftDriver<S: NodeStore> {
+    core: NodeCore<S>,
+    engine: Engine,
+    key: Option<SecretKey>,
+    safety: SafetyState,
+    executed: BTreeMap<Hash, Executed>,
+    bodies: BTreeMap<Hash, Block>,
+    awaiting: BTreeMap<Hash, u32>,
+    future: Vec<Message>,
+    now_ms: u64,
+}
+
+fn engine_for<S: NodeStore>(
+    core: &NodeCore<S>,
+    key: &Option<SecretKey>,
+    safety: &SafetyState,
+) -> Engine {
+    match Engine::new(
+        core.chain_id(),
+        core.tip().height + 1,
+        core.validator_set().clone(),
+        key.clone(),
+        safety.clone(),
+    ) {
+        Ok(e) => e,
+        Err(e) => panic!(
+            "cannot start consensus at height {}: {e}",
+            core.tip().height + 1
+        ),
+    }
+}
+
+impl<S: NodeStore> BftDriver<S> {
+    /// A driver for the height after the core's tip. `safety` is the persisted state (default
+    /// for a fresh validator); `key` is `None` for an observer.
+    pub fn new(core: NodeCore<S>, key: Option<SecretKey>, safety: SafetyState) -> BftDriver<S> {
+        let engine = engine_for(&core, &key, &safety);
+        BftDriver {
+            core,
+            engine,
+            key,
+            safety,
+            executed: BTreeMap::new(),
+            bodies: BTreeMap::new(),
+            awaiting: BTreeMap::new(),
+            future: Vec::new(),
+            now_ms: 0,
+        }
+    }
+
+    /// The node core (tip, mempool, submissions).
+    pub fn core(&self) -> &NodeCore<S> {
+        &self.core
+    }
+
+    /// Mutable access to the core (to submit transactions).
+    pub fn core_mut(&mut self) -> &mut NodeCore<S> {
+        &mut self.core
+    }
+
+    /// Sets the clock used for new proposals.
+    pub fn set_time(&mut self, now_ms: u64) {
+        self.now_ms = now_ms;
+    }
+
+    /// Starts the current height.
+    pub fn start(&mut self) -> Vec<Effect> {
+        self.feed(Input::StartHeight)
+    }
+
+    /// A timer fired.
+    pub fn on_timeout(&mut self, kind: TimeoutKind, height: u64, round: u32) -> Vec<Effect> {
+        if height != self.engine.height() {
+            return Vec::new();
+        }
+        self.feed(Input::TimeoutElapsed {
+            kind,
+            height,
+            round,
+        })
+    }
+
+    /// A message arrived from the network.
+    pub fn on_message(&mut self, msg: NetMsg) -> Vec<Effect> {
+        let height = self.engine.height();
+        match msg {
+            NetMsg::Block(block) => {
+                let hash = block.hash();
+                if block.header.height != height || self.bodies.len() >= MAX_BODIES_PER_HEIGHT {
+                    return Vec::new();
+                }
+                self.bodies.entry(hash).or_insert(block);
+                match self.awaiting.remove(&hash) {
+                    Some(round) => self.validate(round, hash),
+                    None => Vec::new(),
+                }
+            }
+            NetMsg::Consensus(m) if m.height() == height => self.feed(match m {
+                Message::Proposal(p) => Input::Proposal(p),
+                Message::Vote(v) => Input::Vote(v),
+            }),
+            NetMsg::Consensus(m) if m.height() > height => {
+                if self.future.len() < MAX_FUTURE_MESSAGES {
+                    self.future.push(m);
+                }
+                Vec::new()
+            }
+            NetMsg::Consensus(_) => Vec::new(),
+        }
+    }
+
+    fn validate(&mut self, round: u32, hash: Hash) -> Vec<Effect> {
+        let valid = match self.bodies.get(&hash).map(|b| self.core.validate_block(b)) {
+            Some(Ok(executed)) => {
+                self.executed.insert(hash, executed);
+                true
+            }
+            Some(Err(reason)) => {
+                tracing::warn!(%hash, %reason, "proposed block is invalid");
+                false
+            }
+            None => return Vec::new(),
+        };
+        self.feed(Input::ProposalValidity {
+            round,
+            block_hash: hash,
+            valid,
+        })
+    }
+
+    fn feed(&mut self, input: Input) -> Vec<Effect> {
+        let outputs = self.engine.try_handle(input).unwrap_or_default();
+        let mut effects = Vec::new();
+        for out in outputs {
+            effects.extend(self.on_output(out));
+        }
+        effects
+    }
+
+    fn on_output(&mut self, out: Output) -> Vec<Effect> {
+        match out {
+            Output::PersistSafety(s) => {
+                self.safety = s.clone();
+                vec![Effect::Persist(s)]
+            }
+            Output::Broadcast(m) => {
+                let mut v = Vec::new();
+                if let Message::Proposal(p) = &m {
+                    if let Some(ex) = self.executed.get(&p.proposal.block_hash) {
+                        v.push(Effect::Send(NetMsg::Block(ex.block.clone())));
+                    }
+                }
+                v.push(Effect::Send(NetMsg::Consensus(m)));
+                v
+            }
+            Output::ScheduleTimeout {
+                kind,
+                height,
+                round,
+                duration_ms,
+            } => {
+                vec![Effect::Timer {
+                    kind,
+                    height,
+                    round,
+                    duration_ms,
+                }]
+            }
+            Output::RequestProposal {
+                round, valid_value, ..
+            } => {
+                let hash = match valid_value.filter(|v| self.executed.contains_key(v)) {
+                    Some(v) => v,
+                    None => {
+                        let ex = self.core.build_proposal(self.now_ms);
+                        let h = ex.block.hash();
+                        self.executed.insert(h, ex);
+                        h
+                    }
+                };
+                self.feed(Input::ProposeValue {
+                    round,
+                    block_hash: hash,
+                })
+            }
+            Output::ValidateProposal {
+                round, block_hash, ..
+            } => {
+                if self.executed.contains_key(&block_hash) {
+                    return self.feed(Input::ProposalValidity {
+                        round,
+                        block_hash,
+                        valid: true,
+                    });
+                }
+                if self.bodies.contains_key(&block_hash) {
+                    return self.validate(round, block_hash);
+                }
+                self.awaiting.insert(block_hash, round);
+                Vec::new()
+            }
+            Output::Decide {
+                height,
+                block_hash,
+                certificate,
+                ..
+            } => self.commit(height, block_hash, certificate),
+            Output::Evidence(e) => vec![Effect::Evidence(e)],
+        }
+    }
+
+    fn commit(
+        &mut self,
+        height: u64,
+        block_hash: Hash,
+        certificate: concordat_consensus::CommitCertificate,
+    ) -> Vec<Effect> {
+        let Some(executed) = self.executed.remove(&block_hash) else {
+            panic!("decided block {block_hash} at height {height} was never validated");
+        };
+        self.core.commit_executed(executed, certificate);
+        let mut effects = vec![Effect::Committed { height, block_hash }];
+        self.executed.clear();
+        self.bodies.clear();
+        self.awaiting.clear();
+        self.engine = engine_for(&self.core, &self.key, &self.safety);
+        effects.extend(self.feed(Input::StartHeight));
+        let next = self.engine.height();
+        let (now, later): (Vec<Message>, Vec<Message>) = std::mem::take(&mut self.future)
+            .into_iter()
+            .partition(|m| m.height() == next);
+        self.future = later.into_iter().filter(|m| m.height() > next).collect();
+        for m in now {
+            effects.extend(self.on_message(NetMsg::Consensus(m)));
+        }
+        effects
+    }
+}

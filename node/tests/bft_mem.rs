@@ -1,0 +1,192 @@
+//! Four validators, each a `BftDriver` over its own in-memory store, exchanging messages
+//! in-process: they commit the same blocks, also with one validator silent.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+use concordat_consensus::{SafetyState, TimeoutKind};
+use concordat_contracts::party::PartyCall;
+use concordat_contracts::{Call, Transaction};
+use concordat_genesis::{demo_spec, Genesis};
+use concordat_node::bft::{BftDriver, Effect, NetMsg};
+use concordat_node::core::{ConsensusConfig, NodeCore, SoloDecider};
+use concordat_node::mempool::MempoolConfig;
+use concordat_node::store::MemStore;
+use concordat_primitives::{PublicKey, SecretKey};
+
+fn key(i: u8) -> SecretKey {
+    SecretKey::from_seed([i; 32])
+}
+
+fn genesis() -> Genesis {
+    let members: Vec<PublicKey> = (1..=5).map(|i| key(i).public_key()).collect();
+    let validators: Vec<PublicKey> = (100..104).map(|i| key(i).public_key()).collect();
+    demo_spec(
+        "concordat-test",
+        "2026-11-28T00:00:00+08:00",
+        &members,
+        &validators,
+    )
+    .validate()
+    .expect("valid")
+}
+
+fn driver(i: u8) -> BftDriver<MemStore> {
+    let core = NodeCore::open(
+        Arc::new(MemStore::new()),
+        &genesis(),
+        key(100 + i),
+        ConsensusConfig::default(),
+        MempoolConfig::default(),
+        Box::new(SoloDecider::new(key(100 + i))),
+    )
+    .expect("opens");
+    BftDriver::new(core, Some(key(100 + i)), SafetyState::default())
+}
+
+fn uscc(n: u32) -> String {
+    let first17 = format!("91110105MA{n:07}");
+    let c = concordat_contracts::ids::uscc_check_char(first17.as_bytes()).expect("charset");
+    format!("{first17}{c}")
+}
+
+fn reg(nonce: u64) -> Vec<u8> {
+    Transaction {
+        chain_id: "concordat-test".into(),
+        signer: key(1).public_key(),
+        nonce,
+        expiry_height: 1000,
+        call: Call::Party(PartyCall::Register {
+            uscc: uscc(nonce as u32),
+            name: "样例".into(),
+            legal_rep_ref: None,
+            registered_address: "样例路".into(),
+        }),
+    }
+    .sign(&key(1))
+    .to_bytes()
+}
+
+/// Runs the cluster until every live node reaches `target` height; `silent` nodes receive
+/// nothing and send nothing. Timers fire only when no message is in flight.
+fn run(silent: &[usize], target: u64) -> Vec<BftDriver<MemStore>> {
+    let mut nodes: Vec<BftDriver<MemStore>> = (0..4).map(driver).collect();
+    for n in nodes.iter_mut() {
+        for nonce in 0..6 {
+            n.core_mut().submit(&reg(nonce)).expect("admitted");
+        }
+    }
+    let mut queue: VecDeque<(usize, NetMsg)> = VecDeque::new();
+    let mut timers: BTreeMap<(u64, usize, u64), (TimeoutKind, u64, u32)> = BTreeMap::new();
+    let mut clock = 1_800_000_000_000u64;
+    let mut seq = 0u64;
+    let mut handle = |from: usize,
+                      effects: Vec<Effect>,
+                      queue: &mut VecDeque<(usize, NetMsg)>,
+                      timers: &mut BTreeMap<(u64, usize, u64), (TimeoutKind, u64, u32)>,
+                      clock: u64| {
+        let mut persisted = false;
+        for e in effects {
+            match e {
+                Effect::Persist(_) => persisted = true,
+                Effect::Send(m) => {
+                    if let NetMsg::Consensus(concordat_consensus::Message::Vote(v)) = &m {
+                        // Persist before speak: a vote of ours leaves only after a Persist.
+                        if v.validator == key(100 + from as u8).public_key() {
+                            assert!(persisted, "vote sent before its safety state was persisted");
+                        }
+                    }
+                    for to in 0..4 {
+                        if to != from && !silent.contains(&from) && !silent.contains(&to) {
+                            queue.push_back((to, m.clone()));
+                        }
+                    }
+                }
+                Effect::Timer {
+                    kind,
+                    height,
+                    round,
+                    duration_ms,
+                } => {
+                    seq += 1;
+                    timers.insert((clock + duration_ms, from, seq), (kind, height, round));
+                }
+                Effect::Committed { .. } | Effect::Evidence(_) => {}
+            }
+        }
+    };
+    for (i, node) in nodes.iter_mut().enumerate() {
+        node.set_time(clock);
+        let effects = node.start();
+        handle(i, effects, &mut queue, &mut timers, clock);
+    }
+    let live: Vec<usize> = (0..4).filter(|i| !silent.contains(i)).collect();
+    for _step in 0..200_000 {
+        if live.iter().all(|i| nodes[*i].core().tip().height >= target) {
+            return nodes;
+        }
+        if let Some((to, m)) = queue.pop_front() {
+            nodes[to].set_time(clock);
+            let effects = nodes[to].on_message(m);
+            handle(to, effects, &mut queue, &mut timers, clock);
+        } else if let Some(((at, who, _), (kind, h, r))) = timers.pop_first() {
+            clock = clock.max(at);
+            if silent.contains(&who) {
+                continue;
+            }
+            nodes[who].set_time(clock);
+            let effects = nodes[who].on_timeout(kind, h, r);
+            handle(who, effects, &mut queue, &mut timers, clock);
+        } else {
+            panic!("nothing left to do before height {target}");
+        }
+    }
+    panic!("no progress to height {target}");
+}
+
+#[test]
+fn four_validators_commit_the_same_blocks() {
+    let nodes = run(&[], 3);
+    let tip = nodes[0].core().tip().clone();
+    for n in &nodes[1..] {
+        let t = n.core().tip();
+        if t.height == tip.height {
+            assert_eq!(t, &tip);
+        }
+    }
+    assert!(
+        nodes.iter().all(|n| n.core().tip().tx_log_size == 6),
+        "all six transactions committed"
+    );
+}
+
+#[test]
+fn three_of_four_still_commit_with_one_silent() {
+    for silent in 0..4 {
+        let nodes = run(&[silent], 3);
+        let live: Vec<&BftDriver<MemStore>> = nodes
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != silent)
+            .map(|(_, n)| n)
+            .collect();
+        let h = live
+            .iter()
+            .map(|n| n.core().tip().height)
+            .min()
+            .expect("live");
+        assert!(h >= 3);
+        // Same block hashes at a common height.
+        let tips: Vec<_> = live
+            .iter()
+            .filter(|n| n.core().tip().height == live[0].core().tip().height)
+            .map(|n| n.core().tip().block_hash)
+            .collect();
+        assert!(tips.windows(2).all(|w| w[0] == w[1]));
+        assert_eq!(
+            nodes[silent].core().tip().height,
+            0,
+            "the silent node saw nothing"
+        );
+    }
+}
