@@ -4,6 +4,7 @@
 //! | column family | key | value |
 //! |---|---|---|
 //! | `meta` | `tip` | BCS `ChainTip` |
+//! | `meta` | `safety` | BCS consensus `SafetyState` (written synced before any vote leaves) |
 //! | `blocks` | height BE | BCS `(Block, CommitCertificate)` |
 //! | `receipts` | height BE | BCS `Vec<Receipt>` |
 //! | `valsets` | height BE | BCS `ValidatorSet` that signed the height |
@@ -102,6 +103,26 @@ impl RocksStore {
                 .map(Some)
                 .map_err(|e| StoreError(format!("corrupt record in {cf}: {e}"))),
         }
+    }
+}
+
+impl RocksStore {
+    /// Durably writes the consensus safety state (synced): call it before sending anything the
+    /// state covers.
+    pub fn persist_safety(
+        &self,
+        state: &concordat_consensus::SafetyState,
+    ) -> Result<(), StoreError> {
+        let mut wo = WriteOptions::default();
+        wo.set_sync(true);
+        self.db
+            .put_cf_opt(self.cf("meta")?, b"safety", encoding::to_bytes(state), &wo)
+            .map_err(err)
+    }
+
+    /// The persisted safety state (the default for a validator that never signed).
+    pub fn load_safety(&self) -> Result<concordat_consensus::SafetyState, StoreError> {
+        Ok(self.get_bcs("meta", b"safety")?.unwrap_or_default())
     }
 }
 
