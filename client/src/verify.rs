@@ -28,7 +28,7 @@ use concordat_primitives::encoding::{self, DecodeError};
 use concordat_primitives::ledger::{Header, ValidatorSet};
 use concordat_primitives::merkle_log::{self, InclusionProof, LogProofError};
 use concordat_primitives::state::{self, StateProof, StateProofError};
-use concordat_primitives::{Hash, PublicKey};
+use concordat_primitives::Hash;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 
@@ -337,29 +337,14 @@ pub fn check_header_json(header: &Header, json: &serde_json::Value) -> Result<()
 /// `party` and `department`: a USCC; `validators`: `current`; `proposal`: a decimal id;
 /// `nonce`: a signer public key (hex); `raw`: the key itself in hex.
 pub fn state_key(kind: &str, id: &str) -> Result<Vec<u8>, VerifyError> {
-    let bad = |detail: String| VerifyError::BadId {
-        kind: kind.into(),
-        id: id.into(),
-        detail,
-    };
-    if id.is_empty() {
-        return Err(bad("the id is empty".into()));
-    }
-    match kind {
-        "party" => Ok(keys::party(id)),
-        "department" => Ok(keys::department(id)),
-        "validators" if id == "current" => Ok(keys::VALIDATORS.to_vec()),
-        "validators" => Err(bad("the only id is `current`".into())),
-        "proposal" => id
-            .parse::<u64>()
-            .map(keys::proposal)
-            .map_err(|_| bad("a proposal id is a decimal number".into())),
-        "nonce" => PublicKey::from_hex(id)
-            .map(|pk| keys::nonce(&pk))
-            .map_err(|e| bad(e.to_string())),
-        "raw" => hex::decode(id).map_err(|e| bad(format!("a raw key is hex: {e}"))),
-        other => Err(VerifyError::UnknownKind(other.into())),
-    }
+    keys::query_key(kind, id).map_err(|e| match e {
+        keys::QueryKeyError::UnknownKind(k) => VerifyError::UnknownKind(k),
+        keys::QueryKeyError::BadId(detail) => VerifyError::BadId {
+            kind: kind.into(),
+            id: id.into(),
+            detail,
+        },
+    })
 }
 
 fn decode_as<T: Serialize + serde::de::DeserializeOwned>(

@@ -56,6 +56,55 @@ pub mod keys {
     pub fn party(uscc: &str) -> Vec<u8> {
         [b"party/".as_slice(), uscc.as_bytes()].concat()
     }
+
+    /// The record kinds the query API serves (`GET /v1/state/{kind}/{id}`).
+    pub const QUERY_KINDS: &[&str] = &[
+        "party",
+        "department",
+        "validators",
+        "proposal",
+        "nonce",
+        "raw",
+    ];
+
+    /// Why a query's kind or id has no state key.
+    #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+    pub enum QueryKeyError {
+        /// Not one of [`QUERY_KINDS`].
+        #[error("unknown kind {0:?}; kinds: party, department, validators, proposal, nonce, raw")]
+        UnknownKind(String),
+        /// The id does not fit the kind.
+        #[error("{0}")]
+        BadId(String),
+    }
+
+    /// The state key of a query: the one mapping shared by the node (which serves it) and the
+    /// client (which recomputes it to check the answer). USCCs are not validated here.
+    pub fn query_key(kind: &str, id: &str) -> Result<Vec<u8>, QueryKeyError> {
+        let bad = |d: &str| QueryKeyError::BadId(d.to_string());
+        if !QUERY_KINDS.contains(&kind) {
+            return Err(QueryKeyError::UnknownKind(kind.into()));
+        }
+        if id.is_empty() {
+            return Err(bad("the id is empty"));
+        }
+        match kind {
+            "party" => Ok(party(id)),
+            "department" => Ok(department(id)),
+            "validators" if id == "current" => Ok(VALIDATORS.to_vec()),
+            "validators" => Err(bad("the only id is `current`")),
+            "proposal" => id
+                .parse::<u64>()
+                .map(proposal)
+                .map_err(|_| bad("a proposal id is a decimal number")),
+            "nonce" => PublicKey::from_hex(id)
+                .map(|pk| nonce(&pk))
+                .map_err(|e| QueryKeyError::BadId(e.to_string())),
+            _ => {
+                hex::decode(id).map_err(|e| QueryKeyError::BadId(format!("a raw key is hex: {e}")))
+            }
+        }
+    }
 }
 
 /// Copy-on-write view: reads fall through to the base, writes are buffered.

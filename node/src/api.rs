@@ -300,31 +300,10 @@ struct StateQuery {
 }
 
 fn state_key(kind: &str, id: &str) -> Result<Vec<u8>, ApiError> {
-    match kind {
-        "party" => Ok(keys::party(
-            Uscc::parse(id)
-                .map_err(|e| bad_request(e.to_string()))?
-                .as_str(),
-        )),
-        "department" => Ok(keys::department(
-            Uscc::parse(id)
-                .map_err(|e| bad_request(e.to_string()))?
-                .as_str(),
-        )),
-        "validators" if id == "current" => Ok(keys::VALIDATORS.to_vec()),
-        "validators" => Err(bad_request("the validators id is \"current\"")),
-        "proposal" => Ok(keys::proposal(
-            id.parse()
-                .map_err(|_| bad_request("a proposal id is a number"))?,
-        )),
-        "nonce" => Ok(keys::nonce(
-            &PublicKey::from_hex(id).map_err(|e| bad_request(e.to_string()))?,
-        )),
-        "raw" => hex::decode(id).map_err(|_| bad_request("a raw key is hex")),
-        other => Err(bad_request(format!(
-            "unknown kind {other:?}; kinds: party, department, validators, proposal, nonce, raw"
-        ))),
+    if kind == "party" || kind == "department" {
+        Uscc::parse(id).map_err(|e| bad_request(e.to_string()))?;
     }
+    keys::query_key(kind, id).map_err(|e| bad_request(e.to_string()))
 }
 
 fn decode_value(kind: &str, bytes: &[u8]) -> Value {
