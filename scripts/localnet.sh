@@ -7,13 +7,13 @@
 #
 # State lives in .localnet/ (git-ignored; override with LOCALNET_DIR): node<i>/ homes with a
 # pid file each, and the demo department keys in keys/. Node i serves HTTP on 8700+i and p2p
-# on 9700+i. Starting again resumes from the data on disk. Until the BFT network lands
-# (issue 4) the network has one validator.
+# on 9700+i; every node lists the others as p2p peers. Starting again resumes from the data
+# on disk. The default is 4 validators (f = 1: any one may stop and the chain goes on).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR=${LOCALNET_DIR:-.localnet}
 CMD=start
-VALIDATORS=1
+VALIDATORS=4
 while [ $# -gt 0 ]; do
   case "$1" in
     start|stop|status) CMD=$1 ;;
@@ -55,19 +55,25 @@ status)
   exit 0 ;;
 esac
 
-if [ "$VALIDATORS" != 1 ] && [ ! -f "$DIR/genesis.json" ]; then
-  echo "this build runs one validator; multi-validator BFT arrives with issue 4 (use --validators 1)" >&2
-  exit 2
-fi
+case "$VALIDATORS" in
+  ''|*[!0-9]*|0) echo "--validators must be a positive number" >&2; exit 2 ;;
+esac
 echo "building concordat and concordat-node (the first build compiles RocksDB: about 13 minutes)"
 cargo build --locked --bins -p concordat-node -p concordat-client
 
 if [ ! -f "$DIR/genesis.json" ]; then
   "$BIN/concordat" genesis demo --dir "$DIR" --validators "$VALIDATORS" >/dev/null
+  pubkey() { grep -o '"public_key": *"[0-9a-f]*"' "$1/node_key" | grep -o '[0-9a-f]\{64\}'; }
   for home in $(nodes); do
     i=${home##*node}
+    peers=""
+    for other in $(nodes); do
+      j=${other##*node}
+      [ "$j" = "$i" ] && continue
+      peers="$peers${peers:+, }\"$(pubkey "$other")@127.0.0.1:$((9700 + j))\""
+    done
     "$BIN/concordat-node" --print-default-config \
-      | sed "s/127.0.0.1:8700/127.0.0.1:$((8700 + i))/; s/127.0.0.1:9700/127.0.0.1:$((9700 + i))/" \
+      | sed "s/127.0.0.1:8700/127.0.0.1:$((8700 + i))/; s/127.0.0.1:9700/127.0.0.1:$((9700 + i))/; s/^peers = \[\]/peers = [$peers]/" \
       > "$home/config.toml"
   done
   echo "created a demo network in $DIR"

@@ -76,7 +76,7 @@ cargo run -q --locked -p concordat-primitives --example dump_merkle_log >"$tmp"
 step "binaries"
 cargo build --locked --workspace --bins
 
-step "localnet smoke test (the README's run command, then concordat demo --count 100)"
+step "localnet smoke test (the README's run command: 4 validators; concordat demo --count 100)"
 LN=$(mktemp -d)
 export LOCALNET_DIR="$LN/localnet"
 stop_localnet() { scripts/localnet.sh stop >/dev/null 2>&1 || true; rm -rf "$LN"; }
@@ -86,7 +86,16 @@ BIN="${CARGO_TARGET_DIR:-target}/debug"
 demo=$("$BIN/concordat" demo --node http://127.0.0.1:8700 --home "$LOCALNET_DIR" --count 100 --output json)
 committed=$("$PY" -c 'import json,sys; print(json.loads(sys.argv[1])["committed"])' "$demo")
 [ "$committed" = 100 ] || { echo "FAIL: demo committed $committed of 100"; exit 1; }
-echo "ok: localnet committed 100 of 100 demo transactions"
+last=$("$PY" -c 'import json,sys; print(json.loads(sys.argv[1])["tx_hashes"][-1])' "$demo")
+for port in 8701 8702 8703; do
+  seen=""
+  for _ in $(seq 1 300); do
+    if curl -sf "http://127.0.0.1:$port/v1/txs/$last" | grep -q '"status":"committed"'; then seen=1; break; fi
+    sleep 0.1
+  done
+  [ -n "$seen" ] || { echo "FAIL: validator on $port never committed $last"; exit 1; }
+done
+echo "ok: localnet committed 100 of 100 demo transactions, seen committed on all 4 validators"
 stop_localnet
 unset LOCALNET_DIR
 

@@ -14,7 +14,9 @@
 
 use std::collections::BTreeMap;
 
-use concordat_consensus::{Engine, Equivocation, Input, Message, Output, SafetyState, TimeoutKind};
+use concordat_consensus::{
+    CommitCertificate, Engine, Equivocation, Input, Message, Output, SafetyState, TimeoutKind,
+};
 use concordat_contracts::block::Block;
 use concordat_primitives::{Hash, SecretKey};
 
@@ -59,6 +61,10 @@ pub enum Effect {
         height: u64,
         /// Its block hash.
         block_hash: Hash,
+        /// Its transaction count.
+        txs: usize,
+        /// Time spent writing it durably (µs).
+        commit_micros: u64,
     },
     /// Equivocation evidence.
     Evidence(Equivocation),
@@ -75,6 +81,40 @@ pub struct BftDriver<S: NodeStore> {
     awaiting: BTreeMap<Hash, u32>,
     future: Vec<Message>,
     now_ms: u64,
+    /// Our own messages of the current height, re-sent when the height stalls.
+    sent: Vec<NetMsg>,
+    /// A proposal we owe for this round, waiting for transactions (see `poll`).
+    pending_proposal: Option<(u32, u64)>,
+    empty_block_interval_ms: u64,
+}
+
+/// Why a block from sync was not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// Not the next height.
+    #[error("block {got} does not follow the tip {tip}")]
+    NotNext {
+        /// The block's height.
+        got: u64,
+        /// Our tip.
+        tip: u64,
+    },
+    /// The certificate does not commit this block under the set of its height.
+    #[error("certificate of height {height} rejected: {reason}")]
+    Certificate {
+        /// The height.
+        height: u64,
+        /// Why.
+        reason: String,
+    },
+    /// The block does not re-execute to its header.
+    #[error("block {height} is invalid: {reason}")]
+    Invalid {
+        /// The height.
+        height: u64,
+        /// Why.
+        reason: String,
+    },
 }
 
 fn engine_for<S: NodeStore>(
@@ -112,7 +152,78 @@ impl<S: NodeStore> BftDriver<S> {
             awaiting: BTreeMap::new(),
             future: Vec::new(),
             now_ms: 0,
+            sent: Vec::new(),
+            pending_proposal: None,
+            empty_block_interval_ms: 0,
         }
+    }
+
+    /// When this node is the proposer and its mempool is empty, it waits up to `ms` for a
+    /// transaction before proposing an empty block (0, the default, proposes at once). Keep it
+    /// well below the propose timeout.
+    pub fn with_empty_block_interval(mut self, ms: u64) -> BftDriver<S> {
+        self.empty_block_interval_ms = ms;
+        self
+    }
+
+    /// The height being decided.
+    pub fn height(&self) -> u64 {
+        self.engine.height()
+    }
+
+    /// Proposes now if a proposal is owed and either the mempool has transactions or the empty
+    /// block interval has passed. Call it on every tick and after admitting transactions.
+    pub fn poll(&mut self) -> Vec<Effect> {
+        let Some((round, since)) = self.pending_proposal else {
+            return Vec::new();
+        };
+        let waited = self.now_ms.saturating_sub(since);
+        if self.core.mempool().is_empty() && waited < self.empty_block_interval_ms {
+            return Vec::new();
+        }
+        self.pending_proposal = None;
+        self.propose(round)
+    }
+
+    /// Our own proposal, bodies and votes of the current height, to send again (a peer that
+    /// restarted or lost them needs them for the height to progress).
+    pub fn resend(&self) -> Vec<Effect> {
+        self.sent.iter().cloned().map(Effect::Send).collect()
+    }
+
+    /// Applies a block fetched by sync: its certificate must commit it under the validator set
+    /// of its height (every signature checked), and it must re-execute to its header. Then the
+    /// next height starts.
+    pub fn apply_synced(
+        &mut self,
+        block: Block,
+        certificate: CommitCertificate,
+    ) -> Result<Vec<Effect>, SyncError> {
+        let tip = self.core.tip().height;
+        let height = block.header.height;
+        if height != tip + 1 {
+            return Err(SyncError::NotNext { got: height, tip });
+        }
+        let hash = block.hash();
+        certificate
+            .verify(
+                self.core.chain_id(),
+                self.core.validator_set(),
+                height,
+                &hash,
+                rand::rngs::OsRng,
+            )
+            .map_err(|e| SyncError::Certificate {
+                height,
+                reason: e.to_string(),
+            })?;
+        let executed = self
+            .core
+            .validate_block(&block)
+            .map_err(|reason| SyncError::Invalid { height, reason })?;
+        let mut effects = vec![self.commit_timed(executed, certificate)];
+        effects.extend(self.next_height());
+        Ok(effects)
     }
 
     /// The node core (tip, mempool, submissions).
@@ -211,14 +322,15 @@ impl<S: NodeStore> BftDriver<S> {
                 vec![Effect::Persist(s)]
             }
             Output::Broadcast(m) => {
-                let mut v = Vec::new();
+                let mut msgs = Vec::new();
                 if let Message::Proposal(p) = &m {
                     if let Some(ex) = self.executed.get(&p.proposal.block_hash) {
-                        v.push(Effect::Send(NetMsg::Block(ex.block.clone())));
+                        msgs.push(NetMsg::Block(ex.block.clone()));
                     }
                 }
-                v.push(Effect::Send(NetMsg::Consensus(m)));
-                v
+                msgs.push(NetMsg::Consensus(m));
+                self.sent.extend(msgs.iter().cloned());
+                msgs.into_iter().map(Effect::Send).collect()
             }
             Output::ScheduleTimeout {
                 kind,
@@ -235,21 +347,16 @@ impl<S: NodeStore> BftDriver<S> {
             }
             Output::RequestProposal {
                 round, valid_value, ..
-            } => {
-                let hash = match valid_value.filter(|v| self.executed.contains_key(v)) {
-                    Some(v) => v,
-                    None => {
-                        let ex = self.core.build_proposal(self.now_ms);
-                        let h = ex.block.hash();
-                        self.executed.insert(h, ex);
-                        h
-                    }
-                };
-                self.feed(Input::ProposeValue {
+            } => match valid_value.filter(|v| self.executed.contains_key(v)) {
+                Some(hash) => self.feed(Input::ProposeValue {
                     round,
                     block_hash: hash,
-                })
-            }
+                }),
+                None => {
+                    self.pending_proposal = Some((round, self.now_ms));
+                    self.poll()
+                }
+            },
             Output::ValidateProposal {
                 round, block_hash, ..
             } => {
@@ -276,18 +383,50 @@ impl<S: NodeStore> BftDriver<S> {
         }
     }
 
+    fn propose(&mut self, round: u32) -> Vec<Effect> {
+        let ex = self.core.build_proposal(self.now_ms);
+        let hash = ex.block.hash();
+        self.executed.insert(hash, ex);
+        self.feed(Input::ProposeValue {
+            round,
+            block_hash: hash,
+        })
+    }
+
     fn commit(
         &mut self,
         height: u64,
         block_hash: Hash,
-        certificate: concordat_consensus::CommitCertificate,
+        certificate: CommitCertificate,
     ) -> Vec<Effect> {
         let Some(executed) = self.executed.remove(&block_hash) else {
             panic!("decided block {block_hash} at height {height} was never validated");
         };
+        let mut effects = vec![self.commit_timed(executed, certificate)];
+        effects.extend(self.next_height());
+        effects
+    }
+
+    fn commit_timed(&mut self, executed: Executed, certificate: CommitCertificate) -> Effect {
+        let started = std::time::Instant::now();
+        let height = executed.block.header.height;
+        let block_hash = executed.block.hash();
+        let txs = executed.block.txs.len();
         self.core.commit_executed(executed, certificate);
-        let mut effects = vec![Effect::Committed { height, block_hash }];
+        Effect::Committed {
+            height,
+            block_hash,
+            txs,
+            commit_micros: started.elapsed().as_micros() as u64,
+        }
+    }
+
+    /// Starts the height after the core's tip, replaying messages buffered for it.
+    fn next_height(&mut self) -> Vec<Effect> {
+        let mut effects = Vec::new();
         self.executed.clear();
+        self.sent.clear();
+        self.pending_proposal = None;
         self.bodies.clear();
         self.awaiting.clear();
         self.engine = engine_for(&self.core, &self.key, &self.safety);

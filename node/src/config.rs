@@ -7,8 +7,11 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+use concordat_primitives::PublicKey;
+
 use crate::core::ConsensusConfig;
 use crate::mempool::MempoolConfig;
+use crate::net::PeerAddr;
 
 /// HTTP API settings.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
@@ -29,21 +32,57 @@ impl Default for HttpConfig {
     }
 }
 
-/// Peer-to-peer settings (used by the BFT network, issue 4).
+/// Peer-to-peer settings (the BFT network, see `net`).
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct P2pConfig {
     /// Listen address for peers.
     pub listen: SocketAddr,
+    /// Peers to keep connected, as `KEYHEX@IP:PORT` (the key is checked by the handshake).
+    pub peers: Vec<String>,
+    /// Keys of observer nodes admitted besides the validators.
+    pub observers: Vec<String>,
+    /// Largest peer message in bytes (a block body must fit; sync answers get twice this).
+    pub max_message_bytes: usize,
+}
+
+impl P2pConfig {
+    /// The peers, parsed.
+    ///
+    /// # Errors
+    /// On the first entry that is not `KEYHEX@IP:PORT`.
+    pub fn peer_addrs(&self) -> Result<Vec<PeerAddr>, String> {
+        self.peers.iter().map(|p| p.parse()).collect()
+    }
+
+    /// The observer keys, parsed.
+    ///
+    /// # Errors
+    /// On the first entry that is not a key.
+    pub fn observer_keys(&self) -> Result<Vec<PublicKey>, String> {
+        self.observers
+            .iter()
+            .map(|k| PublicKey::from_hex(k).map_err(|e| format!("observer {k:?}: {e}")))
+            .collect()
+    }
 }
 
 impl Default for P2pConfig {
     fn default() -> Self {
         P2pConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 9700)),
+            peers: Vec::new(),
+            observers: Vec::new(),
+            max_message_bytes: 8 * 1024 * 1024,
         }
     }
 }
+
+/// Room for a block's header and framing on top of its transaction bytes.
+pub const P2P_OVERHEAD: usize = 1024 * 1024;
+/// The empty-block wait stays below the 3 s propose timeout, so peers do not time out on an
+/// idle proposer.
+pub const MAX_EMPTY_BLOCK_INTERVAL_MS: u64 = 2_000;
 
 /// Log settings.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
@@ -103,6 +142,26 @@ impl Config {
                 path.display()
             );
         }
+        let invalid = |msg: String| anyhow::anyhow!("invalid {}: {msg}", path.display());
+        config
+            .p2p
+            .peer_addrs()
+            .map_err(|e| invalid(format!("p2p.peers: {e}")))?;
+        config
+            .p2p
+            .observer_keys()
+            .map_err(|e| invalid(format!("p2p.observers: {e}")))?;
+        if config.consensus.max_block_bytes + P2P_OVERHEAD > config.p2p.max_message_bytes {
+            return Err(invalid(format!(
+                "p2p.max_message_bytes ({}) must exceed consensus.max_block_bytes ({}) by at least {P2P_OVERHEAD}",
+                config.p2p.max_message_bytes, config.consensus.max_block_bytes
+            )));
+        }
+        if config.consensus.empty_block_interval_ms > MAX_EMPTY_BLOCK_INTERVAL_MS {
+            return Err(invalid(format!(
+                "consensus.empty_block_interval_ms must be at most {MAX_EMPTY_BLOCK_INTERVAL_MS} (below the propose timeout)"
+            )));
+        }
         Ok(config)
     }
 
@@ -113,13 +172,18 @@ impl Config {
             "# Concordat node configuration. Every key is optional; these are the defaults.\n\
              \n[http]\n# HTTP API listen address.\nlisten = \"{}\"\n# Largest request body in bytes.\nmax_body_bytes = {}\n\
              \n[p2p]\n# Peer-to-peer listen address (BFT network).\nlisten = \"{}\"\n\
-             \n[consensus]\n# How often the node looks for transactions to put in a block (ms).\nblock_interval_ms = {}\n\
+             # Peers to keep connected: \"KEYHEX@IP:PORT\" (the handshake checks the key).\npeers = []\n\
+             # Observer node keys admitted besides the validators.\nobservers = []\n\
+             # Largest peer message in bytes (must exceed consensus.max_block_bytes by 1 MiB).\nmax_message_bytes = {}\n\
+             \n[consensus]\n# How often the node checks for owed proposals and expired transactions (ms).\nblock_interval_ms = {}\n\
+             # An idle proposer waits this long for a transaction before proposing an empty block (ms).\nempty_block_interval_ms = {}\n\
              # Most transactions per block.\nmax_block_txs = {}\n# Most transaction bytes per block.\nmax_block_bytes = {}\n\
              \n[mempool]\n# Most pending transactions.\nmax_txs = {}\n# Most pending bytes.\nmax_bytes = {}\n\
              # Most pending transactions per signer (nonce window).\nmax_per_signer = {}\n\
              # Farthest expiry accepted, in blocks ahead.\nmax_expiry_blocks = {}\n\
              \n[log]\n# \"text\" or \"json\".\nformat = \"{}\"\n# tracing filter, e.g. \"info\" or \"concordat_node=debug\".\nlevel = \"{}\"\n",
-            d.http.listen, d.http.max_body_bytes, d.p2p.listen, d.consensus.block_interval_ms,
+            d.http.listen, d.http.max_body_bytes, d.p2p.listen, d.p2p.max_message_bytes,
+            d.consensus.block_interval_ms, d.consensus.empty_block_interval_ms,
             d.consensus.max_block_txs, d.consensus.max_block_bytes, d.mempool.max_txs, d.mempool.max_bytes,
             d.mempool.max_per_signer, d.mempool.max_expiry_blocks, d.log.format, d.log.level
         )

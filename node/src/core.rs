@@ -3,9 +3,11 @@
 //! feeds it [`Input`]s (submissions, ticks carrying the time) and acts on its [`Output`]s. The
 //! same core runs over [`crate::store::MemStore`] in tests.
 //!
-//! Consensus is behind [`Decider`]: with issue 3 the [`SoloDecider`] commits a block as soon as
-//! its own precommit is a quorum (one validator holding more than 2/3 of the power); the
-//! Tendermint engine of issue 4 replaces it behind the same interface.
+//! Block production is split for consensus: [`NodeCore::build_block`] / `build_proposal`,
+//! [`NodeCore::validate_block`] (re-execute) and [`NodeCore::commit_executed`], which the BFT
+//! driver ([`crate::bft`]) calls. [`Decider`] with [`SoloDecider`] (a single validator holding
+//! more than 2/3 of the power) drives [`NodeCore::handle`] in core unit tests; the daemon uses
+//! [`ExternalConsensus`] and the BFT driver.
 //!
 //! # Invariants
 //! - A block is visible (tip, API) only after its whole batch is durably committed.
@@ -39,6 +41,8 @@ use crate::store::{ChainTip, CommitBatch, NodeStore, TxLocation};
 pub struct ConsensusConfig {
     /// How often the core looks for work (ms).
     pub block_interval_ms: u64,
+    /// An idle proposer waits this long for a transaction before proposing an empty block.
+    pub empty_block_interval_ms: u64,
     /// Most transactions per block.
     pub max_block_txs: usize,
     /// Most transaction bytes per block.
@@ -49,6 +53,7 @@ impl Default for ConsensusConfig {
     fn default() -> Self {
         ConsensusConfig {
             block_interval_ms: 50,
+            empty_block_interval_ms: 1_000,
             max_block_txs: 2000,
             max_block_bytes: 4 * 1024 * 1024,
         }
@@ -88,6 +93,16 @@ pub trait Decider: Send {
         set: &ValidatorSet,
         header: &Header,
     ) -> Option<CommitCertificate>;
+}
+
+/// For a core driven by [`crate::bft::BftDriver`]: blocks are decided by the BFT engine, so
+/// [`NodeCore::handle`] never commits on its own.
+pub struct ExternalConsensus;
+
+impl Decider for ExternalConsensus {
+    fn decide(&mut self, _: &str, _: &ValidatorSet, _: &Header) -> Option<CommitCertificate> {
+        None
+    }
 }
 
 /// One validator holding more than 2/3 of the power: its own precommit commits.
@@ -267,6 +282,11 @@ impl<S: NodeStore> NodeCore<S> {
         &self.tip
     }
 
+    /// The store (committed data).
+    pub fn store(&self) -> &Arc<S> {
+        &self.store
+    }
+
     /// The genesis hash.
     pub fn genesis_hash(&self) -> Hash {
         self.genesis_hash
@@ -427,6 +447,11 @@ impl<S: NodeStore> NodeCore<S> {
                 out
             }
         }
+    }
+
+    /// Drops pending transactions that can no longer be included in the next height.
+    pub fn expire_mempool(&mut self) -> Vec<Hash> {
+        self.mempool.remove_expired(self.tip.height + 1)
     }
 
     fn produce_block(&mut self, now_ms: u64) -> Option<Output> {

@@ -1,8 +1,9 @@
 //! `concordat-node`: the only crate with IO. It wraps the pure crates with storage (RocksDB),
 //! the node core's event loop, the HTTP API and metrics.
 //!
-//! Data flows one way: API -> core (admission, block production) -> contracts (execute) ->
-//! store (one atomic synced batch per height) -> API reads.
+//! Data flows one way: API and peers -> consensus thread (admission, the BFT driver) ->
+//! contracts (execute) -> store (one atomic synced batch per height) -> API reads. The network
+//! task (libp2p) carries consensus messages, gossip and sync between nodes.
 
 pub mod api;
 pub mod bft;
@@ -10,6 +11,7 @@ pub mod config;
 pub mod core;
 pub mod mempool;
 pub mod metrics;
+pub mod net;
 pub mod rocks;
 pub mod service;
 pub mod store;

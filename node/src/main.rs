@@ -9,13 +9,20 @@ use anyhow::{bail, Context, Result};
 use clap::Parser;
 use concordat_genesis::GenesisSpec;
 use concordat_node::api::{router, AppState, NodeInfo};
+use concordat_node::bft::BftDriver;
 use concordat_node::config::Config;
-use concordat_node::core::{NodeCore, SoloDecider};
+use concordat_node::core::{ExternalConsensus, NodeCore};
 use concordat_node::metrics::Metrics;
+use concordat_node::net::{NetConfig, Network};
 use concordat_node::rocks::RocksStore;
-use concordat_node::service::{spawn_core, Request};
+use concordat_node::service::{self, Persist, Request, ServiceConfig};
 use concordat_node::store::NodeStore;
 use concordat_primitives::crypto::KeyFile;
+
+/// Capacity of the queue from the consensus thread to the network.
+const OUTBOUND_QUEUE: usize = 8192;
+/// A height that has not committed for this long re-sends our own messages.
+const RESEND_AFTER: Duration = Duration::from_secs(2);
 
 #[derive(Parser, Debug)]
 #[command(
@@ -30,6 +37,9 @@ struct Args {
     /// Override `[http] listen`.
     #[arg(long)]
     http_listen: Option<std::net::SocketAddr>,
+    /// Override `[p2p] listen`.
+    #[arg(long)]
+    p2p_listen: Option<std::net::SocketAddr>,
     /// Override `[log] format` (text or json).
     #[arg(long)]
     log_format: Option<String>,
@@ -64,6 +74,9 @@ fn main() -> Result<()> {
     if let Some(listen) = args.http_listen {
         config.http.listen = listen;
     }
+    if let Some(listen) = args.p2p_listen {
+        config.p2p.listen = listen;
+    }
     if let Some(f) = args.log_format {
         if f != "text" && f != "json" {
             bail!("--log-format must be text or json");
@@ -91,44 +104,86 @@ fn main() -> Result<()> {
         key.clone(),
         config.consensus.clone(),
         config.mempool.clone(),
-        Box::new(SoloDecider::new(key.clone())),
+        Box::new(ExternalConsensus),
     )?;
-    let set = core.validator_set();
     let me = key.public_key();
-    let my_power = set
-        .index_of(&me)
-        .map(|i| set.validators()[i].power)
-        .unwrap_or(0);
-    if !set.is_quorum(my_power) {
-        bail!(
-            "this build commits with a single validator holding more than 2/3 of the voting power \
-             (multi-validator BFT arrives with issue 4); node key {me} holds {my_power} of {}",
-            set.total_power()
-        );
-    }
-    tracing::info!(chain_id = %genesis.chain_id, genesis = %genesis.hash(), height = core.tip().height, node_key = %me, "starting");
+    let validator = core.validator_set().index_of(&me).is_some();
+    let observers = config.p2p.observer_keys().map_err(anyhow::Error::msg)?;
+    let mut allowed: Vec<_> = core
+        .validator_set()
+        .validators()
+        .iter()
+        .map(|v| v.key)
+        .collect();
+    allowed.extend(observers.iter().copied());
+    tracing::info!(
+        chain_id = %genesis.chain_id,
+        genesis = %genesis.hash(),
+        height = core.tip().height,
+        node_key = %me,
+        role = if validator { "validator" } else { "observer" },
+        "starting"
+    );
+    let safety = store
+        .load_safety()
+        .context("reading the consensus safety state")?;
+    let driver = BftDriver::new(core, validator.then(|| key.clone()), safety)
+        .with_empty_block_interval(config.consensus.empty_block_interval_ms);
+    let persist_store = store.clone();
+    let persist: Persist = Box::new(move |state| {
+        persist_store
+            .persist_safety(state)
+            .map_err(|e| e.to_string())
+    });
     let info = NodeInfo {
         chain_id: genesis.chain_id.clone(),
         genesis_hash: genesis.hash(),
         node_key: me,
     };
     let metrics = Arc::new(Metrics::default());
-    let interval = Duration::from_millis(config.consensus.block_interval_ms);
-    let (handle, join) = spawn_core(core, interval, metrics.clone());
+    let (out_tx, out_rx) = tokio::sync::mpsc::channel(OUTBOUND_QUEUE);
+    let (handle, join) = service::spawn(
+        driver,
+        persist,
+        out_tx,
+        ServiceConfig {
+            tick: Duration::from_millis(config.consensus.block_interval_ms),
+            resend_after: RESEND_AFTER,
+            observers,
+        },
+        metrics.clone(),
+    );
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
     let store_dyn: Arc<dyn NodeStore> = store;
+    let net_config = NetConfig {
+        listen: config.p2p.listen,
+        peers: config.p2p.peer_addrs().map_err(anyhow::Error::msg)?,
+        max_message_bytes: config.p2p.max_message_bytes,
+    };
     let state = AppState {
-        store: store_dyn,
+        store: store_dyn.clone(),
         core: handle.clone(),
-        metrics,
+        metrics: metrics.clone(),
         info,
     };
     let app = router(state, config.http.max_body_bytes);
+    let net_handle = handle.clone();
     rt.block_on(async move {
+        let network = Network::new(
+            &key,
+            &allowed,
+            net_config,
+            store_dyn,
+            net_handle,
+            genesis.hash(),
+            metrics,
+        )
+        .map_err(anyhow::Error::msg)?;
+        tokio::spawn(network.run(out_rx));
         let listener = tokio::net::TcpListener::bind(config.http.listen)
             .await
             .with_context(|| format!("binding {}", config.http.listen))?;

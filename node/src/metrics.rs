@@ -22,6 +22,16 @@ pub struct Metrics {
     pub commit_micros_sum: AtomicU64,
     /// Number of block commits timed.
     pub commit_count: AtomicU64,
+    /// Connected peers.
+    pub peers: AtomicU64,
+    /// Connections refused at the handshake (key not in the validator/observer set).
+    pub peers_refused: AtomicU64,
+    /// Blocks applied by sync, each with its certificate verified.
+    pub sync_blocks: AtomicU64,
+    /// Blocks or certificates from sync that were rejected.
+    pub sync_rejected: AtomicU64,
+    /// Equivocations seen.
+    pub equivocations: AtomicU64,
     rejected: Mutex<BTreeMap<&'static str, u64>>,
 }
 
@@ -74,6 +84,40 @@ impl Metrics {
             "HTTP requests served.",
             self.http_requests.load(Ordering::Relaxed),
         );
+        for (name, kind, help, v) in [
+            (
+                "concordat_p2p_peers",
+                "gauge",
+                "Connected peers.",
+                &self.peers,
+            ),
+            (
+                "concordat_p2p_refused_total",
+                "counter",
+                "Connections refused at the handshake (unknown key).",
+                &self.peers_refused,
+            ),
+            (
+                "concordat_sync_blocks_total",
+                "counter",
+                "Blocks applied by sync after verifying their certificates.",
+                &self.sync_blocks,
+            ),
+            (
+                "concordat_sync_rejected_total",
+                "counter",
+                "Synced blocks or certificates rejected.",
+                &self.sync_rejected,
+            ),
+            (
+                "concordat_equivocations_total",
+                "counter",
+                "Equivocating validator messages seen.",
+                &self.equivocations,
+            ),
+        ] {
+            g(&mut s, name, kind, help, v.load(Ordering::Relaxed));
+        }
         let _ = writeln!(s, "# HELP concordat_block_commit_seconds Time to execute and durably commit a block.\n# TYPE concordat_block_commit_seconds summary");
         let _ = writeln!(
             s,

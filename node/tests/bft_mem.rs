@@ -190,3 +190,80 @@ fn three_of_four_still_commit_with_one_silent() {
         );
     }
 }
+
+#[test]
+fn sync_applies_only_blocks_whose_certificates_and_execution_verify() {
+    use concordat_node::bft::SyncError;
+    use concordat_node::store::NodeStore;
+
+    let mut nodes = run(&[3], 3);
+    let source = nodes[0].core().store().clone();
+    let tip = nodes[0].core().tip().clone();
+    let lagging = &mut nodes[3];
+    assert_eq!(lagging.core().tip().height, 0);
+    let block = |h: u64| source.block(h).expect("read").expect("block");
+    let cert = |h: u64| source.certificate(h).expect("read").expect("certificate");
+
+    // A flipped signature bit.
+    let mut forged = cert(1);
+    forged.signatures[0].0[5] ^= 1;
+    let e = lagging
+        .apply_synced(block(1), forged)
+        .expect_err("forged signature");
+    assert!(matches!(e, SyncError::Certificate { .. }), "{e}");
+
+    // Only two of four signers: not more than 2/3 of the power.
+    let mut thin = cert(1);
+    let mut kept = 0;
+    for (i, byte) in thin.signers.clone().iter().enumerate() {
+        for bit in 0..8 {
+            if byte & (1 << bit) != 0 {
+                kept += 1;
+                if kept > 2 {
+                    thin.signers[i] &= !(1 << bit);
+                }
+            }
+        }
+    }
+    thin.signatures.truncate(2);
+    let e = lagging
+        .apply_synced(block(1), thin)
+        .expect_err("two of four");
+    assert!(matches!(e, SyncError::Certificate { .. }), "{e}");
+
+    // The certificate of another height.
+    let e = lagging
+        .apply_synced(block(1), cert(2))
+        .expect_err("wrong height");
+    assert!(matches!(e, SyncError::Certificate { .. }), "{e}");
+
+    // A body that does not match its (certified) header.
+    let mut altered = block(1);
+    altered.txs.pop();
+    let e = lagging
+        .apply_synced(altered, cert(1))
+        .expect_err("altered body");
+    assert!(matches!(e, SyncError::Invalid { .. }), "{e}");
+
+    // A gap.
+    let e = lagging.apply_synced(block(2), cert(2)).expect_err("gap");
+    assert!(matches!(e, SyncError::NotNext { got: 2, tip: 0 }), "{e}");
+    assert_eq!(
+        lagging.core().tip().height,
+        0,
+        "nothing refused was applied"
+    );
+
+    // The genuine chain applies, height by height, to the same tip.
+    for h in 1..=tip.height {
+        let effects = lagging.apply_synced(block(h), cert(h)).expect("genuine");
+        assert!(effects
+            .iter()
+            .any(|e| matches!(e, Effect::Committed { height, .. } if *height == h)));
+    }
+    assert_eq!(lagging.core().tip(), &tip);
+    let e = lagging
+        .apply_synced(block(1), cert(1))
+        .expect_err("already applied");
+    assert!(matches!(e, SyncError::NotNext { got: 1, .. }), "{e}");
+}

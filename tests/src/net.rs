@@ -76,6 +76,8 @@ pub struct Node {
     pub home: PathBuf,
     /// HTTP port.
     pub port: u16,
+    /// Peer-to-peer port.
+    pub p2p_port: u16,
     child: Option<Child>,
     starts: u32,
 }
@@ -86,6 +88,7 @@ impl Node {
         Node {
             home,
             port: free_port(),
+            p2p_port: free_port(),
             child: None,
             starts: 0,
         }
@@ -106,6 +109,7 @@ impl Node {
             .arg("--home")
             .arg(&self.home)
             .args(["--http-listen", &format!("127.0.0.1:{}", self.port)])
+            .args(["--p2p-listen", &format!("127.0.0.1:{}", self.p2p_port)])
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -129,6 +133,16 @@ impl Node {
             std::thread::sleep(Duration::from_millis(50));
         }
         panic!("node did not answer within 60 s");
+    }
+
+    /// Whether the process was started and not stopped.
+    pub fn running(&self) -> bool {
+        self.child.is_some()
+    }
+
+    /// The node's public key (from its `node_key`).
+    pub fn key(&self) -> SecretKey {
+        read_key(&self.home.join("node_key"))
     }
 
     /// kill -9.
@@ -177,6 +191,83 @@ fn answer(r: Result<ureq::Response, ureq::Error>) -> (u16, Value) {
         Err(ureq::Error::Status(code, resp)) => (code, resp.into_json().unwrap_or(Value::Null)),
         Err(_) => (0, Value::Null),
     }
+}
+
+/// A demo network of `validators` validator nodes and `observers` observer nodes (fresh keys,
+/// admitted through `[p2p] observers`) under `dir`, each with a `config.toml` naming every
+/// other node as a peer. `consensus` is extra TOML for the `[consensus]` table. Not started.
+pub fn bft_network(dir: &Path, validators: usize, observers: usize, consensus: &str) -> Vec<Node> {
+    demo_network(dir, validators);
+    let mut nodes: Vec<Node> = (0..validators)
+        .map(|i| Node::new(dir.join(format!("node{i}"))))
+        .collect();
+    let mut observer_keys = Vec::new();
+    for j in 0..observers {
+        let home = dir.join(format!("observer{j}"));
+        std::fs::create_dir_all(&home).expect("observer home");
+        std::fs::copy(dir.join("genesis.json"), home.join("genesis.json")).expect("genesis");
+        let key = SecretKey::from_seed([200 + j as u8; 32]);
+        let file = serde_json::json!({
+            "type": "ed25519",
+            "public_key": key.public_key().to_hex(),
+            "secret_key": hex::encode(key.seed()),
+        });
+        std::fs::write(home.join("node_key"), file.to_string()).expect("key");
+        observer_keys.push(key.public_key().to_hex());
+        nodes.push(Node::new(home));
+    }
+    let addrs: Vec<String> = nodes
+        .iter()
+        .map(|n| format!("{}@127.0.0.1:{}", n.key().public_key().to_hex(), n.p2p_port))
+        .collect();
+    for (i, node) in nodes.iter().enumerate() {
+        let peers: Vec<&String> = addrs
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, a)| a)
+            .collect();
+        let config = format!(
+            "[p2p]\npeers = {}\nobservers = {}\n\n[consensus]\n{consensus}\n",
+            serde_json::to_string(&peers).expect("json"),
+            serde_json::to_string(&observer_keys).expect("json"),
+        );
+        std::fs::write(node.home.join("config.toml"), config).expect("config");
+    }
+    nodes
+}
+
+/// The committed height a node reports.
+pub fn height(url: &str) -> u64 {
+    let (code, s) = get(&format!("{url}/v1/status"));
+    assert_eq!(code, 200, "status of {url}: {s}");
+    s["height"].as_u64().expect("height")
+}
+
+/// Waits until every node reports at least `h`; false on timeout.
+pub fn wait_height(urls: &[String], h: u64, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if urls.iter().all(|u| height(u) >= h) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+/// A metric's value from `/metrics` (0 when absent).
+pub fn metric(url: &str, name: &str) -> u64 {
+    let text = agent()
+        .get(&format!("{url}/metrics"))
+        .call()
+        .ok()
+        .and_then(|r| r.into_string().ok())
+        .unwrap_or_default();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(' ')))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 /// GET returning (status, JSON); status 0 when the node is unreachable.
