@@ -27,6 +27,8 @@ use crate::store::NodeStore;
 pub const MAX_BODIES_PER_HEIGHT: usize = 64;
 /// Most messages kept for later heights.
 pub const MAX_FUTURE_MESSAGES: usize = 10_000;
+/// How many heights ahead messages are kept (further behind, a node syncs).
+pub const FUTURE_HEIGHTS: u64 = 2;
 
 /// What travels between validators.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +82,7 @@ pub struct BftDriver<S: NodeStore> {
     bodies: BTreeMap<Hash, Block>,
     awaiting: BTreeMap<Hash, u32>,
     future: Vec<Message>,
+    future_bodies: Vec<Block>,
     now_ms: u64,
     /// Our own messages of the current height, re-sent when the height stalls.
     sent: Vec<NetMsg>,
@@ -151,6 +154,7 @@ impl<S: NodeStore> BftDriver<S> {
             bodies: BTreeMap::new(),
             awaiting: BTreeMap::new(),
             future: Vec::new(),
+            future_bodies: Vec::new(),
             now_ms: 0,
             sent: Vec::new(),
             pending_proposal: None,
@@ -264,7 +268,23 @@ impl<S: NodeStore> BftDriver<S> {
         match msg {
             NetMsg::Block(block) => {
                 let hash = block.hash();
-                if block.header.height != height || self.bodies.len() >= MAX_BODIES_PER_HEIGHT {
+                // A body whose transactions do not match its header is never stored, so a
+                // forged copy cannot displace the real one.
+                if block.check_shape().is_err() {
+                    return Vec::new();
+                }
+                if block.header.height == height + 1 {
+                    if self.future_bodies.len() < MAX_BODIES_PER_HEIGHT {
+                        self.future_bodies.push(block);
+                    }
+                    return Vec::new();
+                }
+                if block.header.height != height {
+                    return Vec::new();
+                }
+                // A body we wait for is always taken; others only while there is room.
+                let awaited = self.awaiting.contains_key(&hash);
+                if !awaited && self.bodies.len() >= MAX_BODIES_PER_HEIGHT {
                     return Vec::new();
                 }
                 self.bodies.entry(hash).or_insert(block);
@@ -277,7 +297,10 @@ impl<S: NodeStore> BftDriver<S> {
                 Message::Proposal(p) => Input::Proposal(p),
                 Message::Vote(v) => Input::Vote(v),
             }),
-            NetMsg::Consensus(m) if m.height() > height => {
+            // Only the next heights are kept: a node further behind catches up by sync.
+            NetMsg::Consensus(m)
+                if m.height() > height && m.height() <= height + FUTURE_HEIGHTS =>
+            {
                 if self.future.len() < MAX_FUTURE_MESSAGES {
                     self.future.push(m);
                 }
@@ -436,6 +459,10 @@ impl<S: NodeStore> BftDriver<S> {
             .into_iter()
             .partition(|m| m.height() == next);
         self.future = later.into_iter().filter(|m| m.height() > next).collect();
+        // Bodies first, so that replayed proposals find them.
+        for b in std::mem::take(&mut self.future_bodies) {
+            effects.extend(self.on_message(NetMsg::Block(b)));
+        }
         for m in now {
             effects.extend(self.on_message(NetMsg::Consensus(m)));
         }

@@ -15,7 +15,7 @@ use concordat_node::core::{ExternalConsensus, NodeCore};
 use concordat_node::metrics::Metrics;
 use concordat_node::net::{NetConfig, Network};
 use concordat_node::rocks::RocksStore;
-use concordat_node::service::{self, Persist, Request, ServiceConfig};
+use concordat_node::service::{self, Persist, ServiceConfig};
 use concordat_node::store::NodeStore;
 use concordat_primitives::crypto::KeyFile;
 
@@ -127,7 +127,9 @@ fn main() -> Result<()> {
     let safety = store
         .load_safety()
         .context("reading the consensus safety state")?;
-    let driver = BftDriver::new(core, validator.then(|| key.clone()), safety)
+    // The key is always given: the engine signs only while it is in the set of the height, so
+    // a node added to the set by governance starts voting without a restart.
+    let driver = BftDriver::new(core, Some(key.clone()), safety)
         .with_empty_block_interval(config.consensus.empty_block_interval_ms);
     let persist_store = store.clone();
     let persist: Persist = Box::new(move |state| {
@@ -183,23 +185,28 @@ fn main() -> Result<()> {
             metrics,
         )
         .map_err(anyhow::Error::msg)?;
-        tokio::spawn(network.run(out_rx));
+        let mut network = tokio::spawn(network.run(out_rx));
         let listener = tokio::net::TcpListener::bind(config.http.listen)
             .await
             .with_context(|| format!("binding {}", config.http.listen))?;
         tracing::info!(listen = %config.http.listen, "HTTP API listening");
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let mut term =
-                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                        .unwrap_or_else(|e| panic!("cannot listen for SIGTERM: {e}"));
-                tokio::select! { _ = tokio::signal::ctrl_c() => {}, _ = term.recv() => {} }
-                tracing::info!("shutting down");
-            })
-            .await
-            .context("HTTP server")
+        let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .unwrap_or_else(|e| panic!("cannot listen for SIGTERM: {e}"));
+            tokio::select! { _ = tokio::signal::ctrl_c() => {}, _ = term.recv() => {} }
+            tracing::info!("shutting down");
+        });
+        tokio::select! {
+            served = serve => served.context("HTTP server"),
+            // The network task ends only if the consensus thread stopped or it failed: a node
+            // without either must not keep answering as if it were live.
+            ended = &mut network => {
+                bail!("the network task stopped: {ended:?}")
+            }
+        }
     })?;
-    handle.send(Request::Shutdown);
+    handle.shutdown();
     let _ = join.join();
     Ok(())
 }

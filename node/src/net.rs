@@ -47,6 +47,11 @@ pub const MAX_GOSSIP_TXS: usize = 4096;
 pub const GOSSIP_FLUSH: Duration = Duration::from_millis(20);
 /// How often peers are asked for their height (and missing peers redialled).
 pub const STATUS_INTERVAL: Duration = Duration::from_secs(1);
+/// Most concurrent streams per connection.
+pub const MAX_STREAMS: usize = 64;
+/// Sync fetches at most this many blocks beyond what is already committed (backpressure: the
+/// consensus thread must apply a batch before much more is fetched).
+pub const MAX_SYNC_AHEAD: u64 = 2 * MAX_SYNC_BLOCKS as u64;
 /// How long a request may wait for its answer.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -271,7 +276,7 @@ pub fn build_swarm(
         [(PROTOCOL, ProtocolSupport::Full)],
         request_response::Config::default()
             .with_request_timeout(REQUEST_TIMEOUT)
-            .with_max_concurrent_streams(1024),
+            .with_max_concurrent_streams(MAX_STREAMS),
     );
     let behaviour = Behaviour { allow, rr };
     let swarm = libp2p::SwarmBuilder::with_existing_identity(keypair(key)?)
@@ -302,7 +307,8 @@ pub struct Network {
     connected: HashSet<PeerId>,
     allowed: HashSet<PeerId>,
     heights: HashMap<PeerId, u64>,
-    sync_request: Option<OutboundRequestId>,
+    /// The sync request in flight: its id and first height.
+    sync_request: Option<(OutboundRequestId, u64)>,
     delivered: u64,
     pending_txs: Vec<Vec<u8>>,
     pending_bytes: usize,
@@ -457,7 +463,11 @@ impl Network {
         if self.sync_request.is_some() {
             return;
         }
-        let from = self.tip().max(self.delivered) + 1;
+        let tip = self.tip();
+        if self.delivered >= tip.saturating_add(MAX_SYNC_AHEAD) {
+            return;
+        }
+        let from = tip.max(self.delivered).saturating_add(1);
         let best = self
             .heights
             .iter()
@@ -472,7 +482,7 @@ impl Network {
                     max: MAX_SYNC_BLOCKS,
                 },
             );
-            self.sync_request = Some(id);
+            self.sync_request = Some((id, from));
         }
     }
 
@@ -524,6 +534,14 @@ impl Network {
     }
 
     fn on_response(&mut self, peer: PeerId, id: OutboundRequestId, res: WireResponse) {
+        // Whatever the answer, a matching sync request is over.
+        let sync_from = match self.sync_request {
+            Some((sid, from)) if sid == id => {
+                self.sync_request = None;
+                Some(from)
+            }
+            _ => None,
+        };
         match res {
             WireResponse::Ack => {}
             WireResponse::Status { height, genesis } => {
@@ -536,13 +554,29 @@ impl Network {
                 self.maybe_sync();
             }
             WireResponse::Blocks(blocks) => {
-                if self.sync_request == Some(id) {
-                    self.sync_request = None;
+                let Some(from) = sync_from else {
+                    return; // not asked for
+                };
+                // Only consecutive heights from the one asked, and no more than asked.
+                let consecutive = blocks
+                    .iter()
+                    .enumerate()
+                    .all(|(i, (b, _))| Some(b.header.height) == from.checked_add(i as u64));
+                if !consecutive || blocks.len() > MAX_SYNC_BLOCKS as usize {
+                    tracing::warn!(%peer, "malformed sync answer; peer dropped from sync");
+                    self.heights.remove(&peer);
+                    return;
                 }
-                if let Some((last, _)) = blocks.last() {
-                    self.delivered = self.delivered.max(last.header.height);
-                    self.to_core(Request::Synced(blocks));
-                    self.maybe_sync();
+                match blocks.last() {
+                    Some((last, _)) => {
+                        self.delivered = self.delivered.max(last.header.height);
+                        self.to_core(Request::Synced(blocks));
+                        self.maybe_sync();
+                    }
+                    // It claimed a height it cannot serve: ask it again next second.
+                    None => {
+                        self.heights.remove(&peer);
+                    }
                 }
             }
         }
@@ -569,8 +603,9 @@ impl Network {
                     error,
                     ..
                 } => {
-                    if self.sync_request == Some(request_id) {
+                    if matches!(self.sync_request, Some((id, _)) if id == request_id) {
                         self.sync_request = None;
+                        self.heights.remove(&peer);
                     }
                     tracing::debug!(%peer, %error, "request failed");
                 }

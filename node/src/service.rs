@@ -72,6 +72,11 @@ impl CoreHandle {
     pub fn send(&self, req: Request) -> bool {
         self.tx.try_send(req).is_ok()
     }
+
+    /// Asks the thread to stop, waiting for room in its queue.
+    pub fn shutdown(&self) {
+        let _ = self.tx.send(Request::Shutdown);
+    }
 }
 
 /// Persists the safety state durably (synced) or fails.
@@ -345,8 +350,10 @@ impl<S: NodeStore> Service<S> {
             match effect {
                 Effect::Persist(state) => {
                     if let Err(e) = (self.persist)(&state) {
-                        // Voting without a durable watermark could double-sign after a crash.
-                        panic!("cannot persist the consensus safety state: {e}");
+                        // Voting without a durable watermark could double-sign after a crash:
+                        // stop the whole process, not just this thread.
+                        tracing::error!(error = %e, "cannot persist the consensus safety state; stopping");
+                        std::process::abort();
                     }
                 }
                 Effect::Send(msg) => self.send_out(Outbound::Consensus(msg)),

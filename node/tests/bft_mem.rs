@@ -239,6 +239,7 @@ fn sync_applies_only_blocks_whose_certificates_and_execution_verify() {
 
     // A body that does not match its (certified) header.
     let mut altered = block(1);
+    assert!(!altered.txs.is_empty(), "block 1 carries transactions");
     altered.txs.pop();
     let e = lagging
         .apply_synced(altered, cert(1))

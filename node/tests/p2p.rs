@@ -33,9 +33,14 @@ const STATUS: WireResponse = WireResponse::Status {
     genesis: Hash([9; 32]),
 };
 
+struct Counts {
+    refused: AtomicU32,
+    received: AtomicU32,
+}
+
 /// Starts a listener with key 1 admitting only `allowed`; it answers every request with
-/// `STATUS` and counts connections refused at the handshake.
-async fn listener(allowed: &[u8], max: usize) -> (PeerId, Multiaddr, Arc<AtomicU32>) {
+/// `STATUS`, and counts connections refused at the handshake and requests it received.
+async fn listener(allowed: &[u8], max: usize) -> (PeerId, Multiaddr, Arc<Counts>) {
     let me = key(1);
     let keys: Vec<_> = allowed.iter().map(|i| key(*i).public_key()).collect();
     let mut swarm = build_swarm(&me, &keys, &config(max)).expect("swarm");
@@ -47,8 +52,11 @@ async fn listener(allowed: &[u8], max: usize) -> (PeerId, Multiaddr, Arc<AtomicU
             break address;
         }
     };
-    let refused = Arc::new(AtomicU32::new(0));
-    let count = refused.clone();
+    let counts = Arc::new(Counts {
+        refused: AtomicU32::new(0),
+        received: AtomicU32::new(0),
+    });
+    let count = counts.clone();
     tokio::spawn(async move {
         loop {
             match swarm.select_next_some().await {
@@ -56,19 +64,20 @@ async fn listener(allowed: &[u8], max: usize) -> (PeerId, Multiaddr, Arc<AtomicU
                     message: Message::Request { channel, .. },
                     ..
                 })) => {
+                    count.received.fetch_add(1, Ordering::SeqCst);
                     let _ = swarm.behaviour_mut().rr.send_response(channel, STATUS);
                 }
                 SwarmEvent::IncomingConnectionError {
                     error: ListenError::Denied { .. },
                     ..
                 } => {
-                    count.fetch_add(1, Ordering::SeqCst);
+                    count.refused.fetch_add(1, Ordering::SeqCst);
                 }
                 _ => {}
             }
         }
     });
-    (peer_id(&me.public_key()).expect("peer id"), addr, refused)
+    (peer_id(&me.public_key()).expect("peer id"), addr, counts)
 }
 
 /// Dials `peer` as key `me` (which admits key 1) and sends `req`.
@@ -110,7 +119,8 @@ async fn ask(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_key_is_refused_at_the_handshake_and_a_known_one_is_answered() {
-    let (peer, addr, refused) = listener(&[2], 1 << 20).await;
+    let (peer, addr, counts) = listener(&[2], 1 << 20).await;
+    let refused = &counts.refused;
 
     let known = ask(2, peer, addr.clone(), WireRequest::Status).await;
     assert_eq!(known, Ok(STATUS));
@@ -132,9 +142,21 @@ async fn an_unknown_key_is_refused_at_the_handshake_and_a_known_one_is_answered(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_frame_above_the_limit_is_refused_unread() {
     // The listener takes requests of at most 4 KiB; the dialer allows 1 MiB.
-    let (peer, addr, _) = listener(&[2], 4096).await;
+    let (peer, addr, counts) = listener(&[2], 4096).await;
     let small = ask(2, peer, addr.clone(), WireRequest::Txs(vec![vec![0; 100]])).await;
     assert_eq!(small, Ok(STATUS));
-    let big = ask(2, peer, addr, WireRequest::Txs(vec![vec![0; 8192]])).await;
+    assert_eq!(counts.received.load(Ordering::SeqCst), 1);
+    let oversized = WireRequest::Txs(vec![vec![0; 8192]]);
+    let big = ask(2, peer, addr, oversized.clone()).await;
     assert!(big.is_err(), "an oversized frame was answered: {big:?}");
+    assert_eq!(
+        counts.received.load(Ordering::SeqCst),
+        1,
+        "the oversized request reached the application"
+    );
+    // Control: the same request is answered by a listener whose limit is 1 MiB, so the
+    // refusal above is the frame limit.
+    let (peer, addr, roomy) = listener(&[2], 1 << 20).await;
+    assert_eq!(ask(2, peer, addr, oversized).await, Ok(STATUS));
+    assert_eq!(roomy.received.load(Ordering::SeqCst), 1);
 }

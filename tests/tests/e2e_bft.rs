@@ -108,9 +108,18 @@ fn four_validators_tolerate_one_crash_stop_at_two_and_converge() {
     // 3. Two of four killed: nothing commits.
     nodes[2].kill9();
     let two = urls_of(&nodes, &[0, 1]);
-    // Let a height that was already decided land, then watch.
-    std::thread::sleep(Duration::from_secs(2));
-    let stalled_at: Vec<u64> = two.iter().map(|u| height(u)).collect();
+    // Let a height that was already decided land everywhere: wait until both report the same
+    // height for 3 s in a row, then watch.
+    let settle = Instant::now() + TIMEOUT;
+    let stalled_at: Vec<u64> = loop {
+        assert!(Instant::now() < settle, "the two survivors never settled");
+        let first: Vec<u64> = two.iter().map(|u| height(u)).collect();
+        std::thread::sleep(Duration::from_secs(3));
+        let again: Vec<u64> = two.iter().map(|u| height(u)).collect();
+        if first == again && first.windows(2).all(|w| w[0] == w[1]) {
+            break again;
+        }
+    };
     let stuck = chain.submit(&nodes[0].url());
     std::thread::sleep(Duration::from_secs(8));
     for (u, h) in two.iter().zip(&stalled_at) {
@@ -128,8 +137,12 @@ fn four_validators_tolerate_one_crash_stop_at_two_and_converge() {
     committed_everywhere(&all, &stuck);
     let h = chain.submit(&nodes[2].url());
     committed_everywhere(&all, &h);
-    let target = all.iter().map(|u| height(u)).min().expect("nodes");
-    assert!(wait_height(&all, target, TIMEOUT));
+    let target = all.iter().map(|u| height(u)).max().expect("nodes");
+    assert!(
+        wait_height(&all, target, TIMEOUT),
+        "not every node reached {target}"
+    );
+    assert!(target > stalled_at[0], "no progress after the restart");
     for height in 1..=target {
         let reference = block_id(&all[0], height);
         for u in &all[1..] {
@@ -165,8 +178,6 @@ fn a_lagging_validator_catches_up_by_sync_verifying_every_certificate() {
         committed_everywhere(&up[..1], &h);
     }
     let tip = height(&up[0]);
-    let synced_before = metric(&nodes[3].url(), "concordat_sync_blocks_total");
-    assert_eq!(synced_before, 0, "node 3 is stopped: no metrics");
 
     nodes[3].start();
     let me = [nodes[3].url()];
@@ -176,8 +187,9 @@ fn a_lagging_validator_catches_up_by_sync_verifying_every_certificate() {
     );
     let synced = metric(&me[0], "concordat_sync_blocks_total");
     let missed = tip - left_at;
+    // Every block it missed came by sync (it may have stopped one height behind node 0).
     assert!(
-        synced >= missed / 2,
+        synced + 1 >= missed,
         "node 3 applied only {synced} of {missed} missed blocks by sync"
     );
     assert_eq!(metric(&me[0], "concordat_sync_rejected_total"), 0);

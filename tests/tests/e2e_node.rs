@@ -104,17 +104,11 @@ fn bad_input_gets_4xx_with_its_code_and_changes_nothing() {
         }
         other => panic!("expected 400, got {other:?}"),
     }
-    // None of the refused submissions changed anything: same height, state root and tx log.
+    // None of the refused submissions changed anything: same state root, tx log and mempool.
+    // (The height may grow by empty blocks, which an idle proposer makes every second.)
     std::thread::sleep(Duration::from_millis(300));
     let unchanged = status(&node);
-    for f in [
-        "height",
-        "block_hash",
-        "state_root",
-        "tx_log_root",
-        "tx_log_size",
-        "mempool_size",
-    ] {
+    for f in ["state_root", "tx_log_root", "tx_log_size", "mempool_size"] {
         assert_eq!(
             unchanged[f], before[f],
             "{f} changed after refused submissions"
@@ -135,10 +129,7 @@ fn bad_input_gets_4xx_with_its_code_and_changes_nothing() {
 
     // Apart from the one valid transaction, nothing changed.
     let after = status(&node);
-    assert_eq!(
-        after["height"].as_u64(),
-        before["height"].as_u64().map(|h| h + 1)
-    );
+    assert!(after["height"].as_u64() > before["height"].as_u64());
     assert_eq!(
         after["tx_log_size"].as_u64(),
         before["tx_log_size"].as_u64().map(|s| s + 1)
