@@ -9,9 +9,10 @@
 //!   block bodies (sent to every connected peer), batches of gossiped transactions, and sync
 //!   (`Status`, `GetBlocks`). Every frame is length-prefixed and refused above its limit
 //!   before it is read.
-//! - Sync: every second each peer is asked for its height; while a peer is ahead, blocks and
-//!   certificates are fetched from it ([`MAX_SYNC_BLOCKS`] at a time) and handed to the
-//!   consensus thread, which verifies every certificate and re-executes every block.
+//! - Sync: every second each peer is asked for its height; while peers are ahead, blocks and
+//!   certificates are fetched from one of them at random ([`MAX_SYNC_BLOCKS`] at a time, at most
+//!   [`MAX_SYNC_AHEAD`] beyond the committed tip) and handed to the consensus thread, which
+//!   verifies every certificate and re-executes every block.
 
 use std::collections::{HashMap, HashSet};
 use std::io;
@@ -29,6 +30,7 @@ use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport};
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{allow_block_list, identity, noise, tcp, yamux, Multiaddr, PeerId, StreamProtocol};
+use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
@@ -395,10 +397,10 @@ impl Network {
 
     fn on_outbound(&mut self, out: Outbound) {
         match out {
-            Outbound::Consensus(NetMsg::Consensus(m)) => {
-                self.broadcast(&WireRequest::Consensus(m));
-            }
-            Outbound::Consensus(NetMsg::Block(b)) => self.broadcast(&WireRequest::Block(b)),
+            Outbound::Consensus(msg) => match *msg {
+                NetMsg::Consensus(m) => self.broadcast(&WireRequest::Consensus(m)),
+                NetMsg::Block(b) => self.broadcast(&WireRequest::Block(b)),
+            },
             Outbound::Tx(bytes) => {
                 self.pending_bytes += bytes.len() + 8;
                 self.pending_txs.push(bytes);
@@ -468,13 +470,15 @@ impl Network {
             return;
         }
         let from = tip.max(self.delivered).saturating_add(1);
-        let best = self
+        // Any connected peer that is ahead, chosen at random: a peer that claims a height it
+        // cannot serve is not picked every time.
+        let ahead: Vec<PeerId> = self
             .heights
             .iter()
             .filter(|(p, h)| **h >= from && self.connected.contains(*p))
-            .max_by_key(|(_, h)| **h)
-            .map(|(p, _)| *p);
-        if let Some(peer) = best {
+            .map(|(p, _)| *p)
+            .collect();
+        if let Some(&peer) = ahead.choose(&mut rand::thread_rng()) {
             let id = self.swarm.behaviour_mut().rr.send_request(
                 &peer,
                 WireRequest::GetBlocks {
@@ -514,8 +518,10 @@ impl Network {
 
     fn on_request(&mut self, req: WireRequest) -> WireResponse {
         match req {
-            WireRequest::Consensus(m) => self.to_core(Request::Peer(NetMsg::Consensus(m))),
-            WireRequest::Block(b) => self.to_core(Request::Peer(NetMsg::Block(b))),
+            WireRequest::Consensus(m) => {
+                self.to_core(Request::Peer(Box::new(NetMsg::Consensus(m))));
+            }
+            WireRequest::Block(b) => self.to_core(Request::Peer(Box::new(NetMsg::Block(b)))),
             WireRequest::Txs(txs) if txs.len() <= MAX_GOSSIP_TXS => {
                 self.to_core(Request::PeerTxs(txs));
             }

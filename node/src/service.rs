@@ -39,7 +39,7 @@ pub enum Request {
         reply: oneshot::Sender<bool>,
     },
     /// A consensus message or block body from a peer.
-    Peer(NetMsg),
+    Peer(Box<NetMsg>),
     /// Transactions gossiped by a peer (admitted like submissions, not gossiped again).
     PeerTxs(Vec<Vec<u8>>),
     /// Blocks with their certificates, fetched by sync, in height order.
@@ -52,7 +52,7 @@ pub enum Request {
 #[derive(Debug, Clone)]
 pub enum Outbound {
     /// Send to every connected peer.
-    Consensus(NetMsg),
+    Consensus(Box<NetMsg>),
     /// Gossip a transaction this node admitted from a client.
     Tx(Vec<u8>),
     /// The keys now allowed to connect (after a validator-set change).
@@ -247,7 +247,7 @@ impl<S: NodeStore> Service<S> {
             }
             Request::Peer(msg) => {
                 self.driver.set_time(now_ms());
-                let effects = self.driver.on_message(msg);
+                let effects = self.driver.on_message(*msg);
                 self.apply(effects);
                 true
             }
@@ -356,7 +356,7 @@ impl<S: NodeStore> Service<S> {
                         std::process::abort();
                     }
                 }
-                Effect::Send(msg) => self.send_out(Outbound::Consensus(msg)),
+                Effect::Send(msg) => self.send_out(Outbound::Consensus(Box::new(msg))),
                 Effect::Timer {
                     kind,
                     height,
