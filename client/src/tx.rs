@@ -12,6 +12,8 @@ use concordat_contracts::ids::{
 use concordat_contracts::party::{
     PartyCall, MAX_ADDRESS_BYTES, MAX_BASIS_BYTES, MAX_PARTY_NAME_BYTES,
 };
+use concordat_contracts::licence::LicenceCall;
+use concordat_contracts::seal::SealCall;
 use concordat_contracts::{Call, SignedTransaction, Transaction};
 use concordat_primitives::ledger::{validate_chain_id, Validator, ValidatorSet};
 use concordat_primitives::SecretKey;
@@ -141,10 +143,29 @@ pub fn precheck_call(call: &Call) -> Result<(), TxBuildError> {
                 d.validate()
                     .map_err(|e| TxBuildError::Invalid(e.message.clone()))
             }
-            GovAction::RemoveDepartment { .. } => Ok(()),
+            GovAction::RemoveDepartment { .. } | GovAction::SetPolicyOwner { .. } => Ok(()),
             GovAction::SetValidators { validators } => roster(validators),
         },
         Call::Governance(GovCall::Approve { .. }) => Ok(()),
+        Call::Party(PartyCall::AddSite {
+            uscc: u,
+            region_code,
+            ..
+        }) => {
+            uscc(u)?;
+            validate_region_code(region_code).map_err(TxBuildError::Invalid)
+        }
+        Call::Party(PartyCall::SetKeys { uscc: u, .. }) => uscc(u).map(|_| ()),
+        Call::Licence(LicenceCall::Apply { issuer, .. }) => uscc(issuer).map(|_| ()),
+        Call::Seal(SealCall::Register { owner, .. }) => uscc(owner).map(|_| ()),
+        // The other calls' checks need state or repeat the ledger's own; the ledger refuses
+        // them with a named reason.
+        Call::Policy(_)
+        | Call::Licence(_)
+        | Call::Commitment(_)
+        | Call::Seal(_)
+        | Call::Recognition(_)
+        | Call::Filing(_) => Ok(()),
     }
 }
 

@@ -18,11 +18,13 @@ use concordat_primitives::ledger::ValidatorSet;
 use concordat_primitives::{encoding, Hash};
 use serde::{Deserialize, Serialize};
 
+use crate::actor::Actor;
 use crate::error::{ExecError, ResultCode};
-use crate::governance::{self, Department};
-use crate::party;
+use crate::governance;
+use crate::roles::Role;
 use crate::state::{keys, Overlay, StateView, WriteSet};
 use crate::tx::{Call, SignedTransaction};
+use crate::{commitment, filing, licence, party, policy, recognition, seal};
 
 /// What the executor knows about the block being executed.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
@@ -86,11 +88,25 @@ pub struct BlockOutput {
     pub next_validator_set: Option<ValidatorSet>,
 }
 
+/// The actor a key signs as: a department member key, or a key bound to a party.
+pub fn resolve_signer(state: &Overlay<'_>, key: &concordat_primitives::PublicKey) -> Option<Actor> {
+    governance::signer_department(state, key)
+        .map(Actor::Department)
+        .or_else(|| party::signer_party(state, key).map(Actor::Party))
+}
+
+fn unknown_signer(key: &concordat_primitives::PublicKey) -> ExecError {
+    ExecError::new(
+        ResultCode::UnknownSigner,
+        format!("signer {key} is not a member key of any department nor a key of any party"),
+    )
+}
+
 fn check_envelope(
     state: &Overlay<'_>,
     ctx: &BlockContext,
     stx: &SignedTransaction,
-) -> Result<Department, ExecError> {
+) -> Result<Actor, ExecError> {
     let tx = &stx.tx;
     if tx.chain_id != ctx.chain_id {
         return Err(ExecError::new(
@@ -110,12 +126,7 @@ fn check_envelope(
             ),
         ));
     }
-    let dept = governance::signer_department(state, &tx.signer).ok_or_else(|| {
-        ExecError::new(
-            ResultCode::UnknownSigner,
-            format!("signer {} is not a member key of any department", tx.signer),
-        )
-    })?;
+    let actor = resolve_signer(state, &tx.signer).ok_or_else(|| unknown_signer(&tx.signer))?;
     let expected = next_nonce(state, &tx.signer);
     if tx.nonce != expected {
         return Err(ExecError::new(
@@ -126,7 +137,7 @@ fn check_envelope(
             ),
         ));
     }
-    Ok(dept)
+    Ok(actor)
 }
 
 /// The signer's next nonce in `state`.
@@ -137,21 +148,42 @@ pub fn next_nonce(state: &dyn StateView, signer: &concordat_primitives::PublicKe
         .unwrap_or(0)
 }
 
-fn authorise(dept: &Department, call: &Call) -> Result<(), ExecError> {
-    let allowed = match call {
-        // Rule 1 of governance: every department is a governance member.
-        Call::Governance(_) => return Ok(()),
+/// The roles that may make `call`; `None` for governance and policy calls, which any
+/// department may make (governance rule 1; the policy module then checks ownership).
+pub fn allowed_roles(call: &Call) -> Option<&'static [Role]> {
+    Some(match call {
+        Call::Governance(_) | Call::Policy(_) => return None,
         Call::Party(c) => c.allowed_roles(),
+        Call::Licence(c) => c.allowed_roles(),
+        Call::Commitment(c) => c.allowed_roles(),
+        Call::Seal(c) => c.allowed_roles(),
+        Call::Recognition(c) => c.allowed_roles(),
+        Call::Filing(c) => c.allowed_roles(),
+    })
+}
+
+fn authorise(actor: &Actor, call: &Call) -> Result<(), ExecError> {
+    let Some(allowed) = allowed_roles(call) else {
+        return match actor {
+            Actor::Department(_) => Ok(()),
+            Actor::Party(p) => Err(ExecError::new(
+                ResultCode::Unauthorised,
+                format!("{} signs as an enterprise; only departments take part in governance and policy", p.uscc),
+            )),
+        };
     };
-    if allowed.iter().any(|r| dept.has_role(*r)) {
+    if allowed.iter().any(|r| actor.has_role(*r)) {
         return Ok(());
     }
     let names: Vec<&str> = allowed.iter().map(|r| r.name()).collect();
+    let who = match actor {
+        Actor::Department(d) => format!("department {}", d.uscc),
+        Actor::Party(p) => format!("{} (an enterprise key)", p.uscc),
+    };
     Err(ExecError::new(
         ResultCode::Unauthorised,
         format!(
-            "department {} lacks the role this call needs ({})",
-            dept.uscc,
+            "{who} lacks the role this call needs ({})",
             names.join(" or ")
         ),
     ))
@@ -160,14 +192,25 @@ fn authorise(dept: &Department, call: &Call) -> Result<(), ExecError> {
 fn run_call(
     state: &mut Overlay<'_>,
     ctx: &BlockContext,
-    dept: &Department,
+    actor: &Actor,
+    signer: &concordat_primitives::PublicKey,
     call: &Call,
 ) -> Result<(), ExecError> {
-    authorise(dept, call)?;
+    authorise(actor, call)?;
     let mut nested = state.nested();
+    let n = &mut nested;
     match call {
-        Call::Governance(c) => governance::execute(&mut nested, ctx, dept, c)?,
-        Call::Party(c) => party::execute(&mut nested, ctx, dept, c)?,
+        Call::Governance(c) => match actor {
+            Actor::Department(d) => governance::execute(n, ctx, d, c)?,
+            Actor::Party(_) => unreachable!("authorise refuses enterprise keys for governance"),
+        },
+        Call::Party(c) => party::execute(n, ctx, actor, c)?,
+        Call::Policy(c) => policy::execute(n, ctx, actor, c)?,
+        Call::Licence(c) => licence::execute(n, ctx, actor, c)?,
+        Call::Commitment(c) => commitment::execute(n, ctx, actor, signer, c)?,
+        Call::Seal(c) => seal::execute(n, ctx, actor, c)?,
+        Call::Recognition(c) => recognition::execute(n, ctx, actor, c)?,
+        Call::Filing(c) => filing::execute(n, ctx, actor, c)?,
     }
     let writes = nested.into_writes();
     state.absorb(writes);
@@ -177,9 +220,9 @@ fn run_call(
 /// Executes one transaction on `state`, returning its receipt.
 pub fn execute_tx(state: &mut Overlay<'_>, ctx: &BlockContext, stx: &SignedTransaction) -> Receipt {
     let tx_hash = stx.hash();
-    let result = check_envelope(state, ctx, stx).and_then(|dept| {
+    let result = check_envelope(state, ctx, stx).and_then(|actor| {
         state.put(keys::nonce(&stx.tx.signer), &(stx.tx.nonce + 1));
-        run_call(state, ctx, &dept, &stx.tx.call)
+        run_call(state, ctx, &actor, &stx.tx.signer, &stx.tx.call)
     });
     match result {
         Ok(()) => Receipt {
@@ -228,14 +271,14 @@ pub fn execute_block(
 }
 
 /// Admission pre-check for the mempool against committed state: chain id, expiry (against the
-/// next height), a known signer, and a department role that allows the call. The nonce and the
-/// signature are the mempool's business. Returns the signer's department.
+/// next height), a known signer, and a role that allows the call. The nonce and the signature
+/// are the mempool's business. Returns the signer as an actor.
 pub fn check_admission(
     view: &dyn StateView,
     chain_id: &str,
     next_height: u64,
     stx: &SignedTransaction,
-) -> Result<Department, ExecError> {
+) -> Result<Actor, ExecError> {
     let state = Overlay::new(view);
     let tx = &stx.tx;
     if tx.chain_id != chain_id {
@@ -256,12 +299,7 @@ pub fn check_admission(
             ),
         ));
     }
-    let dept = governance::signer_department(&state, &tx.signer).ok_or_else(|| {
-        ExecError::new(
-            ResultCode::UnknownSigner,
-            format!("signer {} is not a member key of any department", tx.signer),
-        )
-    })?;
-    authorise(&dept, &tx.call)?;
-    Ok(dept)
+    let actor = resolve_signer(&state, &tx.signer).ok_or_else(|| unknown_signer(&tx.signer))?;
+    authorise(&actor, &tx.call)?;
+    Ok(actor)
 }

@@ -128,6 +128,11 @@ pub enum GovAction {
         /// The new roster (any order; stored in key order).
         validators: Vec<ValidatorEntry>,
     },
+    /// Appoint the department that owns the policy record.
+    SetPolicyOwner {
+        /// Its USCC.
+        uscc: Uscc,
+    },
 }
 
 /// Governance calls.
@@ -285,10 +290,16 @@ fn check_action(state: &Overlay<'_>, action: &GovAction) -> Result<(), ExecError
             Ok(())
         }
         GovAction::SetValidators { validators } => validate_roster(state, validators).map(|_| ()),
+        GovAction::SetPolicyOwner { uscc } => {
+            require::<Department>(state, &keys::department(uscc.as_str()), || {
+                format!("department {uscc} does not exist")
+            })
+            .map(|_| ())
+        }
     }
 }
 
-fn apply_action(state: &mut Overlay<'_>, action: &GovAction) -> Result<(), ExecError> {
+fn apply_action(state: &mut Overlay<'_>, height: u64, action: &GovAction) -> Result<(), ExecError> {
     check_action(state, action)?;
     match action {
         GovAction::AddDepartment(d) => {
@@ -316,6 +327,7 @@ fn apply_action(state: &mut Overlay<'_>, action: &GovAction) -> Result<(), ExecE
             let roster = validate_roster(state, validators)?;
             state.put(keys::VALIDATORS.to_vec(), &roster);
         }
+        GovAction::SetPolicyOwner { uscc } => crate::policy::set_owner(state, height, uscc),
     }
     Ok(())
 }
@@ -337,7 +349,7 @@ fn maybe_execute(
         .filter(|u| departments.contains(*u))
         .count();
     if is_supermajority(counted, departments.len()) {
-        apply_action(state, &proposal.action)?;
+        apply_action(state, ctx.height, &proposal.action)?;
         proposal.status = ProposalStatus::Executed;
         proposal.executed_at_height = Some(ctx.height);
     }
@@ -422,13 +434,14 @@ pub fn genesis_writes(
     let empty = BTreeMap::<Vec<u8>, Vec<u8>>::new();
     let mut state = Overlay::new(&empty);
     for d in departments {
-        apply_action(&mut state, &GovAction::AddDepartment(d.clone()))?;
+        apply_action(&mut state, 0, &GovAction::AddDepartment(d.clone()))?;
     }
     if validators.is_empty() {
         return Err(invalid("genesis needs at least one validator"));
     }
     apply_action(
         &mut state,
+        0,
         &GovAction::SetValidators {
             validators: validators.to_vec(),
         },

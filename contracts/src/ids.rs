@@ -153,3 +153,47 @@ pub fn validate_text(field: &str, value: &str, max: usize) -> Result<(), String>
     }
     Ok(())
 }
+
+/// Longest free-text reference (basis documents, reasons, names) in bytes.
+pub const MAX_REF_BYTES: usize = 200;
+
+/// Checks a record id (licence, commitment, seal, agreement...): 1..=`max` bytes of
+/// `A-Z a-z 0-9 . _ : -`, so it can stand in a URL path unescaped.
+pub fn validate_id(field: &str, value: &str, max: usize) -> Result<(), crate::error::ExecError> {
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-');
+    if value.is_empty() || value.len() > max || !value.chars().all(ok_char) {
+        return Err(crate::error::ExecError::new(
+            crate::error::ResultCode::BadIdentifier,
+            format!("{field} {value:?} must be 1 to {max} characters of A-Z, a-z, 0-9, '.', '_', ':' and '-'"),
+        ));
+    }
+    Ok(())
+}
+
+/// Longest code (licence type, seal type, scope...).
+pub const MAX_CODE_BYTES: usize = 64;
+
+/// Checks a code: 1..=64 characters of `A-Z 0-9 _ : . -`.
+pub fn validate_code(field: &str, value: &str) -> Result<(), String> {
+    let ok_char = |c: char| {
+        c.is_ascii_uppercase() || c.is_ascii_digit() || matches!(c, '_' | ':' | '.' | '-')
+    };
+    if value.is_empty() || value.len() > MAX_CODE_BYTES || !value.chars().all(ok_char) {
+        return Err(format!(
+            "{field} {value:?} must be 1 to {MAX_CODE_BYTES} characters of A-Z, 0-9, '_', ':', '.' and '-'"
+        ));
+    }
+    Ok(())
+}
+
+/// True iff a department whose jurisdiction is region `jurisdiction` covers region `region`
+/// (GB/T 2260: a province code `xx0000` covers its cities and districts, a city `xxxx00` its
+/// districts).
+pub fn region_covers(jurisdiction: &str, region: &str) -> bool {
+    if jurisdiction.len() != 6 || region.len() != 6 {
+        return false;
+    }
+    jurisdiction == region
+        || (jurisdiction.ends_with("0000") && jurisdiction[..2] == region[..2])
+        || (jurisdiction.ends_with("00") && jurisdiction[..4] == region[..4])
+}

@@ -3,8 +3,11 @@
 //! receipts.
 //!
 //! Modules: [`governance`] (departments, roles, the validator set, proposals approved by more
-//! than 2/3 of the departments) and [`party`] (the GB 32100 party registry). Identifier rules
-//! live in [`ids`].
+//! than 2/3 of the departments), [`party`] (the GB 32100 party registry, sites, enterprise
+//! keys), [`policy`] (the versioned [M] parameters), [`licence`], [`commitment`], [`credit`]
+//! (dishonesty records and bars, as far as licences need them), [`seal`] (electronic seals and
+//! R9), [`recognition`] (mutual recognition, R11) and [`filing`] (R10). Identifier rules live
+//! in [`ids`], civil dates in [`time`].
 //!
 //! # Invariants
 //! - No IO, clock or randomness: the block context carries height and proposer time.
@@ -13,16 +16,26 @@
 //!   envelope is valid, so a refused transaction can never be replayed).
 //! - Output order is deterministic (`BTreeMap` only).
 
+pub mod actor;
 pub mod block;
+pub mod commitment;
+pub mod credit;
 pub mod error;
 pub mod executor;
+pub mod filing;
 pub mod governance;
 pub mod ids;
+pub mod licence;
 pub mod party;
+pub mod policy;
+pub mod recognition;
 pub mod roles;
+pub mod seal;
 pub mod state;
+pub mod time;
 pub mod tx;
 
+pub use actor::Actor;
 pub use error::{ExecError, ResultCode};
 pub use executor::{execute_block, BlockContext, BlockOutput, Receipt};
 pub use roles::Role;

@@ -8,16 +8,28 @@
 //! - deregister: EXISTING or REVOKED_LICENCE → DEREGISTERED (注销)
 //! - move out: EXISTING → MOVED_OUT (迁出)
 //!
-//! DEREGISTERED and MOVED_OUT are terminal. The cascade to licences, seals and authorisations
-//! (R2) arrives with those modules.
+//! DEREGISTERED and MOVED_OUT are terminal.
+//!
+//! # Sites and keys
+//! - add site (一照多址): REGISTRAR whose jurisdiction covers the site's region; with the
+//!   policy's `site_same_district`, only in the party's own district. EXISTING parties only.
+//! - set keys: REGISTRAR binds the party's signing keys; a key signs as ENTERPRISE for that
+//!   party and for nothing else. A key belongs to at most one party and no department.
+//!
+//! # R2 cascade
+//! 吊销 takes the party's live licences to 07 and its seals to REVOKED; deregistration takes
+//! the licences to 04 and the seals to REVOKED; open applications are refused. (Authorisations
+//! and bids join with their modules.)
 
-use concordat_primitives::Hash;
+use std::collections::BTreeSet;
+
+use concordat_primitives::{Hash, PublicKey};
 use serde::{Deserialize, Serialize};
 
+use crate::actor::Actor;
 use crate::error::{invalid, ExecError, ResultCode};
 use crate::executor::BlockContext;
-use crate::governance::Department;
-use crate::ids::{validate_region_code, validate_text, Uscc};
+use crate::ids::{region_covers, validate_id, validate_region_code, validate_text, Uscc};
 use crate::roles::Role;
 use crate::state::{keys, require, Overlay};
 
@@ -27,6 +39,27 @@ pub const MAX_PARTY_NAME_BYTES: usize = 300;
 pub const MAX_ADDRESS_BYTES: usize = 500;
 /// Longest basis document reference (bytes).
 pub const MAX_BASIS_BYTES: usize = 200;
+/// Most sites per party.
+pub const MAX_SITES: usize = 256;
+/// Most signing keys per party.
+pub const MAX_PARTY_KEYS: usize = 16;
+/// Longest site id.
+pub const MAX_SITE_ID_BYTES: usize = 64;
+
+/// A business site (经营场所) of a party.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    /// Id, unique within the party.
+    pub site_id: String,
+    /// GB/T 2260 region.
+    pub region_code: String,
+    /// Address.
+    pub address: String,
+    /// Block time added (ms).
+    pub added_at_ms: u64,
+    /// The registrar that added it.
+    pub added_by: Uscc,
+}
 
 /// What kind of organisation, from USCC positions 1-2.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +135,10 @@ pub struct Party {
     pub updated_at_ms: u64,
     /// Basis document of the last status change, if any.
     pub basis: Option<String>,
+    /// Business sites (一照多址).
+    pub sites: Vec<Site>,
+    /// Keys that sign for the party (as ENTERPRISE).
+    pub keys: BTreeSet<PublicKey>,
 }
 
 /// Party registry calls.
@@ -139,6 +176,24 @@ pub enum PartyCall {
         /// Destination GB/T 2260 region.
         to_region: String,
     },
+    /// 一照多址: add a business site (REGISTRAR of that jurisdiction).
+    AddSite {
+        /// USCC.
+        uscc: String,
+        /// New site id.
+        site_id: String,
+        /// GB/T 2260 region of the site.
+        region_code: String,
+        /// Address.
+        address: String,
+    },
+    /// Bind the party's signing keys, replacing any earlier ones (REGISTRAR).
+    SetKeys {
+        /// USCC.
+        uscc: String,
+        /// The keys (at most 16; empty unbinds all).
+        keys: BTreeSet<PublicKey>,
+    },
 }
 
 impl PartyCall {
@@ -147,7 +202,9 @@ impl PartyCall {
         match self {
             PartyCall::Register { .. }
             | PartyCall::Deregister { .. }
-            | PartyCall::MoveOut { .. } => &[Role::Registrar],
+            | PartyCall::MoveOut { .. }
+            | PartyCall::AddSite { .. }
+            | PartyCall::SetKeys { .. } => &[Role::Registrar],
             PartyCall::RevokeLicence { .. } => &[Role::Registrar, Role::EnforcementAuthority],
         }
     }
@@ -155,6 +212,29 @@ impl PartyCall {
 
 fn parse_uscc(s: &str) -> Result<Uscc, ExecError> {
     Uscc::parse(s).map_err(|e| ExecError::new(ResultCode::BadIdentifier, e.to_string()))
+}
+
+/// The party `uscc`, which must be EXISTING (R2).
+pub fn require_existing(state: &Overlay<'_>, uscc: &Uscc) -> Result<Party, ExecError> {
+    let p: Party = require(state, &keys::party(uscc.as_str()), || {
+        format!("party {uscc} is not registered")
+    })?;
+    if p.status != PartyStatus::Existing {
+        return Err(ExecError::new(
+            ResultCode::InvalidTransition,
+            format!(
+                "party {uscc} is {:?}; only EXISTING parties may do this (R2)",
+                p.status
+            ),
+        ));
+    }
+    Ok(p)
+}
+
+/// The party a signing key belongs to, if any.
+pub fn signer_party(state: &Overlay<'_>, key: &PublicKey) -> Option<Party> {
+    let uscc: Uscc = state.get(&keys::party_signer(key))?;
+    state.get(&keys::party(uscc.as_str()))
 }
 
 fn load(state: &Overlay<'_>, uscc: &str) -> Result<Party, ExecError> {
@@ -187,11 +267,102 @@ fn transition(
     Ok(party)
 }
 
-/// Executes a party call for a signer of `dept` (whose role was already checked).
+fn add_site(
+    state: &Overlay<'_>,
+    ctx: &BlockContext,
+    actor: &Actor,
+    mut p: Party,
+    site: (&str, &str, &str),
+) -> Result<Party, ExecError> {
+    let (site_id, region_code, address) = site;
+    validate_id("site_id", site_id, MAX_SITE_ID_BYTES)?;
+    validate_region_code(region_code).map_err(|m| ExecError::new(ResultCode::BadIdentifier, m))?;
+    validate_text("address", address, MAX_ADDRESS_BYTES).map_err(invalid)?;
+    if p.status != PartyStatus::Existing {
+        return Err(ExecError::new(
+            ResultCode::InvalidTransition,
+            format!(
+                "party {} is {:?}; sites are added only to EXISTING parties",
+                p.uscc, p.status
+            ),
+        ));
+    }
+    let jurisdiction = actor.department().map(|d| d.region.as_str()).unwrap_or("");
+    if !region_covers(jurisdiction, region_code) {
+        return Err(ExecError::new(
+            ResultCode::Unauthorised,
+            format!("site region {region_code} is outside the jurisdiction {jurisdiction} of registrar {}", actor.uscc()),
+        ));
+    }
+    if crate::policy::current(state).params.site_same_district && region_code != p.region_code {
+        return Err(invalid(format!(
+            "site region {region_code} is outside the party's district {} (policy: sites only in the same district)",
+            p.region_code
+        )));
+    }
+    if p.sites.iter().any(|s| s.site_id == site_id) {
+        return Err(ExecError::new(
+            ResultCode::AlreadyExists,
+            format!("party {} already has site {site_id}", p.uscc),
+        ));
+    }
+    if p.sites.len() >= MAX_SITES {
+        return Err(invalid(format!(
+            "party {} already has {MAX_SITES} sites",
+            p.uscc
+        )));
+    }
+    p.sites.push(Site {
+        site_id: site_id.to_string(),
+        region_code: region_code.to_string(),
+        address: address.to_string(),
+        added_at_ms: ctx.time_ms,
+        added_by: actor.uscc().clone(),
+    });
+    p.updated_at_height = ctx.height;
+    p.updated_at_ms = ctx.time_ms;
+    Ok(p)
+}
+
+fn set_keys(
+    state: &mut Overlay<'_>,
+    mut p: Party,
+    new: &BTreeSet<PublicKey>,
+) -> Result<Party, ExecError> {
+    if new.len() > MAX_PARTY_KEYS {
+        return Err(invalid(format!("at most {MAX_PARTY_KEYS} keys per party")));
+    }
+    for k in new {
+        if state.get_raw(&keys::signer(k)).is_some() {
+            return Err(ExecError::new(
+                ResultCode::AlreadyExists,
+                format!("key {k} is a department member key"),
+            ));
+        }
+        if let Some(owner) = state.get::<Uscc>(&keys::party_signer(k)) {
+            if owner != p.uscc {
+                return Err(ExecError::new(
+                    ResultCode::AlreadyExists,
+                    format!("key {k} already signs for party {owner}"),
+                ));
+            }
+        }
+    }
+    for k in &p.keys {
+        state.delete(keys::party_signer(k));
+    }
+    for k in new {
+        state.put(keys::party_signer(k), &p.uscc);
+    }
+    p.keys = new.clone();
+    Ok(p)
+}
+
+/// Executes a party call for `actor` (whose role was already checked).
 pub fn execute(
     state: &mut Overlay<'_>,
     ctx: &BlockContext,
-    dept: &Department,
+    actor: &Actor,
     call: &PartyCall,
 ) -> Result<(), ExecError> {
     let updated = match call {
@@ -219,34 +390,70 @@ pub fn execute(
                 legal_rep_ref: *legal_rep_ref,
                 registered_address: registered_address.clone(),
                 status: PartyStatus::Existing,
-                registrar: dept.uscc.clone(),
+                registrar: actor.uscc().clone(),
                 updated_at_height: ctx.height,
                 updated_at_ms: ctx.time_ms,
                 basis: None,
+                sites: Vec::new(),
+                keys: BTreeSet::new(),
             }
         }
         PartyCall::RevokeLicence { uscc, basis } => {
             validate_text("basis", basis, MAX_BASIS_BYTES).map_err(invalid)?;
             let p = load(state, uscc)?;
-            transition(
+            let p = transition(
                 p,
                 PartyStatus::RevokedLicence,
                 &[PartyStatus::Existing],
                 ctx,
                 Some(basis.clone()),
-            )?
+            )?;
+            let by = actor.uscc();
+            crate::licence::cascade_holder(
+                state,
+                ctx,
+                by,
+                &p.uscc,
+                true,
+                "had its business licence revoked",
+            )?;
+            crate::seal::cascade_owner(
+                state,
+                ctx,
+                by,
+                &p.uscc,
+                "had its business licence revoked",
+            )?;
+            p
         }
         PartyCall::Deregister { uscc, basis } => {
             validate_text("basis", basis, MAX_BASIS_BYTES).map_err(invalid)?;
             let p = load(state, uscc)?;
             let from = [PartyStatus::Existing, PartyStatus::RevokedLicence];
-            transition(
+            let p = transition(
                 p,
                 PartyStatus::Deregistered,
                 &from,
                 ctx,
                 Some(basis.clone()),
-            )?
+            )?;
+            let by = actor.uscc();
+            crate::licence::cascade_holder(state, ctx, by, &p.uscc, false, "was deregistered")?;
+            crate::seal::cascade_owner(state, ctx, by, &p.uscc, "was deregistered")?;
+            p
+        }
+        PartyCall::AddSite {
+            uscc,
+            site_id,
+            region_code,
+            address,
+        } => {
+            let p = load(state, uscc)?;
+            add_site(state, ctx, actor, p, (site_id, region_code, address))?
+        }
+        PartyCall::SetKeys { uscc, keys: new } => {
+            let p = load(state, uscc)?;
+            set_keys(state, p, new)?
         }
         PartyCall::MoveOut { uscc, to_region } => {
             validate_region_code(to_region)

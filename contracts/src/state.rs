@@ -57,6 +57,77 @@ pub mod keys {
         [b"party/".as_slice(), uscc.as_bytes()].concat()
     }
 
+    /// Which party an enterprise signing key belongs to.
+    pub fn party_signer(key: &PublicKey) -> Vec<u8> {
+        [b"partykey/".as_slice(), key.as_bytes()].concat()
+    }
+    /// The policy record (current version).
+    pub const POLICY: &[u8] = b"policy/current";
+    /// A policy version.
+    pub fn policy_version(v: u64) -> Vec<u8> {
+        [b"policy/version/".as_slice(), &v.to_be_bytes()].concat()
+    }
+    /// A licence, by licence id.
+    pub fn licence(id: &str) -> Vec<u8> {
+        [b"licence/".as_slice(), id.as_bytes()].concat()
+    }
+    /// The licence ids of a holder.
+    pub fn licences_of(uscc: &str) -> Vec<u8> {
+        [b"licence_by_holder/".as_slice(), uscc.as_bytes()].concat()
+    }
+    /// The next status-list index for a licence.
+    pub const LICENCE_NEXT_STATUS_INDEX: &[u8] = b"licence_next_status_index";
+    /// A commitment, by id.
+    pub fn commitment(id: &str) -> Vec<u8> {
+        [b"commitment/".as_slice(), id.as_bytes()].concat()
+    }
+    /// A dishonesty record, by id.
+    pub fn dishonesty(id: &str) -> Vec<u8> {
+        [b"dishonesty/".as_slice(), id.as_bytes()].concat()
+    }
+    /// The dishonesty record ids of a party.
+    pub fn dishonesty_index(uscc: &str) -> Vec<u8> {
+        [b"dishonesty_by_party/".as_slice(), uscc.as_bytes()].concat()
+    }
+    /// A re-application bar on (holder, licence type).
+    pub fn reapply_bar(uscc: &str, type_code: &str) -> Vec<u8> {
+        [
+            b"reapply_bar/".as_slice(),
+            uscc.as_bytes(),
+            b"/",
+            type_code.as_bytes(),
+        ]
+        .concat()
+    }
+    /// An electronic seal, by esID.
+    pub fn seal(es_id: &str) -> Vec<u8> {
+        [b"seal/".as_slice(), es_id.as_bytes()].concat()
+    }
+    /// The seal ids of an owner.
+    pub fn seals_of(uscc: &str) -> Vec<u8> {
+        [b"seal_by_owner/".as_slice(), uscc.as_bytes()].concat()
+    }
+    /// A recorded seal signature, by id.
+    pub fn seal_signature(id: &str) -> Vec<u8> {
+        [b"seal_signature/".as_slice(), id.as_bytes()].concat()
+    }
+    /// A registered time-stamping authority.
+    pub fn tsa(id: &str) -> Vec<u8> {
+        [b"tsa/".as_slice(), id.as_bytes()].concat()
+    }
+    /// A mutual-recognition agreement, by id.
+    pub fn agreement(id: &str) -> Vec<u8> {
+        [b"agreement/".as_slice(), id.as_bytes()].concat()
+    }
+    /// A logged recognition decision, by id.
+    pub fn recognition(id: &str) -> Vec<u8> {
+        [b"recognition/".as_slice(), id.as_bytes()].concat()
+    }
+    /// An accepted paperless filing, by id.
+    pub fn filing(id: &str) -> Vec<u8> {
+        [b"filing/".as_slice(), id.as_bytes()].concat()
+    }
+
     /// The record kinds the query API serves (`GET /v1/state/{kind}/{id}`).
     pub const QUERY_KINDS: &[&str] = &[
         "party",
@@ -64,6 +135,17 @@ pub mod keys {
         "validators",
         "proposal",
         "nonce",
+        "policy",
+        "licence",
+        "commitment",
+        "dishonesty",
+        "reapply_bar",
+        "seal",
+        "seal_signature",
+        "tsa",
+        "agreement",
+        "recognition",
+        "filing",
         "raw",
     ];
 
@@ -71,7 +153,7 @@ pub mod keys {
     #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
     pub enum QueryKeyError {
         /// Not one of [`QUERY_KINDS`].
-        #[error("unknown kind {0:?}; kinds: party, department, validators, proposal, nonce, raw")]
+        #[error("unknown kind {0:?}; kinds: {kinds}", kinds = QUERY_KINDS.join(", "))]
         UnknownKind(String),
         /// The id does not fit the kind.
         #[error("{0}")]
@@ -79,7 +161,8 @@ pub mod keys {
     }
 
     /// The state key of a query: the one mapping shared by the node (which serves it) and the
-    /// client (which recomputes it to check the answer). USCCs are not validated here.
+    /// client (which recomputes it to check the answer). USCCs are not validated here; record
+    /// ids are checked for their character set.
     pub fn query_key(kind: &str, id: &str) -> Result<Vec<u8>, QueryKeyError> {
         let bad = |d: &str| QueryKeyError::BadId(d.to_string());
         if !QUERY_KINDS.contains(&kind) {
@@ -88,11 +171,21 @@ pub mod keys {
         if id.is_empty() {
             return Err(bad("the id is empty"));
         }
+        let record_id = |f: fn(&str) -> Vec<u8>| {
+            crate::ids::validate_id(kind, id, 64)
+                .map(|_| f(id))
+                .map_err(|e| QueryKeyError::BadId(e.message))
+        };
         match kind {
             "party" => Ok(party(id)),
             "department" => Ok(department(id)),
             "validators" if id == "current" => Ok(VALIDATORS.to_vec()),
             "validators" => Err(bad("the only id is `current`")),
+            "policy" if id == "current" => Ok(POLICY.to_vec()),
+            "policy" => id
+                .parse::<u64>()
+                .map(policy_version)
+                .map_err(|_| bad("a policy id is `current` or a version number")),
             "proposal" => id
                 .parse::<u64>()
                 .map(proposal)
@@ -100,6 +193,19 @@ pub mod keys {
             "nonce" => PublicKey::from_hex(id)
                 .map(|pk| nonce(&pk))
                 .map_err(|e| QueryKeyError::BadId(e.to_string())),
+            "licence" => record_id(licence),
+            "commitment" => record_id(commitment),
+            "dishonesty" => record_id(dishonesty),
+            "seal" => record_id(seal),
+            "seal_signature" => record_id(seal_signature),
+            "tsa" => record_id(tsa),
+            "agreement" => record_id(agreement),
+            "recognition" => record_id(recognition),
+            "filing" => record_id(filing),
+            "reapply_bar" => match (id.get(..18), id.get(18..19), id.get(19..)) {
+                (Some(uscc), Some(":"), Some(t)) if !t.is_empty() => Ok(reapply_bar(uscc, t)),
+                _ => Err(bad("a reapply_bar id is USCC:TYPE_CODE")),
+            },
             _ => {
                 hex::decode(id).map_err(|e| QueryKeyError::BadId(format!("a raw key is hex: {e}")))
             }

@@ -10,8 +10,14 @@ use concordat_primitives::encoding::{self, DecodeError};
 use concordat_primitives::{namespace, Hash, PublicKey, SecretKey, Signature};
 use serde::{Deserialize, Serialize};
 
+use crate::commitment::CommitmentCall;
+use crate::filing::FilingCall;
 use crate::governance::GovCall;
+use crate::licence::LicenceCall;
 use crate::party::PartyCall;
+use crate::policy::PolicyCall;
+use crate::recognition::RecognitionCall;
+use crate::seal::SealCall;
 
 /// The largest encoded signed transaction accepted anywhere (64 KiB).
 pub const MAX_TX_BYTES: usize = 64 * 1024;
@@ -23,6 +29,18 @@ pub enum Call {
     Governance(GovCall),
     /// The party registry.
     Party(PartyCall),
+    /// The policy record.
+    Policy(PolicyCall),
+    /// Licences.
+    Licence(LicenceCall),
+    /// Commitments.
+    Commitment(CommitmentCall),
+    /// Electronic seals and seal signatures.
+    Seal(SealCall),
+    /// Mutual recognition.
+    Recognition(RecognitionCall),
+    /// Paperless filings.
+    Filing(FilingCall),
 }
 
 /// An unsigned transaction.

@@ -14,6 +14,10 @@ pub const VOTE: &str = "CONCORDAT_VOTE_V1";
 pub const PROPOSAL: &str = "CONCORDAT_PROPOSAL_V1";
 /// Governance-level statements signed outside a transaction (e.g. agreement signatures).
 pub const STATEMENT: &str = "CONCORDAT_STATEMENT_V1";
+/// Electronic-seal signatures over a document hash (record kind I).
+pub const SEAL_SIGNATURE: &str = "CONCORDAT_SEAL_SIG_V1";
+/// Time-stamp tokens of a time-stamping authority registered with the seal registry.
+pub const TIMESTAMP: &str = "CONCORDAT_TSA_V1";
 /// Domain tag of the genesis hash.
 pub const GENESIS: &str = "CONCORDAT_GENESIS_V1";
 /// Domain tag of header hashes.
@@ -29,6 +33,8 @@ pub const ALL: &[&str] = &[
     VOTE,
     PROPOSAL,
     STATEMENT,
+    SEAL_SIGNATURE,
+    TIMESTAMP,
     GENESIS,
     HEADER,
     TX_HASH,

@@ -1,0 +1,294 @@
+//! Credit commitments (record kind C, 信用承诺).
+//!
+//! # State machine
+//! | From | To | Who | Guard |
+//! |---|---|---|---|
+//! | — | ACTIVE | ENTERPRISE (its own party) | party EXISTING (R2); a seal signature, if named, VALID and by a seal of the party |
+//! | ACTIVE | WITHDRAWN | ENTERPRISE (its own party) | not yet relied on |
+//! | ACTIVE | FULFILLED | the LICENSING_AUTHORITY that relied on it | — (a conforming check does this too) |
+//! | ACTIVE | BREACHED | the LICENSING_AUTHORITY that relied on it | a non-conforming check does this too |
+//!
+//! FULFILLED, BREACHED and WITHDRAWN are terminal. A breach decision ([`CommitmentCall::Breach`])
+//! applies R4: a FALSE_COMMITMENT dishonesty record, and the relying licence annulled (see
+//! [`crate::licence::false_commitment`]).
+
+use concordat_primitives::{Hash, PublicKey};
+use serde::{Deserialize, Serialize};
+
+use crate::actor::Actor;
+use crate::error::{ExecError, ResultCode};
+use crate::executor::BlockContext;
+use crate::ids::{validate_id, Uscc};
+use crate::party;
+use crate::roles::Role;
+use crate::state::{keys, require, Overlay};
+use crate::time::Date;
+
+/// Longest commitment id (bytes); the record id of its dishonesty record adds "FC-".
+pub const MAX_COMMITMENT_ID_BYTES: usize = 60;
+
+/// Commitment kind.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CommitmentKind {
+    /// 告知承诺: the basis of a notification-commitment licence.
+    NotificationCommitment,
+    /// A public commitment made to repair credit.
+    RepairCommitment,
+    /// That submitted materials are true.
+    Truthfulness,
+    /// Self-discipline.
+    SelfDiscipline,
+}
+
+/// Commitment status.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CommitmentStatus {
+    /// In force.
+    Active,
+    /// Kept (terminal).
+    Fulfilled,
+    /// Found false (terminal).
+    Breached,
+    /// Withdrawn by the party before anyone relied on it (terminal).
+    Withdrawn,
+}
+
+/// A commitment record.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct Commitment {
+    /// Id.
+    pub commitment_id: String,
+    /// The committing party.
+    pub party: Uscc,
+    /// The key that signed the commitment transaction.
+    pub signer: PublicKey,
+    /// Kind.
+    pub kind: CommitmentKind,
+    /// Hash of the commitment text (the text stays off-ledger).
+    pub text_hash: Hash,
+    /// What it relates to (free reference, e.g. the licence type applied for).
+    pub relates_to: Option<String>,
+    /// The seal signature on the commitment document, if any.
+    pub seal_signature_id: Option<String>,
+    /// Block time made (ms).
+    pub made_at_ms: u64,
+    /// Status.
+    pub status: CommitmentStatus,
+    /// The licence that relies on it, once one was issued on it.
+    pub relied_on_by: Option<String>,
+    /// The department that relied on it.
+    pub relying_authority: Option<Uscc>,
+    /// Basis of the last status change.
+    pub basis: Option<String>,
+    /// Block time of the last change (ms).
+    pub updated_at_ms: u64,
+}
+
+/// Commitment calls.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub enum CommitmentCall {
+    /// Make a commitment (ENTERPRISE, for its own party).
+    Make {
+        /// New id.
+        commitment_id: String,
+        /// Kind.
+        kind: CommitmentKind,
+        /// Hash of the text.
+        text_hash: Hash,
+        /// What it relates to.
+        relates_to: Option<String>,
+        /// Seal signature on the document.
+        seal_signature_id: Option<String>,
+    },
+    /// Withdraw before it is relied on (ENTERPRISE, its own).
+    Withdraw {
+        /// Id.
+        commitment_id: String,
+    },
+    /// Record it as kept (the relying LICENSING_AUTHORITY).
+    Fulfil {
+        /// Id.
+        commitment_id: String,
+        /// Basis.
+        basis: String,
+    },
+    /// Decide it was false (the relying LICENSING_AUTHORITY): R4.
+    Breach {
+        /// Id.
+        commitment_id: String,
+        /// Decision document number.
+        basis_doc_no: String,
+        /// Decision document date.
+        basis_doc_date: Date,
+        /// Fraud or false materials found (SERIOUS, and a re-application bar).
+        fraud: bool,
+    },
+}
+
+impl CommitmentCall {
+    /// The roles that may make this call.
+    pub fn allowed_roles(&self) -> &'static [Role] {
+        match self {
+            CommitmentCall::Make { .. } | CommitmentCall::Withdraw { .. } => &[Role::Enterprise],
+            CommitmentCall::Fulfil { .. } | CommitmentCall::Breach { .. } => {
+                &[Role::LicensingAuthority]
+            }
+        }
+    }
+}
+
+/// Loads a commitment or fails with `NotFound`.
+pub fn load(state: &Overlay<'_>, id: &str) -> Result<Commitment, ExecError> {
+    validate_id("commitment_id", id, MAX_COMMITMENT_ID_BYTES)?;
+    require(state, &keys::commitment(id), || {
+        format!("commitment {id} does not exist")
+    })
+}
+
+fn require_status(c: &Commitment, to: CommitmentStatus) -> Result<(), ExecError> {
+    if c.status != CommitmentStatus::Active {
+        return Err(ExecError::new(
+            ResultCode::InvalidTransition,
+            format!(
+                "commitment {} is {:?}; it cannot become {to:?}",
+                c.commitment_id, c.status
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks that `actor` is the authority that relied on `c` (or, before anyone relied on it,
+/// any LICENSING_AUTHORITY).
+fn require_relying(actor: &Actor, c: &Commitment) -> Result<(), ExecError> {
+    match &c.relying_authority {
+        Some(a) if a != actor.uscc() => Err(ExecError::new(
+            ResultCode::Unauthorised,
+            format!(
+                "commitment {} was relied on by {a}; only that authority decides on it",
+                c.commitment_id
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Moves `c` to `to` and stores it.
+pub fn set_status(
+    state: &mut Overlay<'_>,
+    ctx: &BlockContext,
+    mut c: Commitment,
+    to: CommitmentStatus,
+    basis: &str,
+) -> Result<Commitment, ExecError> {
+    require_status(&c, to)?;
+    c.status = to;
+    c.basis = Some(basis.to_string());
+    c.updated_at_ms = ctx.time_ms;
+    state.put(keys::commitment(&c.commitment_id), &c);
+    Ok(c)
+}
+
+/// Executes a commitment call.
+pub fn execute(
+    state: &mut Overlay<'_>,
+    ctx: &BlockContext,
+    actor: &Actor,
+    signer: &PublicKey,
+    call: &CommitmentCall,
+) -> Result<(), ExecError> {
+    match call {
+        CommitmentCall::Make {
+            commitment_id,
+            kind,
+            text_hash,
+            relates_to,
+            seal_signature_id,
+        } => {
+            validate_id("commitment_id", commitment_id, MAX_COMMITMENT_ID_BYTES)?;
+            if let Some(r) = relates_to {
+                crate::ids::validate_text("relates_to", r, crate::ids::MAX_REF_BYTES)
+                    .map_err(crate::error::invalid)?;
+            }
+            let owner = party::require_existing(state, actor.uscc())?;
+            if state.get_raw(&keys::commitment(commitment_id)).is_some() {
+                return Err(ExecError::new(
+                    ResultCode::AlreadyExists,
+                    format!("commitment {commitment_id} already exists"),
+                ));
+            }
+            if let Some(sig) = seal_signature_id {
+                crate::seal::require_valid_signature_by(state, sig, &owner.uscc, None)?;
+            }
+            let c = Commitment {
+                commitment_id: commitment_id.clone(),
+                party: owner.uscc,
+                signer: *signer,
+                kind: *kind,
+                text_hash: *text_hash,
+                relates_to: relates_to.clone(),
+                seal_signature_id: seal_signature_id.clone(),
+                made_at_ms: ctx.time_ms,
+                status: CommitmentStatus::Active,
+                relied_on_by: None,
+                relying_authority: None,
+                basis: None,
+                updated_at_ms: ctx.time_ms,
+            };
+            state.put(keys::commitment(commitment_id), &c);
+        }
+        CommitmentCall::Withdraw { commitment_id } => {
+            let c = load(state, commitment_id)?;
+            if c.party != *actor.uscc() {
+                return Err(ExecError::new(
+                    ResultCode::Unauthorised,
+                    format!(
+                        "commitment {commitment_id} belongs to {}; only it may withdraw",
+                        c.party
+                    ),
+                ));
+            }
+            if let Some(l) = &c.relied_on_by {
+                return Err(ExecError::new(
+                    ResultCode::InvalidTransition,
+                    format!("commitment {commitment_id} is relied on by licence {l}; it can no longer be withdrawn"),
+                ));
+            }
+            set_status(state, ctx, c, CommitmentStatus::Withdrawn, "withdrawn")?;
+        }
+        CommitmentCall::Fulfil {
+            commitment_id,
+            basis,
+        } => {
+            crate::ids::validate_text("basis", basis, crate::ids::MAX_REF_BYTES)
+                .map_err(crate::error::invalid)?;
+            let c = load(state, commitment_id)?;
+            require_relying(actor, &c)?;
+            set_status(state, ctx, c, CommitmentStatus::Fulfilled, basis)?;
+        }
+        CommitmentCall::Breach {
+            commitment_id,
+            basis_doc_no,
+            basis_doc_date,
+            fraud,
+        } => {
+            let c = load(state, commitment_id)?;
+            require_relying(actor, &c)?;
+            require_status(&c, CommitmentStatus::Breached)?;
+            crate::licence::false_commitment(
+                state,
+                ctx,
+                actor.uscc(),
+                c,
+                crate::licence::Decision {
+                    doc_no: basis_doc_no,
+                    doc_date: *basis_doc_date,
+                    fraud: *fraud,
+                },
+            )?;
+        }
+    }
+    Ok(())
+}

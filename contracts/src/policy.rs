@@ -1,0 +1,223 @@
+//! The policy record (`PolicyConfig` of domain.md): every number the domain marks [M]
+//! (convention, not confirmed by a published source) lives here, versioned and on the ledger,
+//! never in a hard-coded constant.
+//!
+//! # Rules
+//! 1. Until a version is written, version 0 holds [`PolicyParams::default`] (the values
+//!    domain.md gives) and there is no owner.
+//! 2. Governance appoints the owner department (`GovAction::SetPolicyOwner`, > 2/3 of the
+//!    departments). Only a member key of the owner department may change the parameters.
+//! 3. A change names the version it replaces (`expected_version`); a stale change is refused,
+//!    so two owners' clerks cannot overwrite each other unseen.
+//! 4. Every version stays readable under `policy/version/<n>`; decisions that used the policy
+//!    record the version they used.
+
+use serde::{Deserialize, Serialize};
+
+use crate::actor::Actor;
+use crate::credit::Severity;
+use crate::error::{invalid, ExecError, ResultCode};
+use crate::executor::BlockContext;
+use crate::ids::{validate_code, Uscc};
+use crate::state::{keys, Overlay};
+
+/// Longest list in the policy (licence types, seal types).
+pub const MAX_POLICY_LIST: usize = 64;
+/// Longest window in months.
+pub const MAX_POLICY_MONTHS: u32 = 120;
+
+/// Seal types (GB/T 38540 business code list) allowed on each paperless filing (R10).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct FilingSealTypes {
+    /// Tax filings.
+    pub tax: Vec<String>,
+    /// Social-security filings.
+    pub social_security: Vec<String>,
+    /// Housing-fund filings.
+    pub housing_fund: Vec<String>,
+}
+
+/// The [M] parameters.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct PolicyParams {
+    /// Months after issue within which a notification-commitment licence is checked
+    /// (default 2, 国发〔2021〕7号 [M]).
+    pub nc_check_window_months: u32,
+    /// Sites may be added only in the party's own district (一照多址, default true [M]).
+    pub site_same_district: bool,
+    /// Severity of a false commitment found by a follow-up check (default GENERAL [M]).
+    pub false_commitment_severity: Severity,
+    /// Severity when fraud or false materials are found (default SERIOUS [M]).
+    pub fraud_severity: Severity,
+    /// Re-application bar after a licence obtained by deception, in months (Administrative
+    /// Licensing Law Art. 78: 1 year [M]).
+    pub reapply_bar_months: u32,
+    /// The bar for licence types that touch safety, health or life (Art. 79: 3 years [M]).
+    pub reapply_bar_safety_months: u32,
+    /// Licence type codes that touch safety, health or life.
+    pub safety_licence_types: Vec<String>,
+    /// R9: when a signature has no TSA time, its own `timeInfo` may stand for the signing time
+    /// (default true [M]).
+    pub allow_time_info_without_tsa: bool,
+    /// R10: seal types allowed per filing (default official 01 and finance 02 [M]).
+    pub filing_seal_types: FilingSealTypes,
+}
+
+impl Default for PolicyParams {
+    fn default() -> PolicyParams {
+        let official_or_finance = vec!["01".to_string(), "02".to_string()];
+        PolicyParams {
+            nc_check_window_months: 2,
+            site_same_district: true,
+            false_commitment_severity: Severity::General,
+            fraud_severity: Severity::Serious,
+            reapply_bar_months: 12,
+            reapply_bar_safety_months: 36,
+            safety_licence_types: ["FOOD_BUSINESS", "MEDICAL_DEVICE", "INDUSTRIAL_PRODUCT"]
+                .map(String::from)
+                .to_vec(),
+            allow_time_info_without_tsa: true,
+            filing_seal_types: FilingSealTypes {
+                tax: official_or_finance.clone(),
+                social_security: official_or_finance.clone(),
+                housing_fund: official_or_finance,
+            },
+        }
+    }
+}
+
+fn check_list(field: &str, list: &[String]) -> Result<(), ExecError> {
+    if list.len() > MAX_POLICY_LIST {
+        return Err(invalid(format!(
+            "{field} has {} entries, over the limit of {MAX_POLICY_LIST}",
+            list.len()
+        )));
+    }
+    for code in list {
+        validate_code(field, code).map_err(invalid)?;
+    }
+    Ok(())
+}
+
+impl PolicyParams {
+    /// Checks every parameter against its limits.
+    pub fn validate(&self) -> Result<(), ExecError> {
+        for (field, months) in [
+            ("nc_check_window_months", self.nc_check_window_months),
+            ("reapply_bar_months", self.reapply_bar_months),
+            ("reapply_bar_safety_months", self.reapply_bar_safety_months),
+        ] {
+            if months == 0 || months > MAX_POLICY_MONTHS {
+                return Err(invalid(format!(
+                    "{field} is {months}; it must be 1..={MAX_POLICY_MONTHS} months"
+                )));
+            }
+        }
+        check_list("safety_licence_types", &self.safety_licence_types)?;
+        let f = &self.filing_seal_types;
+        check_list("filing_seal_types.tax", &f.tax)?;
+        check_list("filing_seal_types.social_security", &f.social_security)?;
+        check_list("filing_seal_types.housing_fund", &f.housing_fund)?;
+        Ok(())
+    }
+}
+
+/// The stored policy record.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    /// Version (0 = the defaults, never written by an owner).
+    pub version: u64,
+    /// The department that may change it, once governance appointed one.
+    pub owner: Option<Uscc>,
+    /// The parameters.
+    pub params: PolicyParams,
+    /// Height at which this version was written (0 for the defaults).
+    pub changed_at_height: u64,
+}
+
+impl Default for Policy {
+    fn default() -> Policy {
+        Policy {
+            version: 0,
+            owner: None,
+            params: PolicyParams::default(),
+            changed_at_height: 0,
+        }
+    }
+}
+
+/// Policy calls.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub enum PolicyCall {
+    /// Replace the parameters (owner department only).
+    Update {
+        /// The version being replaced.
+        expected_version: u64,
+        /// The new parameters.
+        params: PolicyParams,
+    },
+}
+
+/// The current policy.
+pub fn current(state: &Overlay<'_>) -> Policy {
+    state.get(keys::POLICY).unwrap_or_default()
+}
+
+fn write(state: &mut Overlay<'_>, policy: &Policy) {
+    state.put(keys::POLICY.to_vec(), policy);
+    state.put(keys::policy_version(policy.version), policy);
+}
+
+/// Appoints the owner (called by governance when a `SetPolicyOwner` proposal executes).
+/// Appointing an owner writes a new version with the same parameters.
+pub fn set_owner(state: &mut Overlay<'_>, height: u64, owner: &Uscc) {
+    let mut policy = current(state);
+    policy.version += 1;
+    policy.owner = Some(owner.clone());
+    policy.changed_at_height = height;
+    write(state, &policy);
+}
+
+/// Executes a policy call.
+pub fn execute(
+    state: &mut Overlay<'_>,
+    ctx: &BlockContext,
+    actor: &Actor,
+    call: &PolicyCall,
+) -> Result<(), ExecError> {
+    let PolicyCall::Update {
+        expected_version,
+        params,
+    } = call;
+    let mut policy = current(state);
+    let is_owner = match (&policy.owner, actor.department()) {
+        (Some(owner), Some(dept)) => *owner == dept.uscc,
+        _ => false,
+    };
+    if !is_owner {
+        return Err(ExecError::new(
+            ResultCode::Unauthorised,
+            match &policy.owner {
+                Some(o) => format!("only the policy owner {o} may change the policy"),
+                None => "no policy owner has been appointed; governance appoints one \
+                         (SetPolicyOwner)"
+                    .to_string(),
+            },
+        ));
+    }
+    if *expected_version != policy.version {
+        return Err(ExecError::new(
+            ResultCode::InvalidTransition,
+            format!(
+                "the change replaces version {expected_version}, but the policy is at version {}",
+                policy.version
+            ),
+        ));
+    }
+    params.validate()?;
+    policy.version += 1;
+    policy.params = params.clone();
+    policy.changed_at_height = ctx.height;
+    write(state, &policy);
+    Ok(())
+}

@@ -1,0 +1,541 @@
+//! Mutual recognition (record kind J) and rule R11.
+//!
+//! # Agreement state machine
+//! `DRAFT → ACTIVE ⇄ SUSPENDED → TERMINATED` (and `DRAFT → TERMINATED`). Every transition,
+//! activation included, takes effect only when every party authority has signed it: one
+//! department proposes (and so signs), each other party signs with `Sign`. A new proposal
+//! replaces an unfinished one and its signatures.
+//!
+//! # Lookup (R11)
+//! `Recognise` asks whether a credential (a licence) is recognised by the signing department
+//! under an agreement, now (at the block time, domain principle 4). Every lookup is logged as
+//! a `RecognitionDecision` with its evidence, whatever the outcome. The outcome is RECOGNISED
+//! only if the agreement is ACTIVE and in its effective window, the asking department is a
+//! party, the scope covers the licence type, the issuer is accepted, the licence is 01 and in
+//! its validity, and its age is within `max_age_days`. Otherwise the first failing check names
+//! the outcome: SUSPENDED (agreement or licence suspended), NOT_COVERED, ISSUER_NOT_IN_AGREEMENT,
+//! REVOKED (annulled, revoked, cancelled, transferred out, superseded or never issued), EXPIRED.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::actor::Actor;
+use crate::error::{invalid, ExecError, ResultCode};
+use crate::executor::BlockContext;
+use crate::ids::{validate_code, validate_id, Uscc};
+use crate::licence::{self, LicenceStatus};
+use crate::roles::Role;
+use crate::state::{keys, require, Overlay};
+use crate::time::Date;
+
+/// Longest agreement or decision id.
+pub const MAX_AGREEMENT_ID_BYTES: usize = 64;
+/// Most parties, issuers or credential types per agreement.
+pub const MAX_AGREEMENT_LIST: usize = 64;
+/// Most status changes kept per agreement.
+pub const MAX_AGREEMENT_HISTORY: usize = 256;
+
+/// Agreement status.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AgreementStatus {
+    /// Being signed.
+    Draft,
+    /// In force.
+    Active,
+    /// Paused.
+    Suspended,
+    /// Ended (terminal).
+    Terminated,
+}
+
+/// A transition waiting for the parties' signatures.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    /// Target status.
+    pub to: AgreementStatus,
+    /// Parties that signed it.
+    pub signed: BTreeSet<Uscc>,
+}
+
+/// One status change.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct AgreementEvent {
+    /// Block time (ms).
+    pub at_ms: u64,
+    /// New status.
+    pub status: AgreementStatus,
+}
+
+/// What an agreement covers.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct Terms {
+    /// Scope (MED_EXAM, PRO_TITLE, AV_ROAD_TEST, AEO_STATUS, LICENCE:<type>).
+    pub scope: String,
+    /// Party authorities (departments); all sign every transition.
+    pub parties: BTreeSet<Uscc>,
+    /// Issuers whose credentials are accepted.
+    pub accepted_issuers: BTreeSet<Uscc>,
+    /// Further credential (licence) types covered.
+    pub credential_types: BTreeSet<String>,
+    /// Oldest acceptable credential, in days since issue.
+    pub max_age_days: Option<u32>,
+    /// First effective day.
+    pub effective_from: Date,
+    /// Last effective day.
+    pub effective_to: Option<Date>,
+}
+
+/// A mutual-recognition agreement.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct Agreement {
+    /// Id.
+    pub agreement_id: String,
+    /// Terms.
+    pub terms: Terms,
+    /// GB/T 2260 regions of the parties.
+    pub parties_regions: BTreeSet<String>,
+    /// Status.
+    pub status: AgreementStatus,
+    /// The transition being signed.
+    pub pending: Option<Pending>,
+    /// Status changes, oldest first.
+    pub history: Vec<AgreementEvent>,
+}
+
+/// The six outcomes of a lookup.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RecognitionResult {
+    /// Recognised.
+    Recognised,
+    /// The agreement does not cover it (scope, party, not in force).
+    NotCovered,
+    /// The issuer is not accepted.
+    IssuerNotInAgreement,
+    /// Past its validity or the maximum age.
+    Expired,
+    /// Suspended (the licence or the agreement).
+    Suspended,
+    /// No longer (or never) valid.
+    Revoked,
+}
+
+/// The evidence a decision was based on.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct Evidence {
+    /// Licence status then.
+    pub licence_status: LicenceStatus,
+    /// Its status code.
+    pub status_code: Option<String>,
+    /// Its issuer.
+    pub issuer: Uscc,
+    /// Its type.
+    pub type_code: String,
+    /// Issue date.
+    pub issued_on: Option<Date>,
+    /// Last valid day.
+    pub valid_until: Option<Date>,
+    /// Agreement status then.
+    pub agreement_status: AgreementStatus,
+}
+
+/// A logged lookup.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct RecognitionDecision {
+    /// Id.
+    pub decision_id: String,
+    /// The credential (licence id).
+    pub credential_id: String,
+    /// The agreement.
+    pub agreement_id: String,
+    /// The asking authority.
+    pub accepting_authority: Uscc,
+    /// Why it asked.
+    pub purpose: String,
+    /// Block time of the decision (ms).
+    pub at_ms: u64,
+    /// Height.
+    pub height: u64,
+    /// Outcome.
+    pub result: RecognitionResult,
+    /// Why, for people.
+    pub reason: String,
+    /// Evidence.
+    pub evidence: Evidence,
+}
+
+/// Recognition calls.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub enum RecognitionCall {
+    /// Propose an agreement (a party department; it signs by proposing).
+    Propose {
+        /// New id.
+        agreement_id: String,
+        /// Terms.
+        terms: Terms,
+    },
+    /// Propose a status change (a party department).
+    ProposeChange {
+        /// Id.
+        agreement_id: String,
+        /// Target.
+        to: AgreementStatus,
+    },
+    /// Sign the pending transition (a party department).
+    Sign {
+        /// Id.
+        agreement_id: String,
+    },
+    /// Look up and log (any department).
+    Recognise {
+        /// New decision id.
+        decision_id: String,
+        /// Agreement.
+        agreement_id: String,
+        /// Licence id.
+        credential_id: String,
+        /// Purpose.
+        purpose: String,
+    },
+}
+
+/// Every department role: a department of any kind may take part in agreements.
+const DEPARTMENT_ROLES: &[Role] = &[
+    Role::Registrar,
+    Role::LicensingAuthority,
+    Role::EnforcementAuthority,
+    Role::TaxAuthority,
+    Role::Customs,
+    Role::ProcurementRegulator,
+    Role::IprAuthority,
+    Role::CreditPlatform,
+    Role::Purchaser,
+    Role::InspectionCoordinator,
+    Role::Inspector,
+    Role::SealRegistry,
+    Role::PortOperator,
+    Role::CargoTerminal,
+    Role::RelyingParty,
+    Role::CourtFeed,
+];
+
+impl RecognitionCall {
+    /// The roles that may make this call (department roles; party membership is checked
+    /// after).
+    pub fn allowed_roles(&self) -> &'static [Role] {
+        DEPARTMENT_ROLES
+    }
+}
+
+fn load(state: &Overlay<'_>, id: &str) -> Result<Agreement, ExecError> {
+    validate_id("agreement_id", id, MAX_AGREEMENT_ID_BYTES)?;
+    require(state, &keys::agreement(id), || {
+        format!("agreement {id} does not exist")
+    })
+}
+
+fn require_party(actor: &Actor, a: &Agreement) -> Result<Uscc, ExecError> {
+    match actor.department() {
+        Some(d) if a.terms.parties.contains(&d.uscc) => Ok(d.uscc.clone()),
+        _ => Err(ExecError::new(
+            ResultCode::Unauthorised,
+            format!(
+                "{} is not a party authority of agreement {}",
+                actor.uscc(),
+                a.agreement_id
+            ),
+        )),
+    }
+}
+
+fn check_terms(state: &Overlay<'_>, t: &Terms) -> Result<BTreeSet<String>, ExecError> {
+    validate_code("scope", &t.scope).map_err(invalid)?;
+    if t.parties.len() < 2 {
+        return Err(invalid("an agreement has at least two party authorities"));
+    }
+    for (field, n) in [
+        ("parties", t.parties.len()),
+        ("accepted_issuers", t.accepted_issuers.len()),
+        ("credential_types", t.credential_types.len()),
+    ] {
+        if n > MAX_AGREEMENT_LIST {
+            return Err(invalid(format!(
+                "{field} has {n} entries, over the limit of {MAX_AGREEMENT_LIST}"
+            )));
+        }
+    }
+    for c in &t.credential_types {
+        validate_code("credential type", c).map_err(invalid)?;
+    }
+    if let Some(to) = t.effective_to {
+        if to < t.effective_from {
+            return Err(invalid("effective_to is before effective_from"));
+        }
+    }
+    let mut regions = BTreeSet::new();
+    for p in &t.parties {
+        let d: crate::governance::Department =
+            require(state, &keys::department(p.as_str()), || {
+                format!("party authority {p} is not a department")
+            })?;
+        regions.insert(d.region);
+    }
+    Ok(regions)
+}
+
+fn sign(
+    state: &mut Overlay<'_>,
+    ctx: &BlockContext,
+    mut a: Agreement,
+    by: Uscc,
+) -> Result<(), ExecError> {
+    let Some(pending) = a.pending.as_mut() else {
+        return Err(ExecError::new(
+            ResultCode::InvalidTransition,
+            format!(
+                "agreement {} has no transition waiting for signatures",
+                a.agreement_id
+            ),
+        ));
+    };
+    if !pending.signed.insert(by.clone()) {
+        return Err(ExecError::new(
+            ResultCode::AlreadyExists,
+            format!(
+                "{by} already signed the pending transition of {}",
+                a.agreement_id
+            ),
+        ));
+    }
+    if pending.signed == a.terms.parties {
+        let to = pending.to;
+        if a.history.len() >= MAX_AGREEMENT_HISTORY - 1 && to != AgreementStatus::Terminated {
+            return Err(invalid(format!(
+                "agreement {} has {MAX_AGREEMENT_HISTORY} status changes; only termination remains",
+                a.agreement_id
+            )));
+        }
+        a.status = to;
+        a.pending = None;
+        a.history.push(AgreementEvent {
+            at_ms: ctx.time_ms,
+            status: to,
+        });
+    }
+    state.put(keys::agreement(&a.agreement_id), &a);
+    Ok(())
+}
+
+fn decide(
+    a: &Agreement,
+    l: &licence::Licence,
+    asker: &Uscc,
+    today: Date,
+) -> (RecognitionResult, String) {
+    use RecognitionResult::*;
+    if a.status == AgreementStatus::Suspended {
+        return (
+            Suspended,
+            format!("agreement {} is SUSPENDED", a.agreement_id),
+        );
+    }
+    let t = &a.terms;
+    let in_window = today >= t.effective_from && t.effective_to.is_none_or(|to| today <= to);
+    if a.status != AgreementStatus::Active || !in_window {
+        return (
+            NotCovered,
+            format!(
+                "agreement {} is {:?} and effective {}..{}; not in force on {today}",
+                a.agreement_id,
+                a.status,
+                t.effective_from,
+                t.effective_to.map(|d| d.to_string()).unwrap_or_default()
+            ),
+        );
+    }
+    if !t.parties.contains(asker) {
+        return (
+            NotCovered,
+            format!("{asker} is not a party of agreement {}", a.agreement_id),
+        );
+    }
+    let scope_ok =
+        t.scope == format!("LICENCE:{}", l.type_code) || t.credential_types.contains(&l.type_code);
+    if !scope_ok {
+        return (
+            NotCovered,
+            format!(
+                "scope {} does not cover licence type {}",
+                t.scope, l.type_code
+            ),
+        );
+    }
+    if !t.accepted_issuers.contains(&l.issuer) {
+        return (
+            IssuerNotInAgreement,
+            format!(
+                "issuer {} is not accepted by agreement {}",
+                l.issuer, a.agreement_id
+            ),
+        );
+    }
+    match l.status {
+        LicenceStatus::Valid => {}
+        LicenceStatus::Suspended => {
+            return (
+                Suspended,
+                format!("licence {} is suspended (02)", l.licence_id),
+            )
+        }
+        LicenceStatus::Expired => {
+            return (Expired, format!("licence {} expired (05)", l.licence_id))
+        }
+        s => {
+            return (
+                Revoked,
+                format!(
+                    "licence {} is {s:?}{}",
+                    l.licence_id,
+                    s.code().map(|c| format!(" ({c})")).unwrap_or_default()
+                ),
+            )
+        }
+    }
+    if l.valid_until.is_some_and(|u| today > u) || l.valid_from.is_some_and(|f| today < f) {
+        return (
+            Expired,
+            format!(
+                "licence {} is outside its validity on {today}",
+                l.licence_id
+            ),
+        );
+    }
+    if let (Some(max), Some(issued)) = (t.max_age_days, l.issued_on) {
+        let age = today
+            .days_since_epoch()
+            .saturating_sub(issued.days_since_epoch());
+        if age > u64::from(max) {
+            return (
+                Expired,
+                format!(
+                    "licence {} is {age} days old, over the agreement's {max}",
+                    l.licence_id
+                ),
+            );
+        }
+    }
+    (Recognised, "every R11 condition holds".into())
+}
+
+/// Executes a recognition call.
+pub fn execute(
+    state: &mut Overlay<'_>,
+    ctx: &BlockContext,
+    actor: &Actor,
+    call: &RecognitionCall,
+) -> Result<(), ExecError> {
+    match call {
+        RecognitionCall::Propose {
+            agreement_id,
+            terms,
+        } => {
+            validate_id("agreement_id", agreement_id, MAX_AGREEMENT_ID_BYTES)?;
+            let regions = check_terms(state, terms)?;
+            if state.get_raw(&keys::agreement(agreement_id)).is_some() {
+                return Err(ExecError::new(
+                    ResultCode::AlreadyExists,
+                    format!("agreement {agreement_id} already exists"),
+                ));
+            }
+            let a = Agreement {
+                agreement_id: agreement_id.clone(),
+                terms: terms.clone(),
+                parties_regions: regions,
+                status: AgreementStatus::Draft,
+                pending: Some(Pending {
+                    to: AgreementStatus::Active,
+                    signed: BTreeSet::new(),
+                }),
+                history: vec![AgreementEvent {
+                    at_ms: ctx.time_ms,
+                    status: AgreementStatus::Draft,
+                }],
+            };
+            let by = require_party(actor, &a)?;
+            sign(state, ctx, a, by)
+        }
+        RecognitionCall::ProposeChange { agreement_id, to } => {
+            let mut a = load(state, agreement_id)?;
+            let by = require_party(actor, &a)?;
+            use AgreementStatus::*;
+            let ok = matches!(
+                (a.status, to),
+                (Active, Suspended)
+                    | (Suspended, Active)
+                    | (Draft | Active | Suspended, Terminated)
+            );
+            if !ok {
+                return Err(ExecError::new(
+                    ResultCode::InvalidTransition,
+                    format!(
+                        "agreement {agreement_id} is {:?}; it cannot become {to:?}",
+                        a.status
+                    ),
+                ));
+            }
+            a.pending = Some(Pending {
+                to: *to,
+                signed: BTreeSet::new(),
+            });
+            sign(state, ctx, a, by)
+        }
+        RecognitionCall::Sign { agreement_id } => {
+            let a = load(state, agreement_id)?;
+            let by = require_party(actor, &a)?;
+            sign(state, ctx, a, by)
+        }
+        RecognitionCall::Recognise {
+            decision_id,
+            agreement_id,
+            credential_id,
+            purpose,
+        } => {
+            validate_id("decision_id", decision_id, MAX_AGREEMENT_ID_BYTES)?;
+            crate::ids::validate_text("purpose", purpose, crate::ids::MAX_REF_BYTES)
+                .map_err(invalid)?;
+            if state.get_raw(&keys::recognition(decision_id)).is_some() {
+                return Err(ExecError::new(
+                    ResultCode::AlreadyExists,
+                    format!("decision {decision_id} already exists"),
+                ));
+            }
+            let a = load(state, agreement_id)?;
+            let l = licence::load(state, credential_id)?;
+            let (result, reason) = decide(&a, &l, actor.uscc(), Date::of_ms(ctx.time_ms));
+            let d = RecognitionDecision {
+                decision_id: decision_id.clone(),
+                credential_id: credential_id.clone(),
+                agreement_id: agreement_id.clone(),
+                accepting_authority: actor.uscc().clone(),
+                purpose: purpose.clone(),
+                at_ms: ctx.time_ms,
+                height: ctx.height,
+                result,
+                reason,
+                evidence: Evidence {
+                    licence_status: l.status,
+                    status_code: l.status.code().map(String::from),
+                    issuer: l.issuer.clone(),
+                    type_code: l.type_code.clone(),
+                    issued_on: l.issued_on,
+                    valid_until: l.valid_until,
+                    agreement_status: a.status,
+                },
+            };
+            state.put(keys::recognition(decision_id), &d);
+            Ok(())
+        }
+    }
+}
