@@ -16,6 +16,8 @@ pub const CHAIN: &str = "concordat-test";
 pub struct Chain {
     pub state: BTreeMap<Vec<u8>, Vec<u8>>,
     pub height: u64,
+    /// Block time of the next block (ms); each block advances it by one second.
+    pub time_ms: u64,
 }
 
 pub fn key(i: u8) -> SecretKey {
@@ -54,6 +56,7 @@ impl Chain {
         let mut chain = Chain {
             state: BTreeMap::new(),
             height: 0,
+            time_ms: 1_780_000_000_000,
         };
         chain.apply(&writes);
         chain
@@ -76,7 +79,7 @@ impl Chain {
         BlockContext {
             chain_id: CHAIN.into(),
             height: self.height + 1,
-            time_ms: 1_780_000_000_000 + self.height * 1000,
+            time_ms: self.time_ms,
         }
     }
 
@@ -98,7 +101,54 @@ impl Chain {
         let out = execute_block(&self.state, &ctx, txs);
         self.apply(&out.writes);
         self.height += 1;
+        self.time_ms += 1000;
         out
+    }
+
+    /// Sets the next block's time to `YYYY-MM-DDTHH:MM` in China Standard Time.
+    pub fn at(&mut self, when: &str) {
+        let (date, hm) = when.split_once('T').expect("YYYY-MM-DDTHH:MM");
+        let date = concordat_contracts::time::Date::parse(date).expect("date");
+        let (h, m) = hm.split_once(':').expect("HH:MM");
+        let (h, m): (u64, u64) = (h.parse().expect("hour"), m.parse().expect("minute"));
+        self.time_ms = date.start_ms() + (h * 60 + m) * 60_000;
+    }
+
+    /// Reads a record.
+    pub fn get<T: serde::Serialize + serde::de::DeserializeOwned>(&self, key: &[u8]) -> Option<T> {
+        self.state
+            .get(key)
+            .map(|b| concordat_primitives::encoding::from_bytes(b).expect("decodes"))
+    }
+
+    /// Runs a call that must succeed.
+    pub fn ok(&mut self, signer: &SecretKey, call: Call) -> BlockOutput {
+        let out = self.run(signer, call.clone());
+        assert_eq!(
+            out.receipts[0].code,
+            concordat_contracts::ResultCode::Ok,
+            "{call:?} failed: {}",
+            out.receipts[0].message
+        );
+        out
+    }
+
+    /// Runs a call that must be refused with `code`, and checks that it changed nothing but
+    /// the signer's nonce. Returns the message.
+    pub fn refused(
+        &mut self,
+        signer: &SecretKey,
+        call: Call,
+        code: concordat_contracts::ResultCode,
+    ) -> String {
+        let out = self.run(signer, call.clone());
+        assert_eq!(out.receipts[0].code, code, "{call:?}: {}", out.receipts[0].message);
+        let nonce = concordat_contracts::state::keys::nonce(&signer.public_key());
+        assert!(
+            out.writes.keys().all(|k| *k == nonce),
+            "refused {call:?} wrote more than the nonce"
+        );
+        out.receipts[0].message.clone()
     }
 
     /// Executes one transaction as a block.
