@@ -819,6 +819,10 @@ fn renew(
     scope: &Option<String>,
 ) -> Result<(), ExecError> {
     require_issuer(actor, &old)?;
+    if !allowed(old.status, LicenceStatus::Superseded) {
+        let by = actor.uscc();
+        return transition(state, ctx, by, old, LicenceStatus::Superseded, "").map(|_| ());
+    }
     require_new_id(state, new_id)?;
     text("licence_no", licence_no, MAX_REF_BYTES)?;
     check_validity(ctx, validity)?;
@@ -985,6 +989,9 @@ pub fn execute(
         }
         Expire { licence_id } => {
             let l = load(state, licence_id)?;
+            if !allowed(l.status, LicenceStatus::Expired) {
+                return transition(state, ctx, &by, l, LicenceStatus::Expired, "").map(|_| ());
+            }
             let today = Date::of_ms(ctx.time_ms);
             match l.valid_until {
                 Some(until) if today > until => {}
