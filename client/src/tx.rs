@@ -9,10 +9,10 @@ use concordat_contracts::governance::{GovAction, GovCall, ValidatorEntry, MAX_NA
 use concordat_contracts::ids::{
     uscc_check_char, validate_region_code, validate_text, Uscc, USCC_CHARSET,
 };
+use concordat_contracts::licence::LicenceCall;
 use concordat_contracts::party::{
     PartyCall, MAX_ADDRESS_BYTES, MAX_BASIS_BYTES, MAX_PARTY_NAME_BYTES,
 };
-use concordat_contracts::licence::LicenceCall;
 use concordat_contracts::seal::SealCall;
 use concordat_contracts::{Call, SignedTransaction, Transaction};
 use concordat_primitives::ledger::{validate_chain_id, Validator, ValidatorSet};

@@ -142,7 +142,11 @@ impl Chain {
         code: concordat_contracts::ResultCode,
     ) -> String {
         let out = self.run(signer, call.clone());
-        assert_eq!(out.receipts[0].code, code, "{call:?}: {}", out.receipts[0].message);
+        assert_eq!(
+            out.receipts[0].code, code,
+            "{call:?}: {}",
+            out.receipts[0].message
+        );
         let nonce = concordat_contracts::state::keys::nonce(&signer.public_key());
         assert!(
             out.writes.keys().all(|k| *k == nonce),

@@ -5,7 +5,9 @@
 mod fixture;
 mod harness;
 
-use concordat_contracts::licence::{allowed, ApprovalMode, Licence, LicenceCall, LicenceStatus, Validity};
+use concordat_contracts::licence::{
+    allowed, ApprovalMode, Licence, LicenceCall, LicenceStatus, Validity,
+};
 use concordat_contracts::state::keys;
 use concordat_contracts::time::Date;
 use concordat_contracts::{Call, ResultCode};
@@ -19,7 +21,11 @@ const TEN_YEARS_MS: u64 = 3653 * 86_400_000;
 
 fn validity(chain: &Chain) -> Validity {
     let today = Date::of_ms(chain.time_ms);
-    Validity { issued_on: today, valid_from: today, valid_until: today.add_days(30) }
+    Validity {
+        issued_on: today,
+        valid_from: today,
+        valid_until: today.add_days(30),
+    }
 }
 
 /// The calls under test, each with the status it leads to and its signer.
@@ -27,16 +33,101 @@ fn calls(chain: &Chain) -> Vec<(&'static str, LicenceStatus, LicenceCall, Secret
     let id = || ID.to_string();
     let samr = dept_key(BJSAMR);
     vec![
-        ("Refuse", Refused, LicenceCall::Refuse { licence_id: id(), reason: "不予许可".into() }, samr.clone()),
-        ("Issue", Valid, LicenceCall::Issue { licence_id: id(), licence_no: "N".into(), validity: validity(chain), file_hash: None, seal_signature_id: None }, samr.clone()),
-        ("Annul", Annulled, LicenceCall::Annul { licence_id: id(), basis_doc_no: "撤字1".into(), basis_doc_date: Date::of_ms(chain.time_ms), fraud: false }, samr.clone()),
-        ("Suspend", Suspended, LicenceCall::Suspend { licence_id: id(), basis: "暂扣".into() }, samr.clone()),
-        ("LiftSuspension", Valid, LicenceCall::LiftSuspension { licence_id: id(), basis: "发还".into() }, samr.clone()),
-        ("Revoke", Revoked, LicenceCall::Revoke { licence_id: id(), basis: "吊销".into() }, samr.clone()),
-        ("Cancel", Cancelled, LicenceCall::Cancel { licence_id: id(), basis: "申请注销".into() }, samr.clone()),
-        ("Expire", Expired, LicenceCall::Expire { licence_id: id() }, ent_key(E2)),
-        ("TransferOut", TransferredOut, LicenceCall::TransferOut { licence_id: id(), to_region: "130000".into() }, samr.clone()),
-        ("Renew", Superseded, LicenceCall::Renew { licence_id: id(), new_licence_id: "L-T2".into(), licence_no: "N2".into(), validity: validity(chain), scope: None }, samr),
+        (
+            "Refuse",
+            Refused,
+            LicenceCall::Refuse {
+                licence_id: id(),
+                reason: "不予许可".into(),
+            },
+            samr.clone(),
+        ),
+        (
+            "Issue",
+            Valid,
+            LicenceCall::Issue {
+                licence_id: id(),
+                licence_no: "N".into(),
+                validity: validity(chain),
+                file_hash: None,
+                seal_signature_id: None,
+            },
+            samr.clone(),
+        ),
+        (
+            "Annul",
+            Annulled,
+            LicenceCall::Annul {
+                licence_id: id(),
+                basis_doc_no: "撤字1".into(),
+                basis_doc_date: Date::of_ms(chain.time_ms),
+                fraud: false,
+            },
+            samr.clone(),
+        ),
+        (
+            "Suspend",
+            Suspended,
+            LicenceCall::Suspend {
+                licence_id: id(),
+                basis: "暂扣".into(),
+            },
+            samr.clone(),
+        ),
+        (
+            "LiftSuspension",
+            Valid,
+            LicenceCall::LiftSuspension {
+                licence_id: id(),
+                basis: "发还".into(),
+            },
+            samr.clone(),
+        ),
+        (
+            "Revoke",
+            Revoked,
+            LicenceCall::Revoke {
+                licence_id: id(),
+                basis: "吊销".into(),
+            },
+            samr.clone(),
+        ),
+        (
+            "Cancel",
+            Cancelled,
+            LicenceCall::Cancel {
+                licence_id: id(),
+                basis: "申请注销".into(),
+            },
+            samr.clone(),
+        ),
+        (
+            "Expire",
+            Expired,
+            LicenceCall::Expire { licence_id: id() },
+            ent_key(E2),
+        ),
+        (
+            "TransferOut",
+            TransferredOut,
+            LicenceCall::TransferOut {
+                licence_id: id(),
+                to_region: "130000".into(),
+            },
+            samr.clone(),
+        ),
+        (
+            "Renew",
+            Superseded,
+            LicenceCall::Renew {
+                licence_id: id(),
+                new_licence_id: "L-T2".into(),
+                licence_no: "N2".into(),
+                validity: validity(chain),
+                scope: None,
+            },
+            samr,
+        ),
     ]
 }
 
@@ -57,22 +148,28 @@ const EXPECTED: &[(LicenceStatus, &str)] = &[
 ];
 
 fn run(chain: &mut Chain, name: &str) {
-    let call = calls(chain).into_iter().find(|c| c.0 == name).expect("call");
+    let call = calls(chain)
+        .into_iter()
+        .find(|c| c.0 == name)
+        .expect("call");
     chain.ok(&call.3, Call::Licence(call.2));
 }
 
 /// A chain whose licence `ID` is in `status`, reached through calls.
 fn licence_in(status: LicenceStatus) -> Chain {
     let mut chain = baseline();
-    chain.ok(&ent_key(E1), Call::Licence(LicenceCall::Apply {
-        licence_id: ID.into(),
-        type_code: "CATERING".into(),
-        issuer: dept_uscc(BJSAMR),
-        approval_mode: ApprovalMode::Standard,
-        commitment_id: None,
-        scope: "餐饮服务".into(),
-        site_ids: vec![],
-    }));
+    chain.ok(
+        &ent_key(E1),
+        Call::Licence(LicenceCall::Apply {
+            licence_id: ID.into(),
+            type_code: "CATERING".into(),
+            issuer: dept_uscc(BJSAMR),
+            approval_mode: ApprovalMode::Standard,
+            commitment_id: None,
+            scope: "餐饮服务".into(),
+            site_ids: vec![],
+        }),
+    );
     let path: &[&str] = match status {
         Applied => &[],
         Refused => &["Refuse"],
@@ -106,8 +203,19 @@ fn the_table_matches_domain_md() {
             assert_eq!(allowed(from, to), by_call, "{from:?} -> {to:?}");
         }
     }
-    for terminal in [Refused, Annulled, Cancelled, Expired, TransferredOut, Revoked, Superseded] {
-        assert!(LicenceStatus::ALL.iter().all(|to| !allowed(terminal, *to)), "{terminal:?} is terminal");
+    for terminal in [
+        Refused,
+        Annulled,
+        Cancelled,
+        Expired,
+        TransferredOut,
+        Revoked,
+        Superseded,
+    ] {
+        assert!(
+            LicenceStatus::ALL.iter().all(|to| !allowed(terminal, *to)),
+            "{terminal:?} is terminal"
+        );
     }
 }
 
@@ -121,15 +229,22 @@ fn every_call_from_every_status() {
             if name == "Expire" {
                 chain.time_ms += TEN_YEARS_MS;
             }
-            let (_, _, call, signer) = calls(&chain).into_iter().find(|c| c.0 == name).expect("call");
+            let (_, _, call, signer) = calls(&chain)
+                .into_iter()
+                .find(|c| c.0 == name)
+                .expect("call");
             let expected = EXPECTED.contains(&(from, name));
             if expected {
                 chain.ok(&signer, Call::Licence(call));
                 let l: Licence = chain.get(&keys::licence(ID)).expect("licence");
                 assert_eq!(l.status, to, "{from:?} --{name}-->");
             } else {
-                let msg = chain.refused(&signer, Call::Licence(call), ResultCode::InvalidTransition);
-                assert!(msg.contains(&format!("{from:?}")), "{from:?} --{name}--> refused without naming the status: {msg}");
+                let msg =
+                    chain.refused(&signer, Call::Licence(call), ResultCode::InvalidTransition);
+                assert!(
+                    msg.contains(&format!("{from:?}")),
+                    "{from:?} --{name}--> refused without naming the status: {msg}"
+                );
             }
         }
     }
@@ -138,6 +253,12 @@ fn every_call_from_every_status() {
 #[test]
 fn expiry_waits_for_the_date() {
     let mut chain = licence_in(Valid);
-    let msg = chain.refused(&ent_key(E2), Call::Licence(LicenceCall::Expire { licence_id: ID.into() }), ResultCode::InvalidTransition);
+    let msg = chain.refused(
+        &ent_key(E2),
+        Call::Licence(LicenceCall::Expire {
+            licence_id: ID.into(),
+        }),
+        ResultCode::InvalidTransition,
+    );
     assert!(msg.contains("valid until"), "{msg}");
 }

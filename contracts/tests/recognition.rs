@@ -34,34 +34,52 @@ fn terms(max_age_days: Option<u32>) -> Terms {
 }
 
 fn licence(chain: &mut Chain, id: &str, type_code: &str, issuer: usize) {
-    chain.ok(&ent_key(E1), Call::Licence(LicenceCall::Apply {
-        licence_id: id.into(),
-        type_code: type_code.into(),
-        issuer: dept_uscc(issuer),
-        approval_mode: ApprovalMode::Standard,
-        commitment_id: None,
-        scope: "s".into(),
-        site_ids: vec![],
-    }));
+    chain.ok(
+        &ent_key(E1),
+        Call::Licence(LicenceCall::Apply {
+            licence_id: id.into(),
+            type_code: type_code.into(),
+            issuer: dept_uscc(issuer),
+            approval_mode: ApprovalMode::Standard,
+            commitment_id: None,
+            scope: "s".into(),
+            site_ids: vec![],
+        }),
+    );
     let today = Date::of_ms(chain.time_ms);
-    chain.ok(&dept_key(issuer), Call::Licence(LicenceCall::Issue {
-        licence_id: id.into(),
-        licence_no: format!("NO-{id}"),
-        validity: Validity { issued_on: today, valid_from: today, valid_until: Date::parse("2030-01-01").expect("d") },
-        file_hash: None,
-        seal_signature_id: None,
-    }));
+    chain.ok(
+        &dept_key(issuer),
+        Call::Licence(LicenceCall::Issue {
+            licence_id: id.into(),
+            licence_no: format!("NO-{id}"),
+            validity: Validity {
+                issued_on: today,
+                valid_from: today,
+                valid_until: Date::parse("2030-01-01").expect("d"),
+            },
+            file_hash: None,
+            seal_signature_id: None,
+        }),
+    );
 }
 
-fn lookup(chain: &mut Chain, n: &mut u32, agreement: &str, credential: &str) -> RecognitionDecision {
+fn lookup(
+    chain: &mut Chain,
+    n: &mut u32,
+    agreement: &str,
+    credential: &str,
+) -> RecognitionDecision {
     *n += 1;
     let id = format!("D{n}");
-    chain.ok(&dept_key(TJSAMR), Call::Recognition(RecognitionCall::Recognise {
-        decision_id: id.clone(),
-        agreement_id: agreement.into(),
-        credential_id: credential.into(),
-        purpose: "跨区域经营".into(),
-    }));
+    chain.ok(
+        &dept_key(TJSAMR),
+        Call::Recognition(RecognitionCall::Recognise {
+            decision_id: id.clone(),
+            agreement_id: agreement.into(),
+            credential_id: credential.into(),
+            purpose: "跨区域经营".into(),
+        }),
+    );
     chain.get(&keys::recognition(&id)).expect("logged")
 }
 
@@ -72,48 +90,153 @@ fn activation_needs_every_party_and_each_outcome_is_logged() {
     licence(&mut chain, "L-OK", "FOOD_BUSINESS", BJSAMR);
     licence(&mut chain, "L-TJ", "FOOD_BUSINESS", TJSAMR);
     licence(&mut chain, "L-OTHER", "PRINTING", BJSAMR);
-    chain.ok(&dept_key(BJSAMR), Call::Recognition(RecognitionCall::Propose { agreement_id: "MR-1".into(), terms: terms(None) }));
+    chain.ok(
+        &dept_key(BJSAMR),
+        Call::Recognition(RecognitionCall::Propose {
+            agreement_id: "MR-1".into(),
+            terms: terms(None),
+        }),
+    );
     // A department that is not a party may neither sign nor propose changes.
-    chain.refused(&dept_key(OTHER), Call::Recognition(RecognitionCall::Sign { agreement_id: "MR-1".into() }), ResultCode::Unauthorised);
+    chain.refused(
+        &dept_key(OTHER),
+        Call::Recognition(RecognitionCall::Sign {
+            agreement_id: "MR-1".into(),
+        }),
+        ResultCode::Unauthorised,
+    );
     let a: Agreement = chain.get(&keys::agreement("MR-1")).expect("a");
     assert_eq!(a.status, AgreementStatus::Draft);
     // Not yet signed by Tianjin: NOT_COVERED.
-    assert_eq!(lookup(&mut chain, &mut n, "MR-1", "L-OK").result, RecognitionResult::NotCovered);
-    chain.refused(&dept_key(BJSAMR), Call::Recognition(RecognitionCall::Sign { agreement_id: "MR-1".into() }), ResultCode::AlreadyExists);
-    chain.ok(&dept_key(TJSAMR), Call::Recognition(RecognitionCall::Sign { agreement_id: "MR-1".into() }));
+    assert_eq!(
+        lookup(&mut chain, &mut n, "MR-1", "L-OK").result,
+        RecognitionResult::NotCovered
+    );
+    chain.refused(
+        &dept_key(BJSAMR),
+        Call::Recognition(RecognitionCall::Sign {
+            agreement_id: "MR-1".into(),
+        }),
+        ResultCode::AlreadyExists,
+    );
+    chain.ok(
+        &dept_key(TJSAMR),
+        Call::Recognition(RecognitionCall::Sign {
+            agreement_id: "MR-1".into(),
+        }),
+    );
     let a: Agreement = chain.get(&keys::agreement("MR-1")).expect("a");
     assert_eq!(a.status, AgreementStatus::Active);
-    assert_eq!(a.parties_regions, BTreeSet::from(["110000".to_string(), "120000".to_string()]));
+    assert_eq!(
+        a.parties_regions,
+        BTreeSet::from(["110000".to_string(), "120000".to_string()])
+    );
 
     let d = lookup(&mut chain, &mut n, "MR-1", "L-OK");
     assert_eq!(d.result, RecognitionResult::Recognised, "{}", d.reason);
     assert_eq!(d.evidence.status_code.as_deref(), Some("01"));
-    assert_eq!(lookup(&mut chain, &mut n, "MR-1", "L-OTHER").result, RecognitionResult::NotCovered);
-    assert_eq!(lookup(&mut chain, &mut n, "MR-1", "L-TJ").result, RecognitionResult::IssuerNotInAgreement);
+    assert_eq!(
+        lookup(&mut chain, &mut n, "MR-1", "L-OTHER").result,
+        RecognitionResult::NotCovered
+    );
+    assert_eq!(
+        lookup(&mut chain, &mut n, "MR-1", "L-TJ").result,
+        RecognitionResult::IssuerNotInAgreement
+    );
 
     let samr = dept_key(BJSAMR);
-    chain.ok(&samr, Call::Licence(LicenceCall::Suspend { licence_id: "L-OK".into(), basis: "暂扣".into() }));
-    assert_eq!(lookup(&mut chain, &mut n, "MR-1", "L-OK").result, RecognitionResult::Suspended);
-    chain.ok(&samr, Call::Licence(LicenceCall::Revoke { licence_id: "L-OK".into(), basis: "吊销".into() }));
+    chain.ok(
+        &samr,
+        Call::Licence(LicenceCall::Suspend {
+            licence_id: "L-OK".into(),
+            basis: "暂扣".into(),
+        }),
+    );
+    assert_eq!(
+        lookup(&mut chain, &mut n, "MR-1", "L-OK").result,
+        RecognitionResult::Suspended
+    );
+    chain.ok(
+        &samr,
+        Call::Licence(LicenceCall::Revoke {
+            licence_id: "L-OK".into(),
+            basis: "吊销".into(),
+        }),
+    );
     let d = lookup(&mut chain, &mut n, "MR-1", "L-OK");
-    assert_eq!((d.result, d.evidence.status_code.as_deref()), (RecognitionResult::Revoked, Some("07")));
+    assert_eq!(
+        (d.result, d.evidence.status_code.as_deref()),
+        (RecognitionResult::Revoked, Some("07"))
+    );
 
     // Suspending the agreement also needs both parties; then lookups say SUSPENDED.
-    chain.ok(&samr, Call::Recognition(RecognitionCall::ProposeChange { agreement_id: "MR-1".into(), to: AgreementStatus::Suspended }));
-    assert_eq!(chain.get::<Agreement>(&keys::agreement("MR-1")).expect("a").status, AgreementStatus::Active);
-    chain.ok(&dept_key(TJSAMR), Call::Recognition(RecognitionCall::Sign { agreement_id: "MR-1".into() }));
-    assert_eq!(lookup(&mut chain, &mut n, "MR-1", "L-TJ").result, RecognitionResult::Suspended);
+    chain.ok(
+        &samr,
+        Call::Recognition(RecognitionCall::ProposeChange {
+            agreement_id: "MR-1".into(),
+            to: AgreementStatus::Suspended,
+        }),
+    );
+    assert_eq!(
+        chain
+            .get::<Agreement>(&keys::agreement("MR-1"))
+            .expect("a")
+            .status,
+        AgreementStatus::Active
+    );
+    chain.ok(
+        &dept_key(TJSAMR),
+        Call::Recognition(RecognitionCall::Sign {
+            agreement_id: "MR-1".into(),
+        }),
+    );
+    assert_eq!(
+        lookup(&mut chain, &mut n, "MR-1", "L-TJ").result,
+        RecognitionResult::Suspended
+    );
 
     // EXPIRED: an agreement accepting credentials at most 10 days old, looked up 30 days on.
-    chain.ok(&samr, Call::Recognition(RecognitionCall::Propose { agreement_id: "MR-2".into(), terms: terms(Some(10)) }));
-    chain.ok(&dept_key(TJSAMR), Call::Recognition(RecognitionCall::Sign { agreement_id: "MR-2".into() }));
+    chain.ok(
+        &samr,
+        Call::Recognition(RecognitionCall::Propose {
+            agreement_id: "MR-2".into(),
+            terms: terms(Some(10)),
+        }),
+    );
+    chain.ok(
+        &dept_key(TJSAMR),
+        Call::Recognition(RecognitionCall::Sign {
+            agreement_id: "MR-2".into(),
+        }),
+    );
     licence(&mut chain, "L-NEW", "FOOD_BUSINESS", BJSAMR);
-    assert_eq!(lookup(&mut chain, &mut n, "MR-2", "L-NEW").result, RecognitionResult::Recognised);
+    assert_eq!(
+        lookup(&mut chain, &mut n, "MR-2", "L-NEW").result,
+        RecognitionResult::Recognised
+    );
     chain.time_ms += 30 * 86_400_000;
     let d = lookup(&mut chain, &mut n, "MR-2", "L-NEW");
     assert_eq!(d.result, RecognitionResult::Expired, "{}", d.reason);
     // Terminated is final.
-    chain.ok(&samr, Call::Recognition(RecognitionCall::ProposeChange { agreement_id: "MR-2".into(), to: AgreementStatus::Terminated }));
-    chain.ok(&dept_key(TJSAMR), Call::Recognition(RecognitionCall::Sign { agreement_id: "MR-2".into() }));
-    chain.refused(&samr, Call::Recognition(RecognitionCall::ProposeChange { agreement_id: "MR-2".into(), to: AgreementStatus::Active }), ResultCode::InvalidTransition);
+    chain.ok(
+        &samr,
+        Call::Recognition(RecognitionCall::ProposeChange {
+            agreement_id: "MR-2".into(),
+            to: AgreementStatus::Terminated,
+        }),
+    );
+    chain.ok(
+        &dept_key(TJSAMR),
+        Call::Recognition(RecognitionCall::Sign {
+            agreement_id: "MR-2".into(),
+        }),
+    );
+    chain.refused(
+        &samr,
+        Call::Recognition(RecognitionCall::ProposeChange {
+            agreement_id: "MR-2".into(),
+            to: AgreementStatus::Active,
+        }),
+        ResultCode::InvalidTransition,
+    );
 }

@@ -4,9 +4,15 @@
 mod fixture;
 mod harness;
 
-use concordat_contracts::commitment::{Commitment, CommitmentCall, CommitmentKind, CommitmentStatus};
-use concordat_contracts::credit::{DishonestyCategory, DishonestyRecord, DishonestyStatus, Severity};
-use concordat_contracts::licence::{ApprovalMode, Licence, LicenceCall, LicenceStatus, Validity, Verification};
+use concordat_contracts::commitment::{
+    Commitment, CommitmentCall, CommitmentKind, CommitmentStatus,
+};
+use concordat_contracts::credit::{
+    DishonestyCategory, DishonestyRecord, DishonestyStatus, Severity,
+};
+use concordat_contracts::licence::{
+    ApprovalMode, Licence, LicenceCall, LicenceStatus, Validity, Verification,
+};
 use concordat_contracts::party::{Party, PartyCall};
 use concordat_contracts::seal::{SealAlgorithm, SealSignature, SignaturePurpose, SignatureResult};
 use concordat_contracts::state::keys;
@@ -38,69 +44,124 @@ fn scenario_1_false_commitment_annuls_records_and_reroutes() {
     let samr = dept_key(BJSAMR);
 
     // E1's site and its official seal (SM2 with SM3, as GB/T 38540 seals are).
-    chain.ok(&samr, Call::Party(PartyCall::AddSite {
-        uscc: E1.into(),
-        site_id: "S1".into(),
-        region_code: "110105".into(),
-        address: "望京街道样例路1号".into(),
-    }));
+    chain.ok(
+        &samr,
+        Call::Party(PartyCall::AddSite {
+            uscc: E1.into(),
+            site_id: "S1".into(),
+            region_code: "110105".into(),
+            address: "望京街道样例路1号".into(),
+        }),
+    );
     register_seal(&mut chain, "ES-E1-01", E1, "01", SealAlgorithm::Sm2Sm3, 11);
 
     // 1. 2026-05-06 10:00: the commitment, signed with the official seal, and the NC application.
     chain.at("2026-05-06T10:00");
     let sig_time = chain.time_ms - 60_000;
-    chain.ok(&e1, Call::Seal(signature_call("SIG-C-123", "ES-E1-01", SealAlgorithm::Sm2Sm3, 11, b"commitment text", SignaturePurpose::Authorisation, sig_time)));
-    let sig: SealSignature = chain.get(&keys::seal_signature("SIG-C-123")).expect("recorded");
-    assert_eq!(sig.verification.result, SignatureResult::Valid, "{}", sig.verification.detail);
-    chain.ok(&e1, Call::Commitment(CommitmentCall::Make {
-        commitment_id: "C-2026-000123".into(),
-        kind: CommitmentKind::NotificationCommitment,
-        text_hash: Hash::digest(b"commitment text"),
-        relates_to: Some("FOOD_BUSINESS".into()),
-        seal_signature_id: Some("SIG-C-123".into()),
-    }));
-    chain.ok(&e1, apply_nc("L-E1-FOOD-1", "FOOD_BUSINESS", Some("C-2026-000123")));
+    chain.ok(
+        &e1,
+        Call::Seal(signature_call(
+            "SIG-C-123",
+            "ES-E1-01",
+            SealAlgorithm::Sm2Sm3,
+            11,
+            b"commitment text",
+            SignaturePurpose::Authorisation,
+            sig_time,
+        )),
+    );
+    let sig: SealSignature = chain
+        .get(&keys::seal_signature("SIG-C-123"))
+        .expect("recorded");
+    assert_eq!(
+        sig.verification.result,
+        SignatureResult::Valid,
+        "{}",
+        sig.verification.detail
+    );
+    chain.ok(
+        &e1,
+        Call::Commitment(CommitmentCall::Make {
+            commitment_id: "C-2026-000123".into(),
+            kind: CommitmentKind::NotificationCommitment,
+            text_hash: Hash::digest(b"commitment text"),
+            relates_to: Some("FOOD_BUSINESS".into()),
+            seal_signature_id: Some("SIG-C-123".into()),
+        }),
+    );
+    chain.ok(
+        &e1,
+        apply_nc("L-E1-FOOD-1", "FOOD_BUSINESS", Some("C-2026-000123")),
+    );
     let l: Licence = chain.get(&keys::licence("L-E1-FOOD-1")).expect("applied");
-    assert_eq!((l.status, l.approval_mode), (LicenceStatus::Applied, ApprovalMode::NotificationCommitment), "R3 passes: no records");
+    assert_eq!(
+        (l.status, l.approval_mode),
+        (LicenceStatus::Applied, ApprovalMode::NotificationCommitment),
+        "R3 passes: no records"
+    );
 
     // 2. 14:00: issued, 01, verification PENDING until 2026-07-06.
     chain.at("2026-05-06T14:00");
-    chain.ok(&samr, Call::Licence(LicenceCall::Issue {
-        licence_id: "L-E1-FOOD-1".into(),
-        licence_no: "JY11101050012345".into(),
-        validity: Validity { issued_on: d("2026-05-06"), valid_from: d("2026-05-06"), valid_until: d("2031-05-05") },
-        file_hash: Some(Hash::digest(b"licence.ofd")),
-        seal_signature_id: None,
-    }));
+    chain.ok(
+        &samr,
+        Call::Licence(LicenceCall::Issue {
+            licence_id: "L-E1-FOOD-1".into(),
+            licence_no: "JY11101050012345".into(),
+            validity: Validity {
+                issued_on: d("2026-05-06"),
+                valid_from: d("2026-05-06"),
+                valid_until: d("2031-05-05"),
+            },
+            file_hash: Some(Hash::digest(b"licence.ofd")),
+            seal_signature_id: None,
+        }),
+    );
     let l: Licence = chain.get(&keys::licence("L-E1-FOOD-1")).expect("issued");
     assert_eq!(l.status_code(), Some("01"));
     assert_eq!(l.verification, Verification::Pending);
     assert_eq!(l.verification_due, Some(d("2026-07-06")));
     assert!(l.status_index.is_some());
     // Relied on now: E1 can no longer withdraw it.
-    chain.refused(&e1, Call::Commitment(CommitmentCall::Withdraw { commitment_id: "C-2026-000123".into() }), ResultCode::InvalidTransition);
+    chain.refused(
+        &e1,
+        Call::Commitment(CommitmentCall::Withdraw {
+            commitment_id: "C-2026-000123".into(),
+        }),
+        ResultCode::InvalidTransition,
+    );
 
     // 3. 2026-06-20: the follow-up check finds no compliant food-processing area.
     chain.at("2026-06-20T09:00");
-    chain.ok(&samr, Call::Licence(LicenceCall::RecordCheck {
-        licence_id: "L-E1-FOOD-1".into(),
-        conforms: false,
-        inspection_ref: "INSP-2026-0620-01".into(),
-    }));
+    chain.ok(
+        &samr,
+        Call::Licence(LicenceCall::RecordCheck {
+            licence_id: "L-E1-FOOD-1".into(),
+            conforms: false,
+            inspection_ref: "INSP-2026-0620-01".into(),
+        }),
+    );
     let c: Commitment = chain.get(&keys::commitment("C-2026-000123")).expect("c");
     assert_eq!(c.status, CommitmentStatus::Breached);
 
     // 4. 2026-06-25: annulled (03); a GENERAL FALSE_COMMITMENT record from the document date.
     chain.at("2026-06-25T10:00");
-    chain.ok(&samr, Call::Licence(LicenceCall::Annul {
-        licence_id: "L-E1-FOOD-1".into(),
-        basis_doc_no: "京朝市监撤字〔2026〕第15号".into(),
-        basis_doc_date: d("2026-06-25"),
-        fraud: false,
-    }));
+    chain.ok(
+        &samr,
+        Call::Licence(LicenceCall::Annul {
+            licence_id: "L-E1-FOOD-1".into(),
+            basis_doc_no: "京朝市监撤字〔2026〕第15号".into(),
+            basis_doc_date: d("2026-06-25"),
+            fraud: false,
+        }),
+    );
     let l: Licence = chain.get(&keys::licence("L-E1-FOOD-1")).expect("l");
-    assert_eq!((l.status, l.status_code()), (LicenceStatus::Annulled, Some("03")));
-    let rec: DishonestyRecord = chain.get(&keys::dishonesty("FC-C-2026-000123")).expect("record");
+    assert_eq!(
+        (l.status, l.status_code()),
+        (LicenceStatus::Annulled, Some("03"))
+    );
+    let rec: DishonestyRecord = chain
+        .get(&keys::dishonesty("FC-C-2026-000123"))
+        .expect("record");
     assert_eq!(rec.category, DishonestyCategory::FalseCommitment);
     assert_eq!(rec.severity, Severity::General);
     assert_eq!(rec.status, DishonestyStatus::Publicized);
@@ -111,11 +172,18 @@ fn scenario_1_false_commitment_annuls_records_and_reroutes() {
 
     // 5. 03 -> 01 is refused, by every call that could lead there.
     for call in [
-        LicenceCall::LiftSuspension { licence_id: "L-E1-FOOD-1".into(), basis: "发还".into() },
+        LicenceCall::LiftSuspension {
+            licence_id: "L-E1-FOOD-1".into(),
+            basis: "发还".into(),
+        },
         LicenceCall::Issue {
             licence_id: "L-E1-FOOD-1".into(),
             licence_no: "JY11101050012345".into(),
-            validity: Validity { issued_on: d("2026-06-25"), valid_from: d("2026-06-25"), valid_until: d("2031-05-05") },
+            validity: Validity {
+                issued_on: d("2026-06-25"),
+                valid_from: d("2026-06-25"),
+                valid_until: d("2031-05-05"),
+            },
             file_hash: None,
             seal_signature_id: None,
         },
@@ -123,7 +191,11 @@ fn scenario_1_false_commitment_annuls_records_and_reroutes() {
             licence_id: "L-E1-FOOD-1".into(),
             new_licence_id: "L-E1-FOOD-2".into(),
             licence_no: "JY11101050012346".into(),
-            validity: Validity { issued_on: d("2026-06-25"), valid_from: d("2026-06-25"), valid_until: d("2031-05-05") },
+            validity: Validity {
+                issued_on: d("2026-06-25"),
+                valid_from: d("2026-06-25"),
+                valid_until: d("2031-05-05"),
+            },
             scope: None,
         },
     ] {
@@ -133,18 +205,31 @@ fn scenario_1_false_commitment_annuls_records_and_reroutes() {
 
     // 2026-07-01: a new NC application by E1 is routed to STANDARD (R3).
     chain.at("2026-07-01T10:00");
-    chain.ok(&e1, Call::Commitment(CommitmentCall::Make {
-        commitment_id: "C-2026-000200".into(),
-        kind: CommitmentKind::NotificationCommitment,
-        text_hash: Hash::digest(b"second"),
-        relates_to: None,
-        seal_signature_id: None,
-    }));
-    chain.ok(&e1, apply_nc("L-E1-IND-1", "INDUSTRIAL_PRODUCT", Some("C-2026-000200")));
+    chain.ok(
+        &e1,
+        Call::Commitment(CommitmentCall::Make {
+            commitment_id: "C-2026-000200".into(),
+            kind: CommitmentKind::NotificationCommitment,
+            text_hash: Hash::digest(b"second"),
+            relates_to: None,
+            seal_signature_id: None,
+        }),
+    );
+    chain.ok(
+        &e1,
+        apply_nc("L-E1-IND-1", "INDUSTRIAL_PRODUCT", Some("C-2026-000200")),
+    );
     let l2: Licence = chain.get(&keys::licence("L-E1-IND-1")).expect("applied");
     assert_eq!(l2.requested_mode, ApprovalMode::NotificationCommitment);
     assert_eq!(l2.approval_mode, ApprovalMode::Standard);
-    assert!(l2.routed_reason.as_deref().unwrap_or("").contains("R3: unrepaired false commitment C-2026-000123"), "{:?}", l2.routed_reason);
+    assert!(
+        l2.routed_reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("R3: unrepaired false commitment C-2026-000123"),
+        "{:?}",
+        l2.routed_reason
+    );
     assert_eq!(l2.commitment_id, None);
 }
 
@@ -153,29 +238,43 @@ fn variant_1b_sites_only_in_the_registrars_district() {
     let mut chain = baseline();
     let samr = dept_key(BJSAMR);
     chain.at("2026-05-10T09:00");
-    chain.ok(&samr, Call::Party(PartyCall::AddSite {
-        uscc: E6.into(),
-        site_id: "S2".into(),
-        region_code: "110105".into(),
-        address: "三里屯样例街2号".into(),
-    }));
+    chain.ok(
+        &samr,
+        Call::Party(PartyCall::AddSite {
+            uscc: E6.into(),
+            site_id: "S2".into(),
+            region_code: "110105".into(),
+            address: "三里屯样例街2号".into(),
+        }),
+    );
     let p: Party = chain.get(&keys::party(E6)).expect("E6");
     assert_eq!(p.sites.len(), 1);
     assert_eq!(p.sites[0].address, "三里屯样例街2号");
-    let msg = chain.refused(&samr, Call::Party(PartyCall::AddSite {
-        uscc: E6.into(),
-        site_id: "S3".into(),
-        region_code: "110108".into(),
-        address: "海淀样例路3号".into(),
-    }), ResultCode::InvalidArgument);
-    assert!(msg.contains("outside the party's district 110105") && msg.contains("policy"), "{msg}");
+    let msg = chain.refused(
+        &samr,
+        Call::Party(PartyCall::AddSite {
+            uscc: E6.into(),
+            site_id: "S3".into(),
+            region_code: "110108".into(),
+            address: "海淀样例路3号".into(),
+        }),
+        ResultCode::InvalidArgument,
+    );
+    assert!(
+        msg.contains("outside the party's district 110105") && msg.contains("policy"),
+        "{msg}"
+    );
     // A registrar whose jurisdiction does not cover the region is refused too.
-    let msg = chain.refused(&dept_key(TJSAMR), Call::Party(PartyCall::AddSite {
-        uscc: E6.into(),
-        site_id: "S4".into(),
-        region_code: "110105".into(),
-        address: "样例路4号".into(),
-    }), ResultCode::Unauthorised);
+    let msg = chain.refused(
+        &dept_key(TJSAMR),
+        Call::Party(PartyCall::AddSite {
+            uscc: E6.into(),
+            site_id: "S4".into(),
+            region_code: "110105".into(),
+            address: "样例路4号".into(),
+        }),
+        ResultCode::Unauthorised,
+    );
     assert!(msg.contains("jurisdiction 120000"), "{msg}");
 }
 
@@ -184,24 +283,85 @@ fn fraud_sets_a_reapplication_bar_and_serious_severity() {
     let mut chain = baseline();
     let e1 = ent_key(E1);
     let samr = dept_key(BJSAMR);
-    chain.ok(&samr, Call::Party(PartyCall::AddSite { uscc: E1.into(), site_id: "S1".into(), region_code: "110105".into(), address: "样例路1号".into() }));
+    chain.ok(
+        &samr,
+        Call::Party(PartyCall::AddSite {
+            uscc: E1.into(),
+            site_id: "S1".into(),
+            region_code: "110105".into(),
+            address: "样例路1号".into(),
+        }),
+    );
     chain.at("2026-05-06T10:00");
-    chain.ok(&e1, Call::Commitment(CommitmentCall::Make { commitment_id: "C-F".into(), kind: CommitmentKind::NotificationCommitment, text_hash: Hash::digest(b"t"), relates_to: None, seal_signature_id: None }));
+    chain.ok(
+        &e1,
+        Call::Commitment(CommitmentCall::Make {
+            commitment_id: "C-F".into(),
+            kind: CommitmentKind::NotificationCommitment,
+            text_hash: Hash::digest(b"t"),
+            relates_to: None,
+            seal_signature_id: None,
+        }),
+    );
     chain.ok(&e1, apply_nc("L-F", "FOOD_BUSINESS", Some("C-F")));
-    chain.ok(&samr, Call::Licence(LicenceCall::Issue { licence_id: "L-F".into(), licence_no: "JY1".into(), validity: Validity { issued_on: d("2026-05-06"), valid_from: d("2026-05-06"), valid_until: d("2027-05-05") }, file_hash: None, seal_signature_id: None }));
+    chain.ok(
+        &samr,
+        Call::Licence(LicenceCall::Issue {
+            licence_id: "L-F".into(),
+            licence_no: "JY1".into(),
+            validity: Validity {
+                issued_on: d("2026-05-06"),
+                valid_from: d("2026-05-06"),
+                valid_until: d("2027-05-05"),
+            },
+            file_hash: None,
+            seal_signature_id: None,
+        }),
+    );
     chain.at("2026-06-01T10:00");
     // The breach decision itself annuls the licence that relied on it (R4).
-    chain.ok(&samr, Call::Commitment(CommitmentCall::Breach { commitment_id: "C-F".into(), basis_doc_no: "撤字第16号".into(), basis_doc_date: d("2026-06-01"), fraud: true }));
+    chain.ok(
+        &samr,
+        Call::Commitment(CommitmentCall::Breach {
+            commitment_id: "C-F".into(),
+            basis_doc_no: "撤字第16号".into(),
+            basis_doc_date: d("2026-06-01"),
+            fraud: true,
+        }),
+    );
     let l: Licence = chain.get(&keys::licence("L-F")).expect("l");
     assert_eq!(l.status, LicenceStatus::Annulled);
     let rec: DishonestyRecord = chain.get(&keys::dishonesty("FC-C-F")).expect("rec");
     assert_eq!(rec.severity, Severity::Serious);
     assert_eq!(rec.max_public_until, d("2029-06-01"));
     // FOOD_BUSINESS touches health: a three-year bar (Art. 79 per policy).
-    let msg = chain.refused(&e1, Call::Licence(LicenceCall::Apply { licence_id: "L-F2".into(), type_code: "FOOD_BUSINESS".into(), issuer: dept_uscc(BJSAMR), approval_mode: ApprovalMode::Standard, commitment_id: None, scope: "s".into(), site_ids: vec![] }), ResultCode::InvalidTransition);
+    let msg = chain.refused(
+        &e1,
+        Call::Licence(LicenceCall::Apply {
+            licence_id: "L-F2".into(),
+            type_code: "FOOD_BUSINESS".into(),
+            issuer: dept_uscc(BJSAMR),
+            approval_mode: ApprovalMode::Standard,
+            commitment_id: None,
+            scope: "s".into(),
+            site_ids: vec![],
+        }),
+        ResultCode::InvalidTransition,
+    );
     assert!(msg.contains("before 2029-06-01"), "{msg}");
     // Another type is not barred.
-    chain.ok(&e1, Call::Licence(LicenceCall::Apply { licence_id: "L-O".into(), type_code: "PRINTING".into(), issuer: dept_uscc(BJSAMR), approval_mode: ApprovalMode::Standard, commitment_id: None, scope: "s".into(), site_ids: vec![] }));
+    chain.ok(
+        &e1,
+        Call::Licence(LicenceCall::Apply {
+            licence_id: "L-O".into(),
+            type_code: "PRINTING".into(),
+            issuer: dept_uscc(BJSAMR),
+            approval_mode: ApprovalMode::Standard,
+            commitment_id: None,
+            scope: "s".into(),
+            site_ids: vec![],
+        }),
+    );
 }
 
 #[test]
@@ -211,17 +371,67 @@ fn deregistration_cascades_to_licences_and_seals() {
     let samr = dept_key(BJSAMR);
     register_seal(&mut chain, "ES-E6", E6, "01", SealAlgorithm::Ed25519, 30);
     for id in ["L-A", "L-B"] {
-        chain.ok(&e6, Call::Licence(LicenceCall::Apply { licence_id: id.into(), type_code: "CATERING".into(), issuer: dept_uscc(BJSAMR), approval_mode: ApprovalMode::Standard, commitment_id: None, scope: "s".into(), site_ids: vec![] }));
+        chain.ok(
+            &e6,
+            Call::Licence(LicenceCall::Apply {
+                licence_id: id.into(),
+                type_code: "CATERING".into(),
+                issuer: dept_uscc(BJSAMR),
+                approval_mode: ApprovalMode::Standard,
+                commitment_id: None,
+                scope: "s".into(),
+                site_ids: vec![],
+            }),
+        );
     }
-    chain.ok(&samr, Call::Licence(LicenceCall::Issue { licence_id: "L-A".into(), licence_no: "N1".into(), validity: Validity { issued_on: Date::of_ms(chain.time_ms), valid_from: Date::of_ms(chain.time_ms), valid_until: d("2030-01-01") }, file_hash: None, seal_signature_id: None }));
-    chain.ok(&samr, Call::Party(PartyCall::RevokeLicence { uscc: E6.into(), basis: "吊销决定".into() }));
+    chain.ok(
+        &samr,
+        Call::Licence(LicenceCall::Issue {
+            licence_id: "L-A".into(),
+            licence_no: "N1".into(),
+            validity: Validity {
+                issued_on: Date::of_ms(chain.time_ms),
+                valid_from: Date::of_ms(chain.time_ms),
+                valid_until: d("2030-01-01"),
+            },
+            file_hash: None,
+            seal_signature_id: None,
+        }),
+    );
+    chain.ok(
+        &samr,
+        Call::Party(PartyCall::RevokeLicence {
+            uscc: E6.into(),
+            basis: "吊销决定".into(),
+        }),
+    );
     let a: Licence = chain.get(&keys::licence("L-A")).expect("a");
     let b: Licence = chain.get(&keys::licence("L-B")).expect("b");
-    assert_eq!(a.status, LicenceStatus::Revoked, "吊销 takes live licences to 07");
-    assert_eq!(b.status, LicenceStatus::Refused, "open applications are refused");
+    assert_eq!(
+        a.status,
+        LicenceStatus::Revoked,
+        "吊销 takes live licences to 07"
+    );
+    assert_eq!(
+        b.status,
+        LicenceStatus::Refused,
+        "open applications are refused"
+    );
     let seal: concordat_contracts::seal::Seal = chain.get(&keys::seal("ES-E6")).expect("seal");
     assert_eq!(seal.status, concordat_contracts::seal::SealStatus::Revoked);
     // The enterprise can no longer act (R2).
-    let msg = chain.refused(&e6, Call::Licence(LicenceCall::Apply { licence_id: "L-C".into(), type_code: "CATERING".into(), issuer: dept_uscc(BJSAMR), approval_mode: ApprovalMode::Standard, commitment_id: None, scope: "s".into(), site_ids: vec![] }), ResultCode::InvalidTransition);
+    let msg = chain.refused(
+        &e6,
+        Call::Licence(LicenceCall::Apply {
+            licence_id: "L-C".into(),
+            type_code: "CATERING".into(),
+            issuer: dept_uscc(BJSAMR),
+            approval_mode: ApprovalMode::Standard,
+            commitment_id: None,
+            scope: "s".into(),
+            site_ids: vec![],
+        }),
+        ResultCode::InvalidTransition,
+    );
     assert!(msg.contains("R2"), "{msg}");
 }

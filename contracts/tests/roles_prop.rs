@@ -1,0 +1,448 @@
+//! Property: for every transaction kind of the licence, commitment, seal, recognition, filing,
+//! policy and party-site modules, and every signer (departments with random role sets,
+//! enterprise keys, strangers), only the roles domain.md allows succeed, and a refused call
+//! changes nothing but the signer's nonce.
+//!
+//! The allowed roles are written out here from domain.md, independently of the modules'
+//! `allowed_roles`.
+
+mod fixture;
+mod harness;
+
+use std::collections::BTreeSet;
+
+use concordat_contracts::commitment::{CommitmentCall, CommitmentKind};
+use concordat_contracts::filing::{FilingCall, FilingKind};
+use concordat_contracts::governance::{department_index, signer_department, GovAction, GovCall};
+use concordat_contracts::licence::{ApprovalMode, LicenceCall, Validity};
+use concordat_contracts::party::PartyCall;
+use concordat_contracts::policy::{PolicyCall, PolicyParams};
+use concordat_contracts::recognition::{AgreementStatus, RecognitionCall, Terms};
+use concordat_contracts::seal::{SealAlgorithm, SealCall, SignaturePurpose};
+use concordat_contracts::state::{keys, Overlay};
+use concordat_contracts::time::Date;
+use concordat_contracts::{Call, ResultCode, Role};
+use concordat_primitives::{Hash, SecretKey};
+use fixture::*;
+use harness::*;
+use proptest::prelude::*;
+
+/// Who may make each call, per domain.md. `None`: any department (not an enterprise key).
+/// `Some(&[])` with `ANY`: every role, enterprises included.
+fn expected_roles(call: &Call) -> Option<Vec<Role>> {
+    use Role::*;
+    let any = Role::ALL.to_vec();
+    Some(match call {
+        Call::Party(PartyCall::AddSite { .. } | PartyCall::SetKeys { .. }) => vec![Registrar],
+        Call::Licence(c) => match c {
+            LicenceCall::Apply { .. } => vec![Enterprise],
+            LicenceCall::RecordCheck { .. } => vec![LicensingAuthority, Inspector],
+            LicenceCall::Suspend { .. } => vec![LicensingAuthority, EnforcementAuthority],
+            LicenceCall::Revoke { .. } => vec![EnforcementAuthority],
+            LicenceCall::Expire { .. } => any,
+            _ => vec![LicensingAuthority],
+        },
+        Call::Commitment(CommitmentCall::Make { .. } | CommitmentCall::Withdraw { .. }) => {
+            vec![Enterprise]
+        }
+        Call::Commitment(_) => vec![LicensingAuthority],
+        Call::Seal(SealCall::Suspend { .. }) => vec![SealRegistry, Enterprise],
+        Call::Seal(SealCall::Expire { .. } | SealCall::RecordSignature { .. }) => any,
+        Call::Seal(_) => vec![SealRegistry],
+        Call::Filing(_) => vec![Enterprise],
+        Call::Recognition(_) | Call::Policy(_) | Call::Governance(_) => return None,
+        Call::Party(_) => vec![Registrar, EnforcementAuthority],
+    })
+}
+
+fn d(s: &str) -> Date {
+    Date::parse(s).expect("date")
+}
+
+fn id(prefix: &str, n: u8) -> String {
+    format!("{prefix}-{n}")
+}
+
+/// One call of every kind, with ids drawn from a small set so some collide and some succeed.
+fn sample_calls(n: u8, t: u64) -> Vec<Call> {
+    let v = Validity {
+        issued_on: d("2026-05-01"),
+        valid_from: d("2026-05-01"),
+        valid_until: d("2027-05-01"),
+    };
+    let lic = |c| Call::Licence(c);
+    let l = || {
+        if n % 2 == 0 {
+            "L-V".to_string()
+        } else {
+            "L-A".to_string()
+        }
+    };
+    vec![
+        Call::Party(PartyCall::AddSite {
+            uscc: E1.into(),
+            site_id: id("S", n),
+            region_code: "110105".into(),
+            address: "样例路".into(),
+        }),
+        Call::Party(PartyCall::SetKeys {
+            uscc: E6.into(),
+            keys: BTreeSet::from([key(90 + n).public_key()]),
+        }),
+        lic(LicenceCall::Apply {
+            licence_id: id("L", n),
+            type_code: "CATERING".into(),
+            issuer: dept_uscc(BJSAMR),
+            approval_mode: ApprovalMode::Standard,
+            commitment_id: None,
+            scope: "s".into(),
+            site_ids: vec![],
+        }),
+        lic(LicenceCall::Refuse {
+            licence_id: l(),
+            reason: "r".into(),
+        }),
+        lic(LicenceCall::Issue {
+            licence_id: l(),
+            licence_no: "N".into(),
+            validity: v.clone(),
+            file_hash: None,
+            seal_signature_id: None,
+        }),
+        lic(LicenceCall::RecordCheck {
+            licence_id: l(),
+            conforms: n % 3 == 0,
+            inspection_ref: "I".into(),
+        }),
+        lic(LicenceCall::Annul {
+            licence_id: l(),
+            basis_doc_no: "D".into(),
+            basis_doc_date: d("2026-05-01"),
+            fraud: n % 2 == 1,
+        }),
+        lic(LicenceCall::Suspend {
+            licence_id: l(),
+            basis: "b".into(),
+        }),
+        lic(LicenceCall::LiftSuspension {
+            licence_id: l(),
+            basis: "b".into(),
+        }),
+        lic(LicenceCall::Revoke {
+            licence_id: l(),
+            basis: "b".into(),
+        }),
+        lic(LicenceCall::Cancel {
+            licence_id: l(),
+            basis: "b".into(),
+        }),
+        lic(LicenceCall::Expire { licence_id: l() }),
+        lic(LicenceCall::TransferOut {
+            licence_id: l(),
+            to_region: "130000".into(),
+        }),
+        lic(LicenceCall::Renew {
+            licence_id: l(),
+            new_licence_id: id("LR", n),
+            licence_no: "N2".into(),
+            validity: v,
+            scope: None,
+        }),
+        Call::Commitment(CommitmentCall::Make {
+            commitment_id: id("C", n),
+            kind: CommitmentKind::Truthfulness,
+            text_hash: Hash::digest(b"t"),
+            relates_to: None,
+            seal_signature_id: None,
+        }),
+        Call::Commitment(CommitmentCall::Withdraw {
+            commitment_id: "C1".into(),
+        }),
+        Call::Commitment(CommitmentCall::Fulfil {
+            commitment_id: "C1".into(),
+            basis: "b".into(),
+        }),
+        Call::Commitment(CommitmentCall::Breach {
+            commitment_id: "C1".into(),
+            basis_doc_no: "D".into(),
+            basis_doc_date: d("2026-05-01"),
+            fraud: false,
+        }),
+        Call::Seal(SealCall::Register {
+            es_id: id("ES", n),
+            owner: E1.into(),
+            seal_type: "01".into(),
+            name: "n".into(),
+            signer_keys: vec![signer_key(SealAlgorithm::Ed25519, 40)],
+            valid_start_ms: 1_700_000_000_000,
+            valid_end_ms: 1_900_000_000_000,
+            seseal_hash: Hash::digest(b"s"),
+            picture_hash: Hash::digest(b"p"),
+        }),
+        Call::Seal(SealCall::Suspend {
+            es_id: "ES1".into(),
+            basis: "b".into(),
+        }),
+        Call::Seal(SealCall::Reactivate {
+            es_id: "ES1".into(),
+            basis: "b".into(),
+        }),
+        Call::Seal(SealCall::Revoke {
+            es_id: "ES1".into(),
+            basis: "b".into(),
+        }),
+        Call::Seal(SealCall::Expire {
+            es_id: "ES1".into(),
+        }),
+        Call::Seal(SealCall::RegisterTsa {
+            tsa_id: id("T", n),
+            key: key(80).public_key(),
+            name: "t".into(),
+        }),
+        Call::Seal(signature_call(
+            &id("SIG", n),
+            "ES1",
+            SealAlgorithm::Ed25519,
+            40,
+            b"doc",
+            SignaturePurpose::TaxFiling,
+            t,
+        )),
+        Call::Filing(FilingCall::Submit {
+            filing_id: id("F", n),
+            kind: FilingKind::Tax,
+            period: "2026-05".into(),
+            doc_hash: Hash::digest(b"doc"),
+            seal_signature_id: "SIG0".into(),
+        }),
+        Call::Recognition(RecognitionCall::Propose {
+            agreement_id: id("MR", n),
+            terms: terms(),
+        }),
+        Call::Recognition(RecognitionCall::Sign {
+            agreement_id: "MR-0".into(),
+        }),
+        Call::Recognition(RecognitionCall::ProposeChange {
+            agreement_id: "MR-0".into(),
+            to: AgreementStatus::Terminated,
+        }),
+        Call::Recognition(RecognitionCall::Recognise {
+            decision_id: id("D", n),
+            agreement_id: "MR-0".into(),
+            credential_id: "L-V".into(),
+            purpose: "p".into(),
+        }),
+        Call::Policy(PolicyCall::Update {
+            expected_version: u64::from(n % 3),
+            params: PolicyParams::default(),
+        }),
+    ]
+}
+
+fn terms() -> Terms {
+    let u = |i| concordat_contracts::ids::Uscc::parse(&dept_uscc(i)).expect("uscc");
+    Terms {
+        scope: "LICENCE:CATERING".into(),
+        parties: BTreeSet::from([u(BJSAMR), u(TJSAMR)]),
+        accepted_issuers: BTreeSet::from([u(BJSAMR)]),
+        credential_types: BTreeSet::new(),
+        max_age_days: None,
+        effective_from: d("2026-01-01"),
+        effective_to: None,
+    }
+}
+
+/// The prepared chain: baseline, three extra departments with `extra` roles, a policy owner,
+/// E1's site and seal, a valid and an applied licence, an active commitment, a signature, an
+/// agreement in draft.
+fn prepared(extra: &[Vec<Role>]) -> Chain {
+    let mut chain = baseline();
+    let propose = |chain: &mut Chain, action: GovAction| {
+        chain.ok(
+            &dept_key(BJSAMR),
+            Call::Governance(GovCall::Propose {
+                action,
+                expires_at_height: chain.height + 10,
+            }),
+        );
+        let id: u64 = chain.get(keys::NEXT_PROPOSAL_ID).expect("id");
+        let n = department_index(&Overlay::new(&chain.state)).len();
+        for approver in 1..n {
+            chain.run(
+                &dept_key(approver),
+                Call::Governance(GovCall::Approve {
+                    proposal_id: id - 1,
+                }),
+            );
+        }
+        let p: concordat_contracts::governance::Proposal =
+            chain.get(&keys::proposal(id - 1)).expect("proposal");
+        assert_eq!(
+            p.status,
+            concordat_contracts::governance::ProposalStatus::Executed
+        );
+    };
+    for (i, roles) in extra.iter().enumerate() {
+        propose(
+            &mut chain,
+            GovAction::AddDepartment(department(4 + i, roles)),
+        );
+    }
+    let owner = concordat_contracts::ids::Uscc::parse(&dept_uscc(OTHER)).expect("uscc");
+    propose(&mut chain, GovAction::SetPolicyOwner { uscc: owner });
+    let samr = dept_key(BJSAMR);
+    let e1 = ent_key(E1);
+    register_seal(&mut chain, "ES1", E1, "01", SealAlgorithm::Ed25519, 40);
+    let t = chain.time_ms;
+    chain.ok(
+        &e1,
+        Call::Seal(signature_call(
+            "SIG0",
+            "ES1",
+            SealAlgorithm::Ed25519,
+            40,
+            b"doc",
+            SignaturePurpose::TaxFiling,
+            t,
+        )),
+    );
+    for l in ["L-V", "L-A"] {
+        chain.ok(
+            &e1,
+            Call::Licence(LicenceCall::Apply {
+                licence_id: l.into(),
+                type_code: "CATERING".into(),
+                issuer: dept_uscc(BJSAMR),
+                approval_mode: ApprovalMode::Standard,
+                commitment_id: None,
+                scope: "s".into(),
+                site_ids: vec![],
+            }),
+        );
+    }
+    chain.ok(
+        &samr,
+        Call::Licence(LicenceCall::Issue {
+            licence_id: "L-V".into(),
+            licence_no: "N".into(),
+            validity: Validity {
+                issued_on: d("2026-05-01"),
+                valid_from: d("2026-05-01"),
+                valid_until: d("2027-05-01"),
+            },
+            file_hash: None,
+            seal_signature_id: None,
+        }),
+    );
+    chain.ok(
+        &e1,
+        Call::Commitment(CommitmentCall::Make {
+            commitment_id: "C1".into(),
+            kind: CommitmentKind::Truthfulness,
+            text_hash: Hash::digest(b"t"),
+            relates_to: None,
+            seal_signature_id: None,
+        }),
+    );
+    chain.ok(
+        &samr,
+        Call::Recognition(RecognitionCall::Propose {
+            agreement_id: "MR-0".into(),
+            terms: terms(),
+        }),
+    );
+    chain
+}
+
+fn signer(i: usize) -> SecretKey {
+    match i {
+        0..=6 => dept_key(i),
+        7 => ent_key(E1),
+        8 => ent_key(E2),
+        _ => key(99), // a stranger
+    }
+}
+
+fn arb_roles() -> impl Strategy<Value = Vec<Role>> {
+    proptest::sample::subsequence(Role::ALL.to_vec(), 0..=3)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+    #[test]
+    fn only_the_allowed_roles_succeed(
+        extra in proptest::collection::vec(arb_roles(), 3),
+        ops in proptest::collection::vec((0..10usize, 0..31usize, 0..4u8), 1..30),
+    ) {
+        let mut chain = prepared(&extra);
+        for (who, which, n) in ops {
+            let signer = signer(who);
+            let call = sample_calls(n, chain.time_ms).swap_remove(which);
+            let view = chain.state.clone();
+            let ov = Overlay::new(&view);
+            let dept = signer_department(&ov, &signer.public_key());
+            let party = concordat_contracts::party::signer_party(&ov, &signer.public_key());
+            let out = chain.run(&signer, call.clone());
+            let code = out.receipts[0].code;
+            let nonce = keys::nonce(&signer.public_key());
+            if code != ResultCode::Ok {
+                prop_assert!(out.writes.keys().all(|k| *k == nonce), "refused {call:?} ({code:?}) wrote more than the nonce");
+            }
+            let holds = |roles: &[Role]| match (&dept, &party) {
+                (Some(d), _) => roles.iter().any(|r| d.has_role(*r)),
+                (None, Some(_)) => roles.contains(&Role::Enterprise),
+                (None, None) => false,
+            };
+            if dept.is_none() && party.is_none() {
+                prop_assert_eq!(code, ResultCode::UnknownSigner);
+                prop_assert!(out.writes.is_empty());
+                continue;
+            }
+            match expected_roles(&call) {
+                Some(roles) => {
+                    if code == ResultCode::Ok {
+                        prop_assert!(holds(&roles), "{call:?} succeeded for a signer without {roles:?}");
+                    }
+                    if !holds(&roles) {
+                        prop_assert_eq!(code, ResultCode::Unauthorised, "{:?}: {}", call, out.receipts[0].message);
+                    }
+                }
+                None => {
+                    // Department-only calls: an enterprise key is always refused.
+                    if dept.is_none() {
+                        prop_assert_eq!(code, ResultCode::Unauthorised);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_prepared_chain_lets_the_right_signer_succeed() {
+    // A control for the property: with the right signer, calls of each module do succeed.
+    let mut chain = prepared(&[vec![], vec![], vec![]]);
+    let t = chain.time_ms;
+    let calls = sample_calls(2, t);
+    let right: Vec<(usize, usize)> = vec![
+        (0, BJSAMR),
+        (2, 7),
+        (7, BJSAMR),
+        (14, 7),
+        (18, SEALS),
+        (23, SEALS),
+        (24, 7),
+        (26, BJSAMR),
+        (27, TJSAMR),
+    ];
+    for (which, who) in right {
+        chain.ok(&signer(who), calls[which].clone());
+    }
+    chain.ok(
+        &dept_key(OTHER),
+        Call::Policy(PolicyCall::Update {
+            expected_version: 1,
+            params: PolicyParams::default(),
+        }),
+    );
+}
