@@ -21,8 +21,7 @@
 
 use concordat_consensus::{CertificateError, CommitCertificate};
 use concordat_contracts::executor::TxLogRecord;
-use concordat_contracts::governance::{Department, Proposal, Roster};
-use concordat_contracts::party::Party;
+use concordat_contracts::records;
 use concordat_contracts::state::keys;
 use concordat_primitives::encoding::{self, DecodeError};
 use concordat_primitives::ledger::{Header, ValidatorSet};
@@ -33,14 +32,7 @@ use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 
 /// The kinds of `GET /v1/state/{kind}/{id}`.
-pub const STATE_KINDS: [&str; 6] = [
-    "party",
-    "department",
-    "validators",
-    "proposal",
-    "nonce",
-    "raw",
-];
+pub const STATE_KINDS: &[&str] = keys::QUERY_KINDS;
 
 /// Largest header, certificate or validator set accepted (bytes); real ones are far smaller.
 const MAX_PART_BYTES: usize = 1024 * 1024;
@@ -60,7 +52,7 @@ pub enum VerifyError {
         detail: String,
     },
     /// Unknown state kind.
-    #[error("unknown state kind {0:?} (expected one of party, department, validators, proposal, nonce, raw)")]
+    #[error("unknown state kind {0:?} (expected one of {kinds})", kinds = keys::QUERY_KINDS.join(", "))]
     UnknownKind(String),
     /// The id does not fit the kind.
     #[error("bad id {id:?} for kind {kind}: {detail}")]
@@ -347,31 +339,18 @@ pub fn state_key(kind: &str, id: &str) -> Result<Vec<u8>, VerifyError> {
     })
 }
 
-fn decode_as<T: Serialize + serde::de::DeserializeOwned>(
-    kind: &str,
-    bytes: &[u8],
-) -> Result<serde_json::Value, VerifyError> {
+/// Decodes verified value bytes of `kind` into the record's JSON form (the serde form of the
+/// contract types, see `concordat_contracts::records`; a `raw` value as hex).
+pub fn decode_value(kind: &str, bytes: &[u8]) -> Result<serde_json::Value, VerifyError> {
     let value_err = |detail: String| VerifyError::ValueDecode {
         kind: kind.into(),
         detail,
     };
-    let record: T = encoding::from_bytes(bytes).map_err(|e| value_err(e.to_string()))?;
-    serde_json::to_value(&record).map_err(|e| value_err(e.to_string()))
-}
-
-/// Decodes verified value bytes of `kind` into the record's JSON form (the serde form of the
-/// contract types: `Party`, `Department`, `Roster`, `Proposal`, the nonce as a number; a `raw`
-/// value as hex).
-pub fn decode_value(kind: &str, bytes: &[u8]) -> Result<serde_json::Value, VerifyError> {
-    match kind {
-        "party" => decode_as::<Party>(kind, bytes),
-        "department" => decode_as::<Department>(kind, bytes),
-        "validators" => decode_as::<Roster>(kind, bytes),
-        "proposal" => decode_as::<Proposal>(kind, bytes),
-        "nonce" => decode_as::<u64>(kind, bytes),
-        "raw" => Ok(serde_json::Value::String(hex::encode(bytes))),
-        other => Err(VerifyError::UnknownKind(other.into())),
+    if !keys::QUERY_KINDS.contains(&kind) {
+        return Err(VerifyError::UnknownKind(kind.into()));
     }
+    let record = records::decode_record(kind, bytes).map_err(value_err)?;
+    serde_json::to_value(&record).map_err(|e| value_err(e.to_string()))
 }
 
 /// The JSON answer of `GET /v1/state/{kind}/{id}?proof=true`, as sent (hex strings).

@@ -29,6 +29,7 @@ pub mod licence;
 pub mod party;
 pub mod policy;
 pub mod recognition;
+pub mod records;
 pub mod roles;
 pub mod seal;
 pub mod state;

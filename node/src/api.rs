@@ -11,9 +11,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use concordat_contracts::governance::{Department, Proposal, Roster};
 use concordat_contracts::ids::Uscc;
-use concordat_contracts::party::Party;
 use concordat_contracts::state::keys;
 use concordat_primitives::merkle_log;
 use concordat_primitives::state;
@@ -307,19 +305,10 @@ fn state_key(kind: &str, id: &str) -> Result<Vec<u8>, ApiError> {
 }
 
 fn decode_value(kind: &str, bytes: &[u8]) -> Value {
-    fn j<T: serde::Serialize + serde::de::DeserializeOwned>(b: &[u8]) -> Value {
-        encoding::from_bytes::<T>(b)
-            .map(|v| json!(v))
-            .unwrap_or(Value::Null)
-    }
-    match kind {
-        "party" => j::<Party>(bytes),
-        "department" => j::<Department>(bytes),
-        "validators" => j::<Roster>(bytes),
-        "proposal" => j::<Proposal>(bytes),
-        "nonce" => j::<u64>(bytes),
-        _ => Value::Null,
-    }
+    concordat_contracts::records::decode_record(kind, bytes)
+        .ok()
+        .and_then(|r| serde_json::to_value(r).ok())
+        .unwrap_or(Value::Null)
 }
 
 async fn get_state(

@@ -54,9 +54,12 @@ enum Command {
     Tx(tx_cmd::TxCmd),
     /// Read a record with a proof and verify it (header, certificate, proof) before showing it.
     Query {
-        /// party, department, validators, proposal, nonce or raw.
+        /// party, department, validators, proposal, nonce, policy, licence, commitment,
+        /// dishonesty, reapply_bar, seal, seal_signature, tsa, agreement, recognition, filing or
+        /// raw.
         kind: String,
-        /// USCC, `current`, proposal id, signer public key (hex) or state key (hex).
+        /// USCC; `current`; a proposal id or policy version; a signer public key (hex); a record
+        /// id (licence, commitment, seal...); USCC:TYPE for reapply_bar; a state key (hex).
         id: String,
         #[command(flatten)]
         node: http::NodeArg,

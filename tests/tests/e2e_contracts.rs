@@ -1,0 +1,266 @@
+//! Scenario 1 and variant 1b of domain.md end to end: signed transactions against a running
+//! `concordat-node`, outcomes read through the HTTP API and through `concordat query`, whose
+//! answers are verified against the state proof and commit certificate.
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use concordat_contracts::commitment::{CommitmentCall, CommitmentKind};
+use concordat_contracts::licence::{ApprovalMode, LicenceCall, Validity};
+use concordat_contracts::party::PartyCall;
+use concordat_contracts::time::Date;
+use concordat_contracts::{Call, Transaction};
+use concordat_primitives::{Hash, SecretKey};
+use concordat_tests::net::*;
+use serde_json::Value;
+
+const E1: &str = "91110105MA01R7K442";
+const E6: &str = "92110105MA00GT5H4X";
+const BJSAMR: &str = "11110000MB01A7C368";
+
+struct Client {
+    url: String,
+    chain: String,
+}
+
+impl Client {
+    /// Signs `call` with the signer's next nonce, submits it, waits, returns (code, message).
+    fn send(&self, key: &SecretKey, call: Call) -> (String, String) {
+        let (_, n) = get(&format!(
+            "{}/v1/state/nonce/{}",
+            self.url,
+            key.public_key().to_hex()
+        ));
+        let (_, st) = get(&format!("{}/v1/status", self.url));
+        let tx = Transaction {
+            chain_id: self.chain.clone(),
+            signer: key.public_key(),
+            nonce: n["value"].as_u64().unwrap_or(0),
+            expiry_height: st["height"].as_u64().expect("height") + 100,
+            call,
+        }
+        .sign(key);
+        let (code, v) = post_bytes(&format!("{}/v1/txs?wait=true", self.url), &tx.to_bytes());
+        assert_eq!(code, 200, "{v}");
+        assert_eq!(v["status"], "committed", "{v}");
+        let r = &v["result"];
+        (
+            r["code"].as_str().unwrap_or("?").into(),
+            r["message"].as_str().unwrap_or("").into(),
+        )
+    }
+
+    fn ok(&self, key: &SecretKey, call: Call) {
+        let (code, msg) = self.send(key, call.clone());
+        assert_eq!(code, "OK", "{call:?}: {msg}");
+    }
+
+    fn state(&self, kind: &str, id: &str) -> Value {
+        let (code, v) = get(&format!("{}/v1/state/{kind}/{id}", self.url));
+        assert_eq!(code, 200, "{v}");
+        v["value"].clone()
+    }
+
+    /// `concordat query` (verified) as JSON.
+    fn query(&self, kind: &str, id: &str) -> Value {
+        let out = Command::new(bin("concordat"))
+            .args(["query", kind, id, "--node", &self.url, "--output", "json"])
+            .output()
+            .expect("run concordat");
+        assert!(
+            out.status.success(),
+            "query {kind} {id}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(v["verified"], true, "{v}");
+        v
+    }
+}
+
+fn d(s: &str) -> Date {
+    Date::parse(s).expect("date")
+}
+
+fn apply_nc(id: &str, type_code: &str, commitment: &str) -> Call {
+    Call::Licence(LicenceCall::Apply {
+        licence_id: id.into(),
+        type_code: type_code.into(),
+        issuer: BJSAMR.into(),
+        approval_mode: ApprovalMode::NotificationCommitment,
+        commitment_id: Some(commitment.into()),
+        scope: "预包装食品销售".into(),
+        site_ids: vec!["S1".into()],
+    })
+}
+
+fn commitment(id: &str) -> Call {
+    Call::Commitment(CommitmentCall::Make {
+        commitment_id: id.into(),
+        kind: CommitmentKind::NotificationCommitment,
+        text_hash: Hash::digest(id.as_bytes()),
+        relates_to: None,
+        seal_signature_id: None,
+    })
+}
+
+#[test]
+fn scenario_1_and_1b_through_a_running_node() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let net = dir.path().join("net");
+    demo_network(&net, 1);
+    let mut node = Node::new(net.join("node0"));
+    node.start();
+    let c = Client {
+        url: node.url(),
+        chain: load_genesis(&net).chain_id,
+    };
+    let samr = registrar_key(&net);
+    let e1 = SecretKey::from_seed([51; 32]);
+    let e6 = SecretKey::from_seed([56; 32]);
+
+    for (u, k) in [(E1, &e1), (E6, &e6)] {
+        c.ok(
+            &samr,
+            Call::Party(PartyCall::Register {
+                uscc: u.into(),
+                name: format!("企业 {u}"),
+                legal_rep_ref: None,
+                registered_address: "样例路1号".into(),
+            }),
+        );
+        c.ok(
+            &samr,
+            Call::Party(PartyCall::SetKeys {
+                uscc: u.into(),
+                keys: BTreeSet::from([k.public_key()]),
+            }),
+        );
+    }
+    c.ok(
+        &samr,
+        Call::Party(PartyCall::AddSite {
+            uscc: E1.into(),
+            site_id: "S1".into(),
+            region_code: "110105".into(),
+            address: "望京街道样例路1号".into(),
+        }),
+    );
+
+    // 1-2: commitment, NC application, issue; verification due two months after issue.
+    c.ok(&e1, commitment("C-2026-000123"));
+    c.ok(
+        &e1,
+        apply_nc("L-E1-FOOD-1", "FOOD_BUSINESS", "C-2026-000123"),
+    );
+    c.ok(
+        &samr,
+        Call::Licence(LicenceCall::Issue {
+            licence_id: "L-E1-FOOD-1".into(),
+            licence_no: "JY11101050012345".into(),
+            validity: Validity {
+                issued_on: d("2026-05-06"),
+                valid_from: d("2026-05-06"),
+                valid_until: d("2031-05-05"),
+            },
+            file_hash: None,
+            seal_signature_id: None,
+        }),
+    );
+    let l = c.state("licence", "L-E1-FOOD-1");
+    assert_eq!(
+        (l["status_code"].as_str(), l["verification"].as_str()),
+        (Some("01"), Some("PENDING")),
+        "{l}"
+    );
+    assert_eq!(l["verification_due"], "2026-07-06");
+
+    // 3-4: the check finds non-conformity; the annulment creates the GENERAL record.
+    c.ok(
+        &samr,
+        Call::Licence(LicenceCall::RecordCheck {
+            licence_id: "L-E1-FOOD-1".into(),
+            conforms: false,
+            inspection_ref: "INSP-2026-0620-01".into(),
+        }),
+    );
+    assert_eq!(c.state("commitment", "C-2026-000123")["status"], "BREACHED");
+    c.ok(
+        &samr,
+        Call::Licence(LicenceCall::Annul {
+            licence_id: "L-E1-FOOD-1".into(),
+            basis_doc_no: "京朝市监撤字〔2026〕第15号".into(),
+            basis_doc_date: d("2026-06-25"),
+            fraud: false,
+        }),
+    );
+
+    // 5: the API and the verified CLI agree: 03.
+    let api = c.state("licence", "L-E1-FOOD-1");
+    let cli = c.query("licence", "L-E1-FOOD-1");
+    assert_eq!(api["status_code"], "03");
+    assert_eq!(cli["value"]["status_code"], "03");
+    assert_eq!(cli["value"]["status"], "ANNULLED");
+    let rec = c.query("dishonesty", "FC-C-2026-000123");
+    assert_eq!(rec["value"]["severity"], "GENERAL");
+    assert_eq!(rec["value"]["category"], "FALSE_COMMITMENT");
+    assert_eq!(rec["value"]["min_public_until"], "2026-09-25");
+    assert_eq!(rec["value"]["max_public_until"], "2027-06-25");
+    // 03 -> 01 is refused.
+    let (code, msg) = c.send(
+        &samr,
+        Call::Licence(LicenceCall::LiftSuspension {
+            licence_id: "L-E1-FOOD-1".into(),
+            basis: "发还".into(),
+        }),
+    );
+    assert_eq!(code, "INVALID_TRANSITION", "{msg}");
+    assert_eq!(c.state("licence", "L-E1-FOOD-1")["status_code"], "03");
+    // A new NC application is routed to STANDARD (R3: the record is active until 2027-06-25).
+    c.ok(&e1, commitment("C-2026-000200"));
+    c.ok(
+        &e1,
+        apply_nc("L-E1-IND-1", "INDUSTRIAL_PRODUCT", "C-2026-000200"),
+    );
+    let l2 = c.query("licence", "L-E1-IND-1");
+    assert_eq!(l2["value"]["approval_mode"], "STANDARD", "{l2}");
+    assert!(l2["value"]["routed_reason"]
+        .as_str()
+        .unwrap_or("")
+        .contains("R3"));
+    // Absence is proven too.
+    let none = c.query("licence", "L-NEVER-ISSUED");
+    assert_eq!(none["found"], false);
+
+    // 1b: a second site in 110105 is accepted; one in 110108 is refused (policy).
+    c.ok(
+        &samr,
+        Call::Party(PartyCall::AddSite {
+            uscc: E6.into(),
+            site_id: "S2".into(),
+            region_code: "110105".into(),
+            address: "三里屯样例街2号".into(),
+        }),
+    );
+    let (code, msg) = c.send(
+        &samr,
+        Call::Party(PartyCall::AddSite {
+            uscc: E6.into(),
+            site_id: "S3".into(),
+            region_code: "110108".into(),
+            address: "海淀样例路3号".into(),
+        }),
+    );
+    // The demo registrar's jurisdiction is the district 110105 itself, so the jurisdiction
+    // check refuses first (the policy's same-district rule is tested in contracts/tests).
+    assert_eq!(code, "UNAUTHORISED", "{msg}");
+    assert!(msg.contains("outside the jurisdiction 110105"), "{msg}");
+    let e6_party = c.query("party", E6);
+    assert_eq!(e6_party["value"]["sites"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        c.query("policy", "current")["found"],
+        false,
+        "no policy version written: the defaults apply"
+    );
+    node.stop();
+}
