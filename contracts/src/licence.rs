@@ -706,6 +706,7 @@ fn apply(
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)] // the fields of `LicenceCall::Issue`
 fn issue(
     state: &mut Overlay<'_>,
     ctx: &BlockContext,
@@ -808,6 +809,7 @@ fn record_check(
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)] // the fields of `LicenceCall::Renew`
 fn renew(
     state: &mut Overlay<'_>,
     ctx: &BlockContext,

@@ -122,8 +122,8 @@ impl PolicyParams {
     }
 }
 
-/// The stored policy record.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+/// The stored policy record. The default is version 0: the defaults, no owner.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
 pub struct Policy {
     /// Version (0 = the defaults, never written by an owner).
     pub version: u64,
@@ -133,17 +133,6 @@ pub struct Policy {
     pub params: PolicyParams,
     /// Height at which this version was written (0 for the defaults).
     pub changed_at_height: u64,
-}
-
-impl Default for Policy {
-    fn default() -> Policy {
-        Policy {
-            version: 0,
-            owner: None,
-            params: PolicyParams::default(),
-            changed_at_height: 0,
-        }
-    }
 }
 
 /// Policy calls.
