@@ -7,6 +7,7 @@
 
 use core::fmt;
 
+use concordat_primitives::time;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Milliseconds in a day.
@@ -22,17 +23,8 @@ pub struct Date {
     day: u8,
 }
 
-fn is_leap(y: u32) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
 fn days_in_month(y: u32, m: u32) -> u32 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ if is_leap(y) => 29,
-        _ => 28,
-    }
+    time::days_in_month(i64::from(y), i64::from(m)) as u32
 }
 
 impl Date {
@@ -72,32 +64,13 @@ impl Date {
 
     /// Days since 1970-01-01.
     pub fn days_since_epoch(self) -> u64 {
-        // Howard Hinnant's days_from_civil, for years >= 1970.
-        let (y, m, d) = (
-            i64::from(self.year),
-            i64::from(self.month),
-            i64::from(self.day),
-        );
-        let y = if m <= 2 { y - 1 } else { y };
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let mp = (m + 9) % 12;
-        let doy = (153 * mp + 2) / 5 + d - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        (era * 146_097 + doe - 719_468) as u64
+        let (y, m, d) = (self.year, self.month, self.day);
+        time::days_from_civil(i64::from(y), i64::from(m), i64::from(d)) as u64
     }
 
     /// The date `days` after 1970-01-01 (saturating at 9999-12-31).
     pub fn from_days(days: u64) -> Date {
-        let z = days.min(2_932_896) as i64 + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let d = doy - (153 * mp + 2) / 5 + 1;
-        let m = if mp < 10 { mp + 3 } else { mp - 9 };
-        let y = yoe + era * 400 + i64::from(m <= 2);
+        let (y, m, d) = time::civil_from_days(days.min(2_932_896) as i64);
         Date {
             year: y as u16,
             month: m as u8,

@@ -8,7 +8,8 @@
 #[error("{0:?} is not an RFC 3339 timestamp like 2026-05-06T10:00:00+08:00 (on or after 1970)")]
 pub struct TimeParseError(pub String);
 
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+/// Days since 1970-01-01 of the proleptic Gregorian date `y-m-d`.
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     // Howard Hinnant's days-from-civil algorithm (public domain description).
     let y = if m <= 2 { y - 1 } else { y };
     let era = if y >= 0 { y } else { y - 399 } / 400;
@@ -18,7 +19,8 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
+/// The proleptic Gregorian date `(y, m, d)` of day `z` since 1970-01-01.
+pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let z = z + 719_468;
     let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
     let doe = z - era * 146_097;
@@ -38,7 +40,8 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     )
 }
 
-fn days_in_month(y: i64, m: i64) -> i64 {
+/// Days in month `m` of year `y`.
+pub fn days_in_month(y: i64, m: i64) -> i64 {
     match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
