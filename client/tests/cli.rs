@@ -239,7 +239,8 @@ fn demo_network() {
     }
     assert_eq!(
         std::fs::read_dir(net.join("keys")).expect("keys").count(),
-        5
+        concordat_genesis::DEMO_DEPARTMENTS.len(),
+        "one member key file per demo department"
     );
     // Refuses to clobber an existing network.
     assert!(!concordat(&["genesis", "demo", "--dir", p(&net)])

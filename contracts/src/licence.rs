@@ -8,6 +8,7 @@
 //! | APPLIED | 01 VALID | `Issue` | issuer | NC ⇒ its commitment ACTIVE; verification PENDING, due issue date + policy window |
 //! | 01 PENDING | 01 VERIFIED | `RecordCheck{conforms:true}` | issuer or INSPECTOR | commitment → FULFILLED |
 //! | 01 PENDING | 01 NON_CONFORMING | `RecordCheck{conforms:false}` | issuer or INSPECTOR | commitment → BREACHED |
+//! | 01 PENDING | 01 OVERDUE | `FlagOverdueCheck` | anyone (a crank) | block date after `verification_due`; a check may still follow |
 //! | 01 | 03 ANNULLED | `Annul` | issuer | a commitment ⇒ R4 |
 //! | 01 | 02 SUSPENDED | `Suspend` | issuer or ENFORCEMENT_AUTHORITY | — |
 //! | 02 | 01 | `LiftSuspension` | issuer | — |
@@ -141,6 +142,9 @@ pub enum Verification {
     Verified,
     /// The check found they do not: the commitment is breached; annulment follows.
     NonConforming,
+    /// Still unchecked after `verification_due` (flagged for supervision; a check may still
+    /// be recorded).
+    Overdue,
 }
 
 /// The last status change of a licence (earlier ones are in the transaction log and in the
@@ -332,6 +336,11 @@ pub enum LicenceCall {
         /// Destination GB/T 2260 region.
         to_region: String,
     },
+    /// Flag an NC licence whose follow-up check is past due (any signer).
+    FlagOverdueCheck {
+        /// Licence id.
+        licence_id: String,
+    },
     /// A new version (issuer): change or renewal.
     Renew {
         /// The licence being replaced.
@@ -363,7 +372,7 @@ impl LicenceCall {
             RecordCheck { .. } => &[Role::LicensingAuthority, Role::Inspector],
             Suspend { .. } => &[Role::LicensingAuthority, Role::EnforcementAuthority],
             Revoke { .. } => &[Role::EnforcementAuthority],
-            Expire { .. } => &Role::ALL,
+            Expire { .. } | FlagOverdueCheck { .. } => &Role::ALL,
         }
     }
 }
@@ -776,11 +785,15 @@ fn record_check(
     if !actor.has_role(Role::Inspector) {
         require_issuer(actor, &l)?;
     }
-    if l.status != LicenceStatus::Valid || l.verification != Verification::Pending {
+    let open = matches!(
+        l.verification,
+        Verification::Pending | Verification::Overdue
+    );
+    if l.status != LicenceStatus::Valid || !open {
         return Err(ExecError::new(
             ResultCode::InvalidTransition,
             format!(
-                "licence {} is {:?} with verification {:?}; only a VALID licence with a PENDING check can be checked",
+                "licence {} is {:?} with verification {:?}; only a VALID licence with a PENDING or OVERDUE check can be checked",
                 l.licence_id, l.status, l.verification
             ),
         ));
@@ -1009,6 +1022,37 @@ pub fn execute(
             }
             let basis = format!("valid_until passed (block date {today})");
             transition(state, ctx, &by, l, LicenceStatus::Expired, &basis).map(|_| ())
+        }
+        FlagOverdueCheck { licence_id } => {
+            let mut l = load(state, licence_id)?;
+            let today = Date::of_ms(ctx.time_ms);
+            let due = l.verification_due;
+            let overdue = l.status == LicenceStatus::Valid
+                && l.verification == Verification::Pending
+                && due.is_some_and(|d| today > d);
+            if !overdue {
+                return Err(ExecError::new(
+                    ResultCode::InvalidTransition,
+                    format!(
+                        "licence {licence_id} is {:?} with verification {:?} due {}; only a VALID licence whose PENDING check is past due is flagged (block date {today})",
+                        l.status,
+                        l.verification,
+                        due.map(|d| d.to_string()).unwrap_or("-".into())
+                    ),
+                ));
+            }
+            l.verification = Verification::Overdue;
+            l.last_change = Change {
+                by,
+                height: ctx.height,
+                at_ms: ctx.time_ms,
+                basis: format!(
+                    "follow-up check overdue since {}",
+                    due.map(|d| d.to_string()).unwrap_or_default()
+                ),
+            };
+            state.put(keys::licence(licence_id), &l);
+            Ok(())
         }
         TransferOut {
             licence_id,

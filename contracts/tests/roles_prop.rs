@@ -39,7 +39,7 @@ fn expected_roles(call: &Call) -> Option<Vec<Role>> {
             LicenceCall::RecordCheck { .. } => vec![LicensingAuthority, Inspector],
             LicenceCall::Suspend { .. } => vec![LicensingAuthority, EnforcementAuthority],
             LicenceCall::Revoke { .. } => vec![EnforcementAuthority],
-            LicenceCall::Expire { .. } => any,
+            LicenceCall::Expire { .. } | LicenceCall::FlagOverdueCheck { .. } => any,
             _ => vec![LicensingAuthority],
         },
         Call::Commitment(CommitmentCall::Make { .. } | CommitmentCall::Withdraw { .. }) => {
@@ -137,6 +137,7 @@ fn sample_calls(n: u8, t: u64) -> Vec<Call> {
             basis: "b".into(),
         }),
         lic(LicenceCall::Expire { licence_id: l() }),
+        lic(LicenceCall::FlagOverdueCheck { licence_id: l() }),
         lic(LicenceCall::TransferOut {
             licence_id: l(),
             to_region: "130000".into(),
@@ -372,7 +373,7 @@ proptest! {
     #[test]
     fn only_the_allowed_roles_succeed(
         extra in proptest::collection::vec(arb_roles(), 3),
-        ops in proptest::collection::vec((0..10usize, 0..31usize, 0..4u8), 1..30),
+        ops in proptest::collection::vec((0..10usize, 0..32usize, 0..4u8), 1..30),
     ) {
         let mut chain = prepared(&extra);
         for (who, which, n) in ops {
@@ -428,12 +429,13 @@ fn the_prepared_chain_lets_the_right_signer_succeed() {
         (0, BJSAMR),
         (2, 7),
         (7, BJSAMR),
-        (14, 7),
-        (18, SEALS),
-        (23, SEALS),
-        (24, 7),
-        (26, BJSAMR),
-        (27, TJSAMR),
+        (15, 7),
+        (19, SEALS),
+        (24, SEALS),
+        (25, 7),
+        (26, 7),
+        (27, BJSAMR),
+        (28, TJSAMR),
     ];
     for (which, who) in right {
         chain.ok(&signer(who), calls[which].clone());

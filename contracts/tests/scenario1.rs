@@ -435,3 +435,71 @@ fn deregistration_cascades_to_licences_and_seals() {
     );
     assert!(msg.contains("R2"), "{msg}");
 }
+
+#[test]
+fn an_unchecked_nc_licence_is_flagged_after_its_window() {
+    let mut chain = baseline();
+    let e1 = ent_key(E1);
+    let samr = dept_key(BJSAMR);
+    chain.ok(
+        &samr,
+        Call::Party(PartyCall::AddSite {
+            uscc: E1.into(),
+            site_id: "S1".into(),
+            region_code: "110105".into(),
+            address: "样例路1号".into(),
+        }),
+    );
+    chain.at("2026-05-06T10:00");
+    chain.ok(
+        &e1,
+        Call::Commitment(CommitmentCall::Make {
+            commitment_id: "C-O".into(),
+            kind: CommitmentKind::NotificationCommitment,
+            text_hash: Hash::digest(b"t"),
+            relates_to: None,
+            seal_signature_id: None,
+        }),
+    );
+    chain.ok(&e1, apply_nc("L-O", "FOOD_BUSINESS", Some("C-O")));
+    chain.ok(
+        &samr,
+        Call::Licence(LicenceCall::Issue {
+            licence_id: "L-O".into(),
+            licence_no: "JY2".into(),
+            validity: Validity {
+                issued_on: d("2026-05-06"),
+                valid_from: d("2026-05-06"),
+                valid_until: d("2031-05-05"),
+            },
+            file_hash: None,
+            seal_signature_id: None,
+        }),
+    );
+    let flag = || {
+        Call::Licence(LicenceCall::FlagOverdueCheck {
+            licence_id: "L-O".into(),
+        })
+    };
+    // On the due date itself it is not yet overdue.
+    chain.at("2026-07-06T23:00");
+    chain.refused(&ent_key(E2), flag(), ResultCode::InvalidTransition);
+    chain.at("2026-07-07T09:00");
+    chain.ok(&ent_key(E2), flag());
+    let l: Licence = chain.get(&keys::licence("L-O")).expect("l");
+    assert_eq!(l.verification, Verification::Overdue);
+    chain.refused(&ent_key(E2), flag(), ResultCode::InvalidTransition);
+    // A late check still settles it.
+    chain.ok(
+        &samr,
+        Call::Licence(LicenceCall::RecordCheck {
+            licence_id: "L-O".into(),
+            conforms: true,
+            inspection_ref: "INSP-LATE".into(),
+        }),
+    );
+    let l: Licence = chain.get(&keys::licence("L-O")).expect("l");
+    assert_eq!(l.verification, Verification::Verified);
+    let c: Commitment = chain.get(&keys::commitment("C-O")).expect("c");
+    assert_eq!(c.status, CommitmentStatus::Fulfilled);
+}

@@ -415,6 +415,12 @@ pub const DEMO_DEPARTMENTS: &[(&str, &str, &str, &[&str])] = &[
         "110000",
         &["CUSTOMS"],
     ),
+    (
+        "11110000MB16YQ4R0P",
+        "北京市电子印章管理中心 (Beijing e-seal registry, synthetic)",
+        "110000",
+        &["SEAL_REGISTRY"],
+    ),
 ];
 
 /// A demo spec: the [`DEMO_DEPARTMENTS`] with one member key each (`member_keys[i]`), and one

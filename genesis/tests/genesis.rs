@@ -8,7 +8,7 @@ fn pk(i: u8) -> PublicKey {
 }
 
 fn spec() -> GenesisSpec {
-    let members: Vec<PublicKey> = (1..=5).map(pk).collect();
+    let members: Vec<PublicKey> = (1..=DEMO_DEPARTMENTS.len() as u8).map(pk).collect();
     let validators: Vec<PublicKey> = (101..=104).map(pk).collect();
     demo_spec(
         "concordat-test",

@@ -8,6 +8,10 @@ use std::process::Command;
 use concordat_contracts::commitment::{CommitmentCall, CommitmentKind};
 use concordat_contracts::licence::{ApprovalMode, LicenceCall, Validity};
 use concordat_contracts::party::PartyCall;
+use concordat_contracts::seal::{
+    signature_message, DocType, HexBytes, SealAlgorithm, SealCall, SignaturePurpose, SignerKey,
+    SM2_DIST_ID,
+};
 use concordat_contracts::time::Date;
 use concordat_contracts::{Call, Transaction};
 use concordat_primitives::{Hash, SecretKey};
@@ -17,6 +21,19 @@ use serde_json::Value;
 const E1: &str = "91110105MA01R7K442";
 const E6: &str = "92110105MA00GT5H4X";
 const BJSAMR: &str = "11110000MB01A7C368";
+const SEAL_REGISTRY: &str = "11110000MB16YQ4R0P";
+
+fn now_ms() -> u64 {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock");
+    d.as_millis() as u64
+}
+
+/// E1's official seal key: SM2, as GB/T 38540 seals are.
+fn sm2_key() -> sm2::dsa::SigningKey {
+    sm2::dsa::SigningKey::from_slice(SM2_DIST_ID, &[11; 32]).expect("scalar")
+}
 
 struct Client {
     url: String,
@@ -94,13 +111,13 @@ fn apply_nc(id: &str, type_code: &str, commitment: &str) -> Call {
     })
 }
 
-fn commitment(id: &str) -> Call {
+fn commitment(id: &str, seal_signature_id: Option<&str>) -> Call {
     Call::Commitment(CommitmentCall::Make {
         commitment_id: id.into(),
         kind: CommitmentKind::NotificationCommitment,
         text_hash: Hash::digest(id.as_bytes()),
         relates_to: None,
-        seal_signature_id: None,
+        seal_signature_id: seal_signature_id.map(String::from),
     })
 }
 
@@ -147,8 +164,66 @@ fn scenario_1_and_1b_through_a_running_node() {
         }),
     );
 
+    // E1's official seal (type 01, SM2 with SM3), registered by the seal registry.
+    let registry = read_key(&net.join("keys").join(format!("{SEAL_REGISTRY}.key")));
+    let now = now_ms();
+    c.ok(
+        &registry,
+        Call::Seal(SealCall::Register {
+            es_id: "ES-E1-01".into(),
+            owner: E1.into(),
+            seal_type: "01".into(),
+            name: "北京京韵云链科技有限公司".into(),
+            signer_keys: vec![SignerKey {
+                algorithm: SealAlgorithm::Sm2Sm3,
+                public_key: HexBytes(sm2_key().verifying_key().to_sec1_bytes().to_vec()),
+                valid_from_ms: now - 86_400_000,
+                valid_until_ms: now + 365 * 86_400_000,
+            }],
+            valid_start_ms: now - 86_400_000,
+            valid_end_ms: now + 365 * 86_400_000,
+            seseal_hash: Hash::digest(b"SESeal"),
+            picture_hash: Hash::digest(b"picture"),
+        }),
+    );
+
+    // 1: the commitment document, signed with the official seal, then the commitment itself.
+    let doc_hash = Hash::digest("C-2026-000123".as_bytes());
+    // Signed after the seal was registered (the ledger knows its status only from then on).
+    let signed_at = now_ms();
+    let msg = signature_message(
+        &c.chain,
+        "ES-E1-01",
+        &doc_hash,
+        DocType::Ofd,
+        SignaturePurpose::Authorisation,
+        "全文",
+        signed_at,
+    );
+    let sig: sm2::dsa::Signature = sm2::dsa::signature::Signer::sign(&sm2_key(), &msg);
+    c.ok(
+        &e1,
+        Call::Seal(SealCall::RecordSignature {
+            sig_id: "SIG-C-2026-000123".into(),
+            es_id: "ES-E1-01".into(),
+            signer_key: HexBytes(sm2_key().verifying_key().to_sec1_bytes().to_vec()),
+            doc_hash,
+            doc_type: DocType::Ofd,
+            purpose: SignaturePurpose::Authorisation,
+            property_info: "全文".into(),
+            time_info_ms: signed_at,
+            tsa: None,
+            signature: HexBytes(sig.to_bytes().to_vec()),
+        }),
+    );
+    let judged = c.query("seal_signature", "SIG-C-2026-000123");
+    assert_eq!(
+        judged["value"]["verification"]["result"], "VALID",
+        "{judged}"
+    );
+
     // 1-2: commitment, NC application, issue; verification due two months after issue.
-    c.ok(&e1, commitment("C-2026-000123"));
+    c.ok(&e1, commitment("C-2026-000123", Some("SIG-C-2026-000123")));
     c.ok(
         &e1,
         apply_nc("L-E1-FOOD-1", "FOOD_BUSINESS", "C-2026-000123"),
@@ -217,7 +292,7 @@ fn scenario_1_and_1b_through_a_running_node() {
     assert_eq!(code, "INVALID_TRANSITION", "{msg}");
     assert_eq!(c.state("licence", "L-E1-FOOD-1")["status_code"], "03");
     // A new NC application is routed to STANDARD (R3: the record is active until 2027-06-25).
-    c.ok(&e1, commitment("C-2026-000200"));
+    c.ok(&e1, commitment("C-2026-000200", None));
     c.ok(
         &e1,
         apply_nc("L-E1-IND-1", "INDUSTRIAL_PRODUCT", "C-2026-000200"),

@@ -57,7 +57,7 @@ pub fn party_bytes() -> Vec<u8> {
         "uscc": PARTY, "name": "北京示例科技有限公司", "kind": "ENTERPRISE",
         "region_code": "110105", "legal_rep_ref": null, "registered_address": "北京市朝阳区示例路 1 号",
         "status": "EXISTING", "registrar": "11110000MB01A7C368", "updated_at_height": 1,
-        "updated_at_ms": 1_795_881_600_000u64, "basis": null
+        "updated_at_ms": 1_795_881_600_000u64, "basis": null, "sites": [], "keys": []
     });
     let party: concordat_contracts::party::Party = serde_json::from_value(party).expect("party");
     encoding::to_bytes(&party)
