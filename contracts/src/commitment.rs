@@ -8,6 +8,11 @@
 //! | ACTIVE | FULFILLED | the LICENSING_AUTHORITY that relied on it | — (a conforming check does this too) |
 //! | ACTIVE | BREACHED | the LICENSING_AUTHORITY that relied on it | a non-conforming check does this too |
 //!
+//! The relying authority is the one the commitment is addressed to (`addressed_to` at `Make`),
+//! or the issuer of the licence granted on it. A commitment nobody relies on yet can be neither
+//! fulfilled nor breached. A seal signature named at `Make` must be VALID, by a seal of the
+//! party, made for AUTHORISATION, over `text_hash`.
+//!
 //! FULFILLED, BREACHED and WITHDRAWN are terminal. A breach decision ([`CommitmentCall::Breach`])
 //! applies R4: a FALSE_COMMITMENT dishonesty record, and the relying licence annulled (see
 //! [`crate::licence::false_commitment`]).
@@ -101,6 +106,8 @@ pub enum CommitmentCall {
         relates_to: Option<String>,
         /// Seal signature on the document.
         seal_signature_id: Option<String>,
+        /// The authority (department USCC) the commitment is made to, which relies on it.
+        addressed_to: Option<String>,
     },
     /// Withdraw before it is relied on (ENTERPRISE, its own).
     Withdraw {
@@ -160,18 +167,24 @@ fn require_status(c: &Commitment, to: CommitmentStatus) -> Result<(), ExecError>
     Ok(())
 }
 
-/// Checks that `actor` is the authority that relied on `c` (or, before anyone relied on it,
-/// any LICENSING_AUTHORITY).
+/// Checks that `actor` is the authority that relies on `c`.
 fn require_relying(actor: &Actor, c: &Commitment) -> Result<(), ExecError> {
     match &c.relying_authority {
-        Some(a) if a != actor.uscc() => Err(ExecError::new(
+        Some(a) if a == actor.uscc() => Ok(()),
+        Some(a) => Err(ExecError::new(
             ResultCode::Unauthorised,
             format!(
-                "commitment {} was relied on by {a}; only that authority decides on it",
+                "commitment {} is relied on by {a}; only that authority decides on it",
                 c.commitment_id
             ),
         )),
-        _ => Ok(()),
+        None => Err(ExecError::new(
+            ResultCode::Unauthorised,
+            format!(
+                "commitment {} is not relied on by any authority yet; only a relying authority decides on it",
+                c.commitment_id
+            ),
+        )),
     }
 }
 
@@ -206,8 +219,23 @@ pub fn execute(
             text_hash,
             relates_to,
             seal_signature_id,
+            addressed_to,
         } => {
             validate_id("commitment_id", commitment_id, MAX_COMMITMENT_ID_BYTES)?;
+            let relying_authority = match addressed_to {
+                Some(a) => {
+                    let a = Uscc::parse(a)
+                        .map_err(|e| ExecError::new(ResultCode::BadIdentifier, e.to_string()))?;
+                    if state.get_raw(&keys::department(a.as_str())).is_none() {
+                        return Err(ExecError::new(
+                            ResultCode::NotFound,
+                            format!("addressed_to {a} is not a department"),
+                        ));
+                    }
+                    Some(a)
+                }
+                None => None,
+            };
             if let Some(r) = relates_to {
                 crate::ids::validate_text("relates_to", r, crate::ids::MAX_REF_BYTES)
                     .map_err(crate::error::invalid)?;
@@ -220,7 +248,15 @@ pub fn execute(
                 ));
             }
             if let Some(sig) = seal_signature_id {
-                crate::seal::require_valid_signature_by(state, sig, &owner.uscc, None)?;
+                let purpose = Some(crate::seal::SignaturePurpose::Authorisation);
+                let (s, _) =
+                    crate::seal::require_valid_signature_by(state, sig, &owner.uscc, purpose)?;
+                if s.doc_hash != *text_hash {
+                    return Err(crate::error::invalid(format!(
+                        "seal signature {sig} is over {}, not over the commitment text {text_hash}",
+                        s.doc_hash
+                    )));
+                }
             }
             let c = Commitment {
                 commitment_id: commitment_id.clone(),
@@ -233,7 +269,7 @@ pub fn execute(
                 made_at_ms: ctx.time_ms,
                 status: CommitmentStatus::Active,
                 relied_on_by: None,
-                relying_authority: None,
+                relying_authority,
                 basis: None,
                 updated_at_ms: ctx.time_ms,
             };

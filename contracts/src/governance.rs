@@ -212,6 +212,12 @@ fn write_department(state: &mut Overlay<'_>, dept: &Department, old: Option<&Dep
 
 fn check_keys_free(state: &Overlay<'_>, dept: &Department) -> Result<(), ExecError> {
     for k in &dept.member_keys {
+        if let Some(party) = state.get::<Uscc>(&keys::party_signer(k)) {
+            return Err(ExecError::new(
+                ResultCode::AlreadyExists,
+                format!("member key {k} already signs for party {party}"),
+            ));
+        }
         if let Some(owner) = state.get::<Uscc>(&keys::signer(k)) {
             if owner != dept.uscc {
                 return Err(ExecError::new(

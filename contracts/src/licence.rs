@@ -740,12 +740,28 @@ fn issue(
     }
     party::require_existing(state, &l.holder)?;
     if let Some(sig) = seal_signature_id {
-        crate::seal::require_valid_signature_by(state, sig, actor.uscc(), None)?;
+        let purpose = Some(crate::seal::SignaturePurpose::LicenceIssue);
+        let (s, _) = crate::seal::require_valid_signature_by(state, sig, actor.uscc(), purpose)?;
+        if Some(s.doc_hash) != file_hash {
+            return Err(invalid(format!(
+                "seal signature {sig} is over {}; it must be over the licence file (file_hash)",
+                s.doc_hash
+            )));
+        }
     }
     let mut l = l;
     if l.approval_mode == ApprovalMode::NotificationCommitment {
         let cid = l.commitment_id.clone().unwrap_or_default();
         let mut c = commitment::load(state, &cid)?;
+        if let Some(a) = c.relying_authority.as_ref().filter(|a| *a != actor.uscc()) {
+            return Err(ExecError::new(
+                ResultCode::InvalidTransition,
+                format!(
+                    "commitment {cid} is addressed to {a}, not to the issuer {}",
+                    actor.uscc()
+                ),
+            ));
+        }
         if c.status != CommitmentStatus::Active || c.relied_on_by.is_some() {
             return Err(ExecError::new(
                 ResultCode::InvalidTransition,
@@ -782,7 +798,11 @@ fn record_check(
     inspection_ref: &str,
 ) -> Result<(), ExecError> {
     text("inspection_ref", inspection_ref, MAX_REF_BYTES)?;
-    if !actor.has_role(Role::Inspector) {
+    let inspector_here = actor.has_role(Role::Inspector)
+        && actor
+            .department()
+            .is_some_and(|d| crate::ids::region_covers(&d.region, l.holder.region()));
+    if !inspector_here {
         require_issuer(actor, &l)?;
     }
     let open = matches!(
@@ -948,15 +968,13 @@ pub fn execute(
                 doc_date: *basis_doc_date,
                 fraud: *fraud,
             };
+            // R4 applies when the commitment was found false (BREACHED) or fraud is found.
             if let Some(cid) = &l.commitment_id {
                 let c = commitment::load(state, cid)?;
                 let relied_here = c.relied_on_by.as_deref() == Some(l.licence_id.as_str());
-                if relied_here
-                    && matches!(
-                        c.status,
-                        CommitmentStatus::Active | CommitmentStatus::Breached
-                    )
-                {
+                let found_false = c.status == CommitmentStatus::Breached
+                    || (c.status == CommitmentStatus::Active && d.fraud);
+                if relied_here && found_false {
                     return false_commitment(state, ctx, &by, c, d);
                 }
             }
@@ -965,6 +983,25 @@ pub fn execute(
                     "basis_doc_date {} is after the block date",
                     d.doc_date
                 )));
+            }
+            // Fraud without a false commitment (e.g. false materials): a dishonesty record too.
+            if d.fraud {
+                let pol = policy::current(state);
+                credit::record(
+                    state,
+                    ctx,
+                    NewRecord {
+                        record_id: format!("AN-{}", l.licence_id),
+                        party: &l.holder,
+                        authority: &by,
+                        basis_doc_no: d.doc_no,
+                        basis_doc_date: d.doc_date,
+                        category: DishonestyCategory::AdminPenalty,
+                        severity: pol.params.fraud_severity,
+                        relates_to: Some(l.licence_id.clone()),
+                        policy_version: pol.version,
+                    },
+                )?;
             }
             annul(state, ctx, &by, l, &d)
         }
@@ -1087,14 +1124,15 @@ pub fn execute(
     }
 }
 
-/// R2 cascade for a holder that became REVOKED_LICENCE (`penalised`: live licences → 07) or
-/// DEREGISTERED (→ 04). Open applications are refused.
+/// R2 cascade for a holder that became REVOKED_LICENCE (吊销) or DEREGISTERED: its live
+/// licences are cancelled (04; the holder can no longer hold them, Administrative Licensing
+/// Law Art. 70), open applications are refused. A licence penalised in its own right is revoked
+/// (07) by its own `Revoke` decision, not by the cascade.
 pub fn cascade_holder(
     state: &mut Overlay<'_>,
     ctx: &BlockContext,
     by: &Uscc,
     holder: &Uscc,
-    penalised: bool,
     basis: &str,
 ) -> Result<(), ExecError> {
     let ids: Vec<String> = state
@@ -1104,7 +1142,6 @@ pub fn cascade_holder(
         let l = load(state, &id)?;
         let to = match l.status {
             LicenceStatus::Applied => LicenceStatus::Refused,
-            LicenceStatus::Valid | LicenceStatus::Suspended if penalised => LicenceStatus::Revoked,
             LicenceStatus::Valid | LicenceStatus::Suspended => LicenceStatus::Cancelled,
             _ => continue,
         };

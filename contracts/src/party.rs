@@ -326,9 +326,22 @@ fn add_site(
 
 fn set_keys(
     state: &mut Overlay<'_>,
+    actor: &Actor,
     mut p: Party,
     new: &BTreeSet<PublicKey>,
 ) -> Result<Party, ExecError> {
+    let jurisdiction = actor.department().map(|d| d.region.as_str()).unwrap_or("");
+    if !region_covers(jurisdiction, &p.region_code) {
+        return Err(ExecError::new(
+            ResultCode::Unauthorised,
+            format!(
+                "party {} (region {}) is outside the jurisdiction {jurisdiction} of registrar {}",
+                p.uscc,
+                p.region_code,
+                actor.uscc()
+            ),
+        ));
+    }
     if new.len() > MAX_PARTY_KEYS {
         return Err(invalid(format!("at most {MAX_PARTY_KEYS} keys per party")));
     }
@@ -414,7 +427,6 @@ pub fn execute(
                 ctx,
                 by,
                 &p.uscc,
-                true,
                 "had its business licence revoked",
             )?;
             crate::seal::cascade_owner(
@@ -438,7 +450,7 @@ pub fn execute(
                 Some(basis.clone()),
             )?;
             let by = actor.uscc();
-            crate::licence::cascade_holder(state, ctx, by, &p.uscc, false, "was deregistered")?;
+            crate::licence::cascade_holder(state, ctx, by, &p.uscc, "was deregistered")?;
             crate::seal::cascade_owner(state, ctx, by, &p.uscc, "was deregistered")?;
             p
         }
@@ -453,7 +465,7 @@ pub fn execute(
         }
         PartyCall::SetKeys { uscc, keys: new } => {
             let p = load(state, uscc)?;
-            set_keys(state, p, new)?
+            set_keys(state, actor, p, new)?
         }
         PartyCall::MoveOut { uscc, to_region } => {
             validate_region_code(to_region)

@@ -1,7 +1,8 @@
 //! Mutual recognition (record kind J) and rule R11.
 //!
 //! # Agreement state machine
-//! `DRAFT → ACTIVE ⇄ SUSPENDED → TERMINATED` (and `DRAFT → TERMINATED`). Every transition,
+//! `DRAFT → ACTIVE ⇄ SUSPENDED → TERMINATED` (an active agreement is suspended before it is
+//! terminated). Every transition,
 //! activation included, takes effect only when every party authority has signed it: one
 //! department proposes (and so signs), each other party signs with `Sign`. A new proposal
 //! replaces an unfinished one and its signatures.
@@ -472,9 +473,7 @@ pub fn execute(
             use AgreementStatus::*;
             let ok = matches!(
                 (a.status, to),
-                (Active, Suspended)
-                    | (Suspended, Active)
-                    | (Draft | Active | Suspended, Terminated)
+                (Active, Suspended) | (Suspended, Active | Terminated)
             );
             if !ok {
                 return Err(ExecError::new(

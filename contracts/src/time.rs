@@ -80,7 +80,7 @@ impl Date {
 
     /// The China Standard Time date of a Unix time in milliseconds.
     pub fn of_ms(ms: u64) -> Date {
-        Date::from_days((ms + CST_OFFSET_MS) / DAY_MS)
+        Date::from_days(ms.saturating_add(CST_OFFSET_MS) / DAY_MS)
     }
 
     /// Milliseconds since the epoch at 00:00 China Standard Time on this date.

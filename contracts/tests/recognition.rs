@@ -217,20 +217,30 @@ fn activation_needs_every_party_and_each_outcome_is_logged() {
     chain.time_ms += 30 * 86_400_000;
     let d = lookup(&mut chain, &mut n, "MR-2", "L-NEW");
     assert_eq!(d.result, RecognitionResult::Expired, "{}", d.reason);
-    // Terminated is final.
-    chain.ok(
+    // An active agreement is suspended before it is terminated; terminated is final.
+    chain.refused(
         &samr,
         Call::Recognition(RecognitionCall::ProposeChange {
             agreement_id: "MR-2".into(),
             to: AgreementStatus::Terminated,
         }),
+        ResultCode::InvalidTransition,
     );
-    chain.ok(
-        &dept_key(TJSAMR),
-        Call::Recognition(RecognitionCall::Sign {
-            agreement_id: "MR-2".into(),
-        }),
-    );
+    for to in [AgreementStatus::Suspended, AgreementStatus::Terminated] {
+        chain.ok(
+            &samr,
+            Call::Recognition(RecognitionCall::ProposeChange {
+                agreement_id: "MR-2".into(),
+                to,
+            }),
+        );
+        chain.ok(
+            &dept_key(TJSAMR),
+            Call::Recognition(RecognitionCall::Sign {
+                agreement_id: "MR-2".into(),
+            }),
+        );
+    }
     chain.refused(
         &samr,
         Call::Recognition(RecognitionCall::ProposeChange {

@@ -155,6 +155,7 @@ fn sample_calls(n: u8, t: u64) -> Vec<Call> {
             text_hash: Hash::digest(b"t"),
             relates_to: None,
             seal_signature_id: None,
+            addressed_to: Some(dept_uscc(BJSAMR)),
         }),
         Call::Commitment(CommitmentCall::Withdraw {
             commitment_id: "C1".into(),
@@ -343,6 +344,7 @@ fn prepared(extra: &[Vec<Role>]) -> Chain {
             text_hash: Hash::digest(b"t"),
             relates_to: None,
             seal_signature_id: None,
+            addressed_to: Some(dept_uscc(BJSAMR)),
         }),
     );
     chain.ok(

@@ -87,6 +87,7 @@ fn scenario_1_false_commitment_annuls_records_and_reroutes() {
             text_hash: Hash::digest(b"commitment text"),
             relates_to: Some("FOOD_BUSINESS".into()),
             seal_signature_id: Some("SIG-C-123".into()),
+            addressed_to: None,
         }),
     );
     chain.ok(
@@ -213,6 +214,7 @@ fn scenario_1_false_commitment_annuls_records_and_reroutes() {
             text_hash: Hash::digest(b"second"),
             relates_to: None,
             seal_signature_id: None,
+            addressed_to: None,
         }),
     );
     chain.ok(
@@ -301,6 +303,7 @@ fn fraud_sets_a_reapplication_bar_and_serious_severity() {
             text_hash: Hash::digest(b"t"),
             relates_to: None,
             seal_signature_id: None,
+            addressed_to: None,
         }),
     );
     chain.ok(&e1, apply_nc("L-F", "FOOD_BUSINESS", Some("C-F")));
@@ -409,8 +412,8 @@ fn deregistration_cascades_to_licences_and_seals() {
     let b: Licence = chain.get(&keys::licence("L-B")).expect("b");
     assert_eq!(
         a.status,
-        LicenceStatus::Revoked,
-        "吊销 takes live licences to 07"
+        LicenceStatus::Cancelled,
+        "吊销 of the business licence cancels the holder's live licences (04)"
     );
     assert_eq!(
         b.status,
@@ -459,6 +462,7 @@ fn an_unchecked_nc_licence_is_flagged_after_its_window() {
             text_hash: Hash::digest(b"t"),
             relates_to: None,
             seal_signature_id: None,
+            addressed_to: None,
         }),
     );
     chain.ok(&e1, apply_nc("L-O", "FOOD_BUSINESS", Some("C-O")));
@@ -502,4 +506,229 @@ fn an_unchecked_nc_licence_is_flagged_after_its_window() {
     assert_eq!(l.verification, Verification::Verified);
     let c: Commitment = chain.get(&keys::commitment("C-O")).expect("c");
     assert_eq!(c.status, CommitmentStatus::Fulfilled);
+}
+
+/// E1 with site S1 and an issued NC licence `L-N` on commitment `C-N` (not yet checked).
+fn nc_licence_issued() -> harness::Chain {
+    let mut chain = baseline();
+    let e1 = ent_key(E1);
+    let samr = dept_key(BJSAMR);
+    chain.ok(
+        &samr,
+        Call::Party(PartyCall::AddSite {
+            uscc: E1.into(),
+            site_id: "S1".into(),
+            region_code: "110105".into(),
+            address: "样例路1号".into(),
+        }),
+    );
+    chain.at("2026-05-06T10:00");
+    chain.ok(
+        &e1,
+        Call::Commitment(CommitmentCall::Make {
+            commitment_id: "C-N".into(),
+            kind: CommitmentKind::NotificationCommitment,
+            text_hash: Hash::digest(b"t"),
+            relates_to: None,
+            seal_signature_id: None,
+            addressed_to: Some(dept_uscc(BJSAMR)),
+        }),
+    );
+    chain.ok(&e1, apply_nc("L-N", "PRINTING", Some("C-N")));
+    chain.ok(
+        &samr,
+        Call::Licence(LicenceCall::Issue {
+            licence_id: "L-N".into(),
+            licence_no: "N".into(),
+            validity: Validity {
+                issued_on: d("2026-05-06"),
+                valid_from: d("2026-05-06"),
+                valid_until: d("2031-05-05"),
+            },
+            file_hash: None,
+            seal_signature_id: None,
+        }),
+    );
+    chain.at("2026-06-01T10:00");
+    chain
+}
+
+fn annul(fraud: bool) -> Call {
+    Call::Licence(LicenceCall::Annul {
+        licence_id: "L-N".into(),
+        basis_doc_no: "撤字第20号".into(),
+        basis_doc_date: d("2026-06-01"),
+        fraud,
+    })
+}
+
+#[test]
+fn annulment_applies_r4_only_to_a_commitment_found_false_or_to_fraud() {
+    // Annulled for another reason, commitment never found false: no dishonesty record.
+    let mut chain = nc_licence_issued();
+    chain.ok(&dept_key(BJSAMR), annul(false));
+    let c: Commitment = chain.get(&keys::commitment("C-N")).expect("c");
+    assert_eq!(c.status, CommitmentStatus::Active);
+    assert!(chain
+        .get::<DishonestyRecord>(&keys::dishonesty("FC-C-N"))
+        .is_none());
+    assert!(chain
+        .get::<DishonestyRecord>(&keys::dishonesty("AN-L-N"))
+        .is_none());
+
+    // Fraud found while the commitment is still ACTIVE: R4 with the fraud severity.
+    let mut chain = nc_licence_issued();
+    chain.ok(&dept_key(BJSAMR), annul(true));
+    let c: Commitment = chain.get(&keys::commitment("C-N")).expect("c");
+    assert_eq!(c.status, CommitmentStatus::Breached);
+    let rec: DishonestyRecord = chain.get(&keys::dishonesty("FC-C-N")).expect("record");
+    assert_eq!(rec.severity, Severity::Serious);
+
+    // Verified (commitment FULFILLED), fraud found later: an ADMIN_PENALTY record and the bar.
+    let mut chain = nc_licence_issued();
+    chain.ok(
+        &dept_key(BJSAMR),
+        Call::Licence(LicenceCall::RecordCheck {
+            licence_id: "L-N".into(),
+            conforms: true,
+            inspection_ref: "I".into(),
+        }),
+    );
+    chain.ok(&dept_key(BJSAMR), annul(true));
+    let c: Commitment = chain.get(&keys::commitment("C-N")).expect("c");
+    assert_eq!(c.status, CommitmentStatus::Fulfilled);
+    let rec: DishonestyRecord = chain.get(&keys::dishonesty("AN-L-N")).expect("record");
+    assert_eq!(
+        (rec.category, rec.severity),
+        (DishonestyCategory::AdminPenalty, Severity::Serious)
+    );
+    let bar: concordat_contracts::credit::ReapplyBar =
+        chain.get(&keys::reapply_bar(E1, "PRINTING")).expect("bar");
+    assert_eq!(bar.until, d("2027-06-01"));
+}
+
+#[test]
+fn seal_signatures_cited_as_evidence_must_be_over_that_document() {
+    let mut chain = baseline();
+    let e1 = ent_key(E1);
+    register_seal(&mut chain, "ES1", E1, "01", SealAlgorithm::Ed25519, 40);
+    let t = chain.time_ms;
+    chain.ok(
+        &e1,
+        Call::Seal(signature_call(
+            "TAXSIG",
+            "ES1",
+            SealAlgorithm::Ed25519,
+            40,
+            b"tax return",
+            SignaturePurpose::TaxFiling,
+            t,
+        )),
+    );
+    chain.ok(
+        &e1,
+        Call::Seal(signature_call(
+            "AUTH",
+            "ES1",
+            SealAlgorithm::Ed25519,
+            40,
+            b"another text",
+            SignaturePurpose::Authorisation,
+            t,
+        )),
+    );
+    let make = |sig: &str, text: &[u8]| {
+        Call::Commitment(CommitmentCall::Make {
+            commitment_id: "C".into(),
+            kind: CommitmentKind::Truthfulness,
+            text_hash: Hash::digest(text),
+            relates_to: None,
+            seal_signature_id: Some(sig.into()),
+            addressed_to: None,
+        })
+    };
+    let msg = chain.refused(
+        &e1,
+        make("TAXSIG", b"tax return"),
+        ResultCode::InvalidArgument,
+    );
+    assert!(msg.contains("TaxFiling"), "{msg}");
+    let msg = chain.refused(
+        &e1,
+        make("AUTH", b"commitment text"),
+        ResultCode::InvalidArgument,
+    );
+    assert!(msg.contains("not over the commitment text"), "{msg}");
+    chain.ok(&e1, make("AUTH", b"another text"));
+}
+
+#[test]
+fn keys_are_bound_only_within_jurisdiction_and_never_shared() {
+    let mut chain = baseline();
+    // Tianjin's registrar cannot bind a key to a Beijing enterprise.
+    let msg = chain.refused(
+        &dept_key(TJSAMR),
+        Call::Party(PartyCall::SetKeys {
+            uscc: E1.into(),
+            keys: std::collections::BTreeSet::from([harness::key(77).public_key()]),
+        }),
+        ResultCode::Unauthorised,
+    );
+    assert!(msg.contains("outside the jurisdiction 120000"), "{msg}");
+    // A department member key cannot become a party key, nor a party key a member key.
+    chain.refused(
+        &dept_key(BJSAMR),
+        Call::Party(PartyCall::SetKeys {
+            uscc: E1.into(),
+            keys: std::collections::BTreeSet::from([dept_key(OTHER).public_key()]),
+        }),
+        ResultCode::AlreadyExists,
+    );
+    let mut d = harness::department(5, &[concordat_contracts::Role::Customs]);
+    d.member_keys = std::collections::BTreeSet::from([ent_key(E6).public_key()]);
+    let msg = chain.refused(
+        &dept_key(BJSAMR),
+        Call::Governance(concordat_contracts::governance::GovCall::Propose {
+            action: concordat_contracts::governance::GovAction::AddDepartment(d),
+            expires_at_height: chain.height + 5,
+        }),
+        ResultCode::AlreadyExists,
+    );
+    assert!(msg.contains("signs for party"), "{msg}");
+}
+
+#[test]
+fn an_inspector_records_checks_only_in_its_region() {
+    let mut chain = nc_licence_issued();
+    // TJSAMR gets the INSPECTOR role through governance; it covers 120000, not E1's 110105.
+    let mut d = harness::department(
+        TJSAMR,
+        &[
+            concordat_contracts::Role::Registrar,
+            concordat_contracts::Role::LicensingAuthority,
+            concordat_contracts::Role::Inspector,
+        ],
+    );
+    d.region = "120000".into();
+    chain.ok(
+        &dept_key(BJSAMR),
+        Call::Governance(concordat_contracts::governance::GovCall::Propose {
+            action: concordat_contracts::governance::GovAction::UpdateDepartment(d),
+            expires_at_height: chain.height + 5,
+        }),
+    );
+    for i in [TJSAMR, SEALS] {
+        chain.ok(
+            &dept_key(i),
+            Call::Governance(concordat_contracts::governance::GovCall::Approve { proposal_id: 0 }),
+        );
+    }
+    let check = Call::Licence(LicenceCall::RecordCheck {
+        licence_id: "L-N".into(),
+        conforms: false,
+        inspection_ref: "I".into(),
+    });
+    let msg = chain.refused(&dept_key(TJSAMR), check.clone(), ResultCode::Unauthorised);
+    assert!(msg.contains("issued by"), "{msg}");
+    chain.ok(&dept_key(BJSAMR), check);
 }

@@ -118,6 +118,7 @@ fn commitment(id: &str, seal_signature_id: Option<&str>) -> Call {
         text_hash: Hash::digest(id.as_bytes()),
         relates_to: None,
         seal_signature_id: seal_signature_id.map(String::from),
+        addressed_to: None,
     })
 }
 
@@ -337,5 +338,172 @@ fn scenario_1_and_1b_through_a_running_node() {
         false,
         "no policy version written: the defaults apply"
     );
+    node.stop();
+}
+
+/// Runs `concordat ARGS --output json`; returns (success, parsed stdout).
+fn cli(args: &[&str]) -> (bool, Value) {
+    let out = Command::new(bin("concordat"))
+        .args(args)
+        .args(["--output", "json"])
+        .output()
+        .expect("run concordat");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v = serde_json::from_str(text.trim()).unwrap_or(Value::String(text.to_string()));
+    if !out.status.success() {
+        eprintln!(
+            "concordat {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    (out.status.success(), v)
+}
+
+fn send_json(
+    dir: &std::path::Path,
+    name: &str,
+    key: &std::path::Path,
+    call: Value,
+    url: &str,
+) -> Value {
+    let path = dir.join(format!("{name}.json"));
+    std::fs::write(&path, call.to_string()).expect("write call");
+    let (ok, v) = cli(&[
+        "tx",
+        "send",
+        "--key",
+        key.to_str().expect("utf8"),
+        "--call",
+        path.to_str().expect("utf8"),
+        "--node",
+        url,
+        "--wait",
+    ]);
+    assert!(ok, "{name}: {v}");
+    v
+}
+
+#[test]
+fn seals_and_paperless_filings_through_the_cli() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let net = dir.path().join("net");
+    demo_network(&net, 1);
+    let mut node = Node::new(net.join("node0"));
+    node.start();
+    let url = node.url();
+    let p = |x: &std::path::Path| x.to_str().expect("utf8").to_string();
+    let keys = net.join("keys");
+    let registrar = keys.join(format!("{BJSAMR}.key"));
+    let registry = keys.join(format!("{SEAL_REGISTRY}.key"));
+
+    // The enterprise's transaction key and its seal's SM2 key, both made by the CLI.
+    let e1_key = dir.path().join("e1.key");
+    let (ok, k) = cli(&["keys", "new", "--out", &p(&e1_key)]);
+    assert!(ok);
+    let sm2_file = dir.path().join("e1-finance.sm2");
+    let (ok, s) = cli(&["seal", "sm2-new", "--out", &p(&sm2_file)]);
+    assert!(ok, "{s}");
+    assert_eq!(s["algorithm"], "SM2_SM3");
+
+    send_json(
+        dir.path(),
+        "register",
+        &registrar,
+        serde_json::json!({"Party": {"Register": {
+        "uscc": E1, "name": "北京京韵云链科技有限公司", "legal_rep_ref": null, "registered_address": "样例路1号"}}}),
+        &url,
+    );
+    send_json(
+        dir.path(),
+        "keys",
+        &registrar,
+        serde_json::json!({"Party": {"SetKeys": {"uscc": E1, "keys": [k["public_key"]]}}}),
+        &url,
+    );
+    let now = now_ms();
+    send_json(
+        dir.path(),
+        "seal",
+        &registry,
+        serde_json::json!({"Seal": {"Register": {
+        "es_id": "ES-E1-02", "owner": E1, "seal_type": "02", "name": "财务专用章",
+        "signer_keys": [{"algorithm": "SM2_SM3", "public_key": s["public_key"], "valid_from_ms": now - 86_400_000u64, "valid_until_ms": now + 86_400_000u64 * 365}],
+        "valid_start_ms": now - 86_400_000u64, "valid_end_ms": now + 86_400_000u64 * 365,
+        "seseal_hash": Hash::digest(b"SESeal").to_hex(), "picture_hash": Hash::digest(b"pic").to_hex()}}}),
+        &url,
+    );
+
+    // Sign the tax return with the finance seal (SM3 document hash), record it, file it.
+    let doc = dir.path().join("vat-2026-05.ofd");
+    std::fs::write(&doc, "增值税纳税申报表 2026-05").expect("doc");
+    let sig_file = dir.path().join("sig.json");
+    let (ok, signed) = cli(&[
+        "seal",
+        "sign",
+        "--es-id",
+        "ES-E1-02",
+        "--sig-id",
+        "SIG-TAX-1",
+        "--doc",
+        &p(&doc),
+        "--purpose",
+        "TAX_FILING",
+        "--sm2-key",
+        &p(&sm2_file),
+        "--node",
+        &url,
+        "--out",
+        &p(&sig_file),
+    ]);
+    assert!(ok, "{signed}");
+    let (ok, v) = cli(&[
+        "tx",
+        "send",
+        "--key",
+        &p(&e1_key),
+        "--call",
+        &p(&sig_file),
+        "--node",
+        &url,
+        "--wait",
+    ]);
+    assert!(ok, "{v}");
+    let (ok, judged) = cli(&["query", "seal_signature", "SIG-TAX-1", "--node", &url]);
+    assert!(ok && judged["verified"] == true, "{judged}");
+    assert_eq!(
+        judged["value"]["verification"]["result"], "VALID",
+        "{judged}"
+    );
+    send_json(
+        dir.path(),
+        "filing",
+        &e1_key,
+        serde_json::json!({"Filing": {"Submit": {
+        "filing_id": "F-VAT-2026-05", "kind": "TAX", "period": "2026-05", "doc_hash": signed["doc_hash"], "seal_signature_id": "SIG-TAX-1"}}}),
+        &url,
+    );
+    let (ok, filed) = cli(&["query", "filing", "F-VAT-2026-05", "--node", &url]);
+    assert!(ok && filed["found"] == true, "{filed}");
+    assert_eq!(filed["value"]["es_id"], "ES-E1-02");
+
+    // A housing-fund filing on the same signature is refused (wrong purpose), and nothing is stored.
+    let path = dir.path().join("bad.json");
+    std::fs::write(&path, serde_json::json!({"Filing": {"Submit": {
+        "filing_id": "F-BAD", "kind": "HOUSING_FUND", "period": "2026-05", "doc_hash": signed["doc_hash"], "seal_signature_id": "SIG-TAX-1"}}}).to_string()).expect("write");
+    let (ok, v) = cli(&[
+        "tx",
+        "send",
+        "--key",
+        &p(&e1_key),
+        "--call",
+        &p(&path),
+        "--node",
+        &url,
+        "--wait",
+    ]);
+    assert!(!ok, "{v}");
+    assert_eq!(v["result"]["code"], "INVALID_ARGUMENT", "{v}");
+    let (ok, none) = cli(&["query", "filing", "F-BAD", "--node", &url]);
+    assert!(ok && none["found"] == false, "{none}");
     node.stop();
 }

@@ -21,6 +21,13 @@ fn sync_dir(path: &Path) -> Result<()> {
 
 /// Writes a new key file with mode 0600; refuses to overwrite an existing file.
 pub fn write_key_file(path: &Path, key: &SecretKey) -> Result<()> {
+    let json = serde_json::to_string_pretty(&KeyFile::new(key))?;
+    write_secret_file(path, &format!("{json}\n"))
+}
+
+/// Writes a new secret file with mode 0600 (synced, directory too); refuses to overwrite an
+/// existing file.
+pub fn write_secret_file(path: &Path, contents: &str) -> Result<()> {
     if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
@@ -35,9 +42,7 @@ pub fn write_key_file(path: &Path, key: &SecretKey) -> Result<()> {
                 path.display()
             )
         })?;
-    let json = serde_json::to_string_pretty(&KeyFile::new(key))?;
-    f.write_all(json.as_bytes())?;
-    f.write_all(b"\n")?;
+    f.write_all(contents.as_bytes())?;
     f.sync_all()?;
     sync_dir(path)
 }

@@ -6,6 +6,7 @@ mod genesis_cmd;
 mod http;
 mod keys_cmd;
 mod query_cmd;
+mod seal_cmd;
 mod tx_cmd;
 
 use std::fmt;
@@ -52,6 +53,9 @@ enum Command {
     /// Sign, submit and look up transactions.
     #[command(subcommand)]
     Tx(tx_cmd::TxCmd),
+    /// Seal signing keys (SM2) and seal signatures over documents, for `tx send`.
+    #[command(subcommand)]
+    Seal(seal_cmd::SealCmd),
     /// Read a record with a proof and verify it (header, certificate, proof) before showing it.
     Query {
         /// party, department, validators, proposal, nonce, policy, licence, commitment,
@@ -122,6 +126,7 @@ pub fn run() -> i32 {
         Command::Genesis(c) => genesis_cmd::run(c, cli.output),
         Command::Status { node } => query_cmd::status(&node, cli.output),
         Command::Tx(c) => tx_cmd::run(c, cli.output),
+        Command::Seal(c) => seal_cmd::run(c, cli.output),
         Command::Query {
             kind,
             id,
