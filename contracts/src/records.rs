@@ -46,6 +46,8 @@ pub enum Record {
     Agreement(Agreement),
     Recognition(RecognitionDecision),
     Filing(Filing),
+    /// `party_licences`, `party_records`, `party_seals`: the ids, oldest first.
+    Ids(Vec<String>),
     /// `raw`: the bytes.
     Raw(HexBytes),
 }
@@ -79,6 +81,7 @@ pub fn decode_record(kind: &str, bytes: &[u8]) -> Result<Record, String> {
         "agreement" => Record::Agreement(d(bytes)?),
         "recognition" => Record::Recognition(d(bytes)?),
         "filing" => Record::Filing(d(bytes)?),
+        "party_licences" | "party_records" | "party_seals" => Record::Ids(d(bytes)?),
         "raw" => Record::Raw(HexBytes(bytes.to_vec())),
         other => return Err(format!("unknown kind {other:?}")),
     })

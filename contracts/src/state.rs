@@ -146,6 +146,9 @@ pub mod keys {
         "agreement",
         "recognition",
         "filing",
+        "party_licences",
+        "party_records",
+        "party_seals",
         "raw",
     ];
 
@@ -202,6 +205,9 @@ pub mod keys {
             "agreement" => record_id(agreement),
             "recognition" => record_id(recognition),
             "filing" => record_id(filing),
+            "party_licences" => Ok(licences_of(id)),
+            "party_records" => Ok(dishonesty_index(id)),
+            "party_seals" => Ok(seals_of(id)),
             "reapply_bar" => match (id.get(..18), id.get(18..19), id.get(19..)) {
                 (Some(uscc), Some(":"), Some(t)) if !t.is_empty() => Ok(reapply_bar(uscc, t)),
                 _ => Err(bad("a reapply_bar id is USCC:TYPE_CODE")),

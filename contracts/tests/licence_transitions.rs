@@ -5,8 +5,9 @@
 mod fixture;
 mod harness;
 
+use concordat_contracts::commitment::{CommitmentCall, CommitmentKind};
 use concordat_contracts::licence::{
-    allowed, ApprovalMode, Licence, LicenceCall, LicenceStatus, Validity,
+    allowed, ApprovalMode, Licence, LicenceCall, LicenceStatus, Validity, Verification,
 };
 use concordat_contracts::state::keys;
 use concordat_contracts::time::Date;
@@ -261,4 +262,120 @@ fn expiry_waits_for_the_date() {
         ResultCode::InvalidTransition,
     );
     assert!(msg.contains("valid until"), "{msg}");
+}
+
+/// An issued notification-commitment licence `L-NC` whose follow-up check is in `v`.
+fn nc_in(v: Verification) -> Chain {
+    let mut chain = baseline();
+    let e1 = ent_key(E1);
+    let samr = dept_key(BJSAMR);
+    chain.ok(
+        &e1,
+        Call::Commitment(CommitmentCall::Make {
+            commitment_id: "C-NC".into(),
+            kind: CommitmentKind::NotificationCommitment,
+            text_hash: concordat_primitives::Hash::digest(b"t"),
+            relates_to: None,
+            seal_signature_id: None,
+            addressed_to: None,
+        }),
+    );
+    chain.ok(
+        &e1,
+        Call::Licence(LicenceCall::Apply {
+            licence_id: "L-NC".into(),
+            type_code: "CATERING".into(),
+            issuer: dept_uscc(BJSAMR),
+            approval_mode: ApprovalMode::NotificationCommitment,
+            commitment_id: Some("C-NC".into()),
+            scope: "餐饮服务".into(),
+            site_ids: vec![],
+        }),
+    );
+    let today = Date::of_ms(chain.time_ms);
+    chain.ok(
+        &samr,
+        Call::Licence(LicenceCall::Issue {
+            licence_id: "L-NC".into(),
+            licence_no: "N".into(),
+            validity: Validity {
+                issued_on: today,
+                valid_from: today,
+                valid_until: today.add_months(60),
+            },
+            file_hash: None,
+            seal_signature_id: None,
+        }),
+    );
+    match v {
+        Verification::Pending => {}
+        Verification::Verified | Verification::NonConforming => {
+            chain.ok(&samr, check(v == Verification::Verified));
+        }
+        Verification::Overdue => {
+            chain.time_ms += 100 * 86_400_000;
+            chain.ok(&ent_key(E2), flag());
+        }
+        Verification::NotRequired => unreachable!("not an NC state"),
+    }
+    let l: Licence = chain.get(&keys::licence("L-NC")).expect("licence");
+    assert_eq!(l.verification, v);
+    chain
+}
+
+fn check(conforms: bool) -> Call {
+    Call::Licence(LicenceCall::RecordCheck {
+        licence_id: "L-NC".into(),
+        conforms,
+        inspection_ref: "INSP-1".into(),
+    })
+}
+
+fn flag() -> Call {
+    Call::Licence(LicenceCall::FlagOverdueCheck {
+        licence_id: "L-NC".into(),
+    })
+}
+
+#[test]
+fn every_follow_up_call_from_every_verification_state() {
+    use Verification::*;
+    // (from, call, to): what domain.md's table allows; everything else is refused.
+    let allowed = [
+        (Pending, "conforms", Verified),
+        (Pending, "nonconforming", NonConforming),
+        (Pending, "flag", Overdue),
+        (Overdue, "conforms", Verified),
+        (Overdue, "nonconforming", NonConforming),
+    ];
+    for from in [Pending, Verified, NonConforming, Overdue] {
+        for name in ["conforms", "nonconforming", "flag"] {
+            let mut chain = nc_in(from);
+            // Past the window, so that flagging is possible whenever the state allows it.
+            chain.time_ms += 100 * 86_400_000;
+            let (signer, call) = match name {
+                "conforms" => (dept_key(BJSAMR), check(true)),
+                "nonconforming" => (dept_key(BJSAMR), check(false)),
+                _ => (ent_key(E2), flag()),
+            };
+            match allowed.iter().find(|(f, n, _)| *f == from && *n == name) {
+                Some((_, _, to)) => {
+                    chain.ok(&signer, call);
+                    let l: Licence = chain.get(&keys::licence("L-NC")).expect("licence");
+                    assert_eq!(l.verification, *to, "{from:?} --{name}-->");
+                    assert_eq!(
+                        l.status, Valid,
+                        "a check never changes the 01 status by itself"
+                    );
+                }
+                None => {
+                    let msg = chain.refused(&signer, call, ResultCode::InvalidTransition);
+                    assert!(
+                        msg.contains(&format!("{from:?}")),
+                        "{from:?} --{name}--> {msg}"
+                    );
+                }
+            }
+        }
+    }
 }

@@ -357,6 +357,38 @@ fn prepared(extra: &[Vec<Role>]) -> Chain {
     chain
 }
 
+/// Which of the signers (indexes of [`signer`]) may make `call` succeed in the prepared chain,
+/// beyond holding a role: the issuer, the relying authority, the owner, the agreement's
+/// parties, the policy owner, a registrar or inspector whose region covers the party (all
+/// fixture departments are in Beijing except TJSAMR), per domain.md.
+fn who_may_succeed(call: &Call, who: usize, has: &dyn Fn(Role) -> bool) -> bool {
+    let beijing_dept = who <= 6 && who != TJSAMR;
+    let any_dept = who <= 6;
+    match call {
+        Call::Party(_) => beijing_dept,
+        Call::Licence(c) => match c {
+            LicenceCall::Apply { .. } => who == 7 || who == 8,
+            LicenceCall::Suspend { .. } => who == BJSAMR || has(Role::EnforcementAuthority),
+            LicenceCall::Revoke { .. } => any_dept,
+            LicenceCall::RecordCheck { .. } => {
+                who == BJSAMR || (beijing_dept && has(Role::Inspector))
+            }
+            LicenceCall::Expire { .. } | LicenceCall::FlagOverdueCheck { .. } => true,
+            _ => who == BJSAMR,
+        },
+        Call::Commitment(CommitmentCall::Make { .. }) => who == 7 || who == 8,
+        Call::Commitment(CommitmentCall::Withdraw { .. }) => who == 7,
+        Call::Commitment(_) => who == BJSAMR,
+        Call::Seal(SealCall::Suspend { .. }) => who == 7 || has(Role::SealRegistry),
+        Call::Seal(_) => true,
+        Call::Filing(_) => who == 7,
+        Call::Recognition(RecognitionCall::Recognise { .. }) => any_dept,
+        Call::Recognition(_) => who == BJSAMR || who == TJSAMR,
+        Call::Policy(_) => who == OTHER,
+        Call::Governance(_) => any_dept,
+    }
+}
+
 fn signer(i: usize) -> SecretKey {
     match i {
         0..=6 => dept_key(i),
@@ -400,6 +432,14 @@ proptest! {
                 prop_assert_eq!(code, ResultCode::UnknownSigner);
                 prop_assert!(out.writes.is_empty());
                 continue;
+            }
+            let has = |r: Role| match (&dept, &party) {
+                (Some(d), _) => d.has_role(r),
+                (None, Some(_)) => r == Role::Enterprise,
+                (None, None) => false,
+            };
+            if code == ResultCode::Ok {
+                prop_assert!(who_may_succeed(&call, who, &has), "{call:?} succeeded for signer {who}, who may not make it");
             }
             match expected_roles(&call) {
                 Some(roles) => {
