@@ -59,11 +59,12 @@ enum Command {
     /// Read a record with a proof and verify it (header, certificate, proof) before showing it.
     Query {
         /// party, department, validators, proposal, nonce, policy, licence, commitment,
-        /// dishonesty, reapply_bar, seal, seal_signature, tsa, agreement, recognition, filing or
-        /// raw.
+        /// dishonesty, reapply_bar, seal, seal_signature, tsa, agreement, recognition, filing,
+        /// party_licences, party_records, party_seals or raw.
         kind: String,
-        /// USCC; `current`; a proposal id or policy version; a signer public key (hex); a record
-        /// id (licence, commitment, seal...); USCC:TYPE for reapply_bar; a state key (hex).
+        /// USCC (party, department, party_*); `current`; a proposal id or policy version; a
+        /// signer public key (hex); a record id (licence, commitment, seal...); USCC:TYPE for
+        /// reapply_bar; a state key (hex).
         id: String,
         #[command(flatten)]
         node: http::NodeArg,
