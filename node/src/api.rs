@@ -85,6 +85,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/v1/txs/{hash}", get(get_tx))
         .route("/v1/blocks/{height}", get(get_block))
         .route("/v1/headers/{height}", get(get_header))
+        .route("/v1/validator_changes", get(validator_changes))
         .route("/v1/state/{kind}/{id}", get(get_state))
         .route("/v1/txlog/consistency", get(txlog_consistency))
         .route("/v1/txlog/{index}", get(txlog_inclusion))
@@ -288,6 +289,71 @@ async fn get_block(State(s): State<AppState>, Path(height): Path<u64>) -> ApiRes
     v["block"] = json!(hex::encode(block.to_bytes()));
     v["txs"] = json!(txs);
     Ok(Json(v))
+}
+
+/// Most heights one `GET /v1/validator_changes` scans.
+pub const MAX_CHANGE_SCAN: u64 = 100_000;
+
+#[derive(Deserialize)]
+struct ChangesQuery {
+    #[serde(default)]
+    since: u64,
+    until: Option<u64>,
+}
+
+/// The validator-set changes a light client follows from `since` (0: genesis; otherwise a
+/// waypoint height, whose header is returned as the anchor) to the header at `until`: every
+/// height `h` with `since < h < until` whose header names a different next set, with that
+/// header, its certificate and the new set.
+async fn validator_changes(State(s): State<AppState>, Query(q): Query<ChangesQuery>) -> ApiResult {
+    s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
+    let tip = s
+        .store
+        .tip()
+        .map_err(internal)?
+        .ok_or_else(|| internal("no genesis"))?;
+    let until = q.until.unwrap_or(tip.height);
+    if until > tip.height || q.since >= until {
+        return Err(bad_request(format!(
+            "need since < until <= tip ({}); got since {} until {until}",
+            tip.height, q.since
+        )));
+    }
+    if until - q.since > MAX_CHANGE_SCAN {
+        return Err(bad_request(format!(
+            "at most {MAX_CHANGE_SCAN} heights per request; ask from a later waypoint"
+        )));
+    }
+    let store = s.store.as_ref();
+    let set_bytes = |h: u64| -> Result<String, ApiError> {
+        let set = store
+            .validator_set(h)
+            .map_err(internal)?
+            .ok_or_else(|| internal(format!("validator set of height {h} missing")))?;
+        Ok(hex::encode(encoding::to_bytes(&set)))
+    };
+    let anchor = if q.since == 0 {
+        Value::Null
+    } else {
+        let h = header_json(&s, q.since)?;
+        json!({"height": q.since, "header_bytes": h["header_bytes"], "next_validator_set": set_bytes(q.since + 1)?})
+    };
+    let mut changes = Vec::new();
+    for height in q.since + 1..until {
+        let header = crate::store::header(store, height)
+            .map_err(internal)?
+            .ok_or_else(|| internal(format!("header {height} missing")))?;
+        if header.next_validator_set_hash != header.validator_set_hash {
+            let h = header_json(&s, height)?;
+            changes.push(json!({
+                "height": height, "header_bytes": h["header_bytes"], "certificate": h["certificate"],
+                "next_validator_set": set_bytes(height + 1)?,
+            }));
+        }
+    }
+    Ok(Json(
+        json!({"since": q.since, "until": until, "anchor": anchor, "changes": changes}),
+    ))
 }
 
 #[derive(Deserialize)]

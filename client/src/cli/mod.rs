@@ -5,6 +5,7 @@ mod files;
 mod genesis_cmd;
 mod http;
 mod keys_cmd;
+mod proof_cmd;
 mod query_cmd;
 mod seal_cmd;
 mod tx_cmd;
@@ -53,6 +54,38 @@ enum Command {
     /// Sign, submit and look up transactions.
     #[command(subcommand)]
     Tx(tx_cmd::TxCmd),
+    /// Make an offline proof bundle: a record (present, or proven absent), a committed
+    /// transaction (`tx HASH`) or the log's consistency (`consistency EARLIER_HEIGHT`), with the
+    /// validator-set changes since the trust root (docs/bundle.md).
+    Proof {
+        /// A query kind (see `query`), `tx` or `consistency`.
+        kind: String,
+        /// The record id; a transaction hash for `tx`; the earlier height for `consistency`.
+        id: String,
+        #[command(flatten)]
+        node: http::NodeArg,
+        /// Height to prove at (default: the tip).
+        #[arg(long)]
+        height: Option<u64>,
+        /// The waypoint height the verifier trusts (default 0: the genesis file).
+        #[arg(long, default_value_t = 0)]
+        since: u64,
+        /// Where to write the bundle.
+        #[arg(long)]
+        out: PathBuf,
+        /// Binary (canonical bytes) or JSON-wrapped.
+        #[arg(long, value_enum, default_value = "binary")]
+        format: proof_cmd::BundleFormat,
+    },
+    /// Verify a bundle offline against a trust root: a genesis file or HEIGHT:HEADER_HASH.
+    /// Exit 0 and `{"valid":true,...}` when it holds.
+    Verify {
+        /// The bundle file.
+        file: PathBuf,
+        /// genesis.json, or a waypoint HEIGHT:HEADER_HASH.
+        #[arg(long)]
+        trust: String,
+    },
     /// Seal signing keys (SM2) and seal signatures over documents, for `tx send`.
     #[command(subcommand)]
     Seal(seal_cmd::SealCmd),
@@ -128,6 +161,16 @@ pub fn run() -> i32 {
         Command::Status { node } => query_cmd::status(&node, cli.output),
         Command::Tx(c) => tx_cmd::run(c, cli.output),
         Command::Seal(c) => seal_cmd::run(c, cli.output),
+        Command::Proof {
+            kind,
+            id,
+            node,
+            height,
+            since,
+            out,
+            format,
+        } => proof_cmd::proof(&kind, &id, &node, height, since, &out, format, cli.output),
+        Command::Verify { file, trust } => proof_cmd::verify(&file, &trust, cli.output),
         Command::Query {
             kind,
             id,

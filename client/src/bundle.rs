@@ -1,0 +1,621 @@
+//! Offline proof bundles and their light-client verification (docs/bundle.md).
+//!
+//! A [`Bundle`] carries everything needed to check one claim with no server: the signed header
+//! the claim is proven against, the chain of validator-set changes from the verifier's trust
+//! root to that header, and the claim's proof (a state membership or absence proof, or tx-log
+//! inclusion and consistency proofs).
+//!
+//! # The rule ([`verify_bundle`])
+//! 1. The trust root gives the validator set in force just after a trusted height: the genesis
+//!    set (height 0), or, for a waypoint `(height, header hash)`, the set the waypoint header
+//!    names as next (the bundle carries that header as its `anchor`).
+//! 2. Each change, in height order, is a header signed (commit certificate: every signature is
+//!    checked, and the signers hold strictly more than 2/3 of the power) by the set in force at
+//!    its height, whose `next_validator_set_hash` names a different set; the bundle carries that
+//!    set, which is in force from the next height.
+//! 3. Every other header in the bundle is checked against the set in force at its height and
+//!    must name exactly that set (`validator_set_hash`). A change left out is therefore caught:
+//!    a later header signed by the new set does not name the set the verifier holds.
+//! 4. The claim is checked against the verified header: state proofs against `state_root`, the
+//!    log proofs against `tx_log_root` and `tx_log_size`.
+//!
+//! Nothing in a bundle is taken on trust: every byte is part of something that is checked, so
+//! changing any byte makes verification fail (a property test flips every byte).
+//!
+//! Pure: no IO, no clock; batch signature verification takes the caller's RNG.
+
+use concordat_consensus::{CertificateError, CommitCertificate};
+use concordat_contracts::executor::TxLogRecord;
+use concordat_primitives::encoding::{self, DecodeError};
+use concordat_primitives::ledger::{Header, ValidatorSet};
+use concordat_primitives::merkle_log::{self, ConsistencyProof, InclusionProof, LogProofError};
+use concordat_primitives::state::{self, StateProof, StateProofError};
+use concordat_primitives::Hash;
+use rand_core::{CryptoRng, RngCore};
+use serde::{Deserialize, Serialize};
+
+use crate::verify::{decode_value, state_key, VerifyError};
+
+/// The bundle format version this code writes and reads.
+pub const BUNDLE_VERSION: u16 = 1;
+/// Largest bundle accepted (bytes).
+pub const MAX_BUNDLE_BYTES: usize = 4 * 1024 * 1024;
+/// Most validator-set changes a bundle may carry.
+pub const MAX_CHANGES: usize = 10_000;
+
+/// A header with the commit certificate that signs it (both canonical BCS bytes).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct SignedHeader {
+    /// BCS `Header`.
+    pub header: Vec<u8>,
+    /// BCS `CommitCertificate` of the header.
+    pub certificate: Vec<u8>,
+}
+
+/// The waypoint header and the validator set it names as next.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct Anchor {
+    /// BCS `Header` of the waypoint height.
+    pub header: Vec<u8>,
+    /// BCS `ValidatorSet` named by its `next_validator_set_hash`.
+    pub next_validator_set: Vec<u8>,
+}
+
+/// One validator-set change: the last header signed by the old set, and the new set.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct SetChange {
+    /// The header whose `next_validator_set_hash` names the new set.
+    pub signed: SignedHeader,
+    /// BCS `ValidatorSet`: the new set, in force from the next height.
+    pub next_validator_set: Vec<u8>,
+}
+
+/// What the bundle proves.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The record `kind`/`id` holds `value` (or, with `None`, is absent) at the header.
+    State {
+        /// Query kind (`concordat_contracts::state::keys::QUERY_KINDS`).
+        kind: String,
+        /// Id.
+        id: String,
+        /// The state key of `kind`/`id`. Redundant on purpose: an absence proof also proves
+        /// the absence of neighbouring keys, so the key binds the proof to the id asked about.
+        key: Vec<u8>,
+        /// Canonical value bytes, or `None` for a proven absence.
+        value: Option<Vec<u8>>,
+        /// BCS `StateProof`.
+        proof: Vec<u8>,
+    },
+    /// The tx-log record `leaf` is entry `index` of the header's log.
+    Tx {
+        /// Log index.
+        index: u64,
+        /// BCS `TxLogRecord`.
+        leaf: Vec<u8>,
+        /// RFC 9162 inclusion proof (audit path) for the header's `tx_log_size`.
+        proof: Vec<Hash>,
+    },
+    /// The header's log extends the log of an earlier signed header (RFC 9162 consistency).
+    Consistency {
+        /// The earlier header.
+        old: SignedHeader,
+        /// The consistency proof from the earlier size to the header's.
+        proof: Vec<Hash>,
+    },
+}
+
+/// An offline proof bundle (canonical BCS; see docs/bundle.md).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct Bundle {
+    /// [`BUNDLE_VERSION`].
+    pub version: u16,
+    /// The waypoint header, when the bundle is made for a waypoint trust root.
+    pub anchor: Option<Anchor>,
+    /// Validator-set changes after the trust root, in height order, before `header`.
+    pub changes: Vec<SetChange>,
+    /// The header the claim is proven against.
+    pub header: SignedHeader,
+    /// The claim.
+    pub claim: Claim,
+}
+
+impl Bundle {
+    /// Canonical bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        encoding::to_bytes(self)
+    }
+
+    /// Decodes canonical bytes (at most [`MAX_BUNDLE_BYTES`]).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Bundle, BundleError> {
+        encoding::from_bytes_limited(bytes, MAX_BUNDLE_BYTES).map_err(BundleError::Decode)
+    }
+}
+
+/// What the verifier trusts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrustRoot {
+    /// A genesis file: its chain id, hash and initial validator set.
+    Genesis {
+        /// Chain id.
+        chain_id: String,
+        /// The genesis hash (reported, and bound by the chain id and set).
+        genesis_hash: Hash,
+        /// The initial validator set (in force from height 1).
+        validator_set: ValidatorSet,
+    },
+    /// A waypoint: a height and the hash of its header.
+    Waypoint {
+        /// Height.
+        height: u64,
+        /// Header hash.
+        header_hash: Hash,
+    },
+}
+
+impl TrustRoot {
+    /// Parses `HEIGHT:HEADERHASH`.
+    pub fn parse_waypoint(s: &str) -> Result<TrustRoot, String> {
+        let (h, hash) = s
+            .split_once(':')
+            .ok_or_else(|| format!("{s:?} is not a waypoint HEIGHT:HEADER_HASH"))?;
+        let height = h
+            .parse::<u64>()
+            .map_err(|_| format!("{h:?} is not a height"))?;
+        let header_hash =
+            Hash::from_hex(hash).map_err(|_| format!("{hash:?} is not a 64-hex header hash"))?;
+        Ok(TrustRoot::Waypoint {
+            height,
+            header_hash,
+        })
+    }
+}
+
+/// Why a bundle was refused. Each variant names the check that failed.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum BundleError {
+    /// Not the canonical bytes of a bundle.
+    #[error("not a bundle (canonical BCS): {0}")]
+    Decode(DecodeError),
+    /// Another format version.
+    #[error("bundle format version {0} is not supported (this verifier reads version 1)")]
+    Version(u16),
+    /// A part does not decode.
+    #[error("{part} does not decode: {detail}")]
+    Part {
+        /// Which part.
+        part: String,
+        /// Why.
+        detail: String,
+    },
+    /// The trust root and the bundle's anchor do not fit together.
+    #[error("trust root: {0}")]
+    Trust(String),
+    /// A header is on another chain.
+    #[error("{part} is for chain {got:?}, the trust root's chain is {expected:?}")]
+    WrongChain {
+        /// Which header.
+        part: String,
+        /// Expected chain.
+        expected: String,
+        /// The header's.
+        got: String,
+    },
+    /// Heights out of order.
+    #[error("{part} is at height {height}, which is not after height {after}")]
+    Order {
+        /// Which header.
+        part: String,
+        /// Its height.
+        height: u64,
+        /// The height it must follow.
+        after: u64,
+    },
+    /// A header does not name the validator set in force at its height.
+    #[error("{part} names validator set {named}, but the set in force at height {height} is {in_force} (a validator-set change missing from the bundle, or a header from a retired set)")]
+    NotInForce {
+        /// Which header.
+        part: String,
+        /// Its height.
+        height: u64,
+        /// The set it names.
+        named: Hash,
+        /// The set the chain of changes puts in force.
+        in_force: Hash,
+    },
+    /// A change that changes nothing, or whose new set is not the one named.
+    #[error("{part}: {detail}")]
+    BadChange {
+        /// Which change.
+        part: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The certificate does not commit the header.
+    #[error("{part}: the commit certificate does not commit it: {source}")]
+    Certificate {
+        /// Which header.
+        part: String,
+        /// The reason.
+        source: CertificateError,
+    },
+    /// The state claim does not hold.
+    #[error("the state claim does not hold: {0}")]
+    State(VerifyError),
+    /// The state proof does not hold.
+    #[error("the state proof does not prove {claim} against the header's state_root: {source}")]
+    StateProof {
+        /// "the value" or "absence".
+        claim: &'static str,
+        /// Why.
+        source: StateProofError,
+    },
+    /// A log proof does not hold.
+    #[error("the {what} proof does not hold: {source}")]
+    Log {
+        /// "inclusion" or "consistency".
+        what: &'static str,
+        /// Why.
+        source: LogProofError,
+    },
+    /// Too many changes.
+    #[error("the bundle carries {0} validator-set changes, over the limit of {MAX_CHANGES}")]
+    TooManyChanges(usize),
+}
+
+/// What a verified bundle proves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Proven {
+    /// A record present with these value bytes.
+    Present {
+        /// Kind.
+        kind: String,
+        /// Id.
+        id: String,
+        /// Value bytes.
+        value: Vec<u8>,
+    },
+    /// A record absent.
+    Absent {
+        /// Kind.
+        kind: String,
+        /// Id.
+        id: String,
+    },
+    /// A tx-log record included.
+    Included {
+        /// Log index.
+        index: u64,
+        /// The record.
+        record: TxLogRecord,
+    },
+    /// The log at the header extends the log at an earlier header.
+    Consistent {
+        /// The earlier height.
+        old_height: u64,
+        /// The earlier log size.
+        old_size: u64,
+    },
+}
+
+/// A bundle that verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedBundle {
+    /// What it proves.
+    pub proven: Proven,
+    /// The header it is proven against.
+    pub header: Header,
+    /// Its hash.
+    pub header_hash: Hash,
+    /// Power that signed it, and the set's total.
+    pub signing_power: u64,
+    /// Total power of the set in force.
+    pub total_power: u64,
+    /// Validator-set changes followed from the trust root.
+    pub changes_followed: usize,
+    /// The hash of the set in force at the header.
+    pub validator_set_hash: Hash,
+}
+
+fn decode<T: Serialize + serde::de::DeserializeOwned>(
+    part: &str,
+    bytes: &[u8],
+) -> Result<T, BundleError> {
+    encoding::from_bytes_limited(bytes, MAX_BUNDLE_BYTES).map_err(|e| BundleError::Part {
+        part: part.to_string(),
+        detail: e.to_string(),
+    })
+}
+
+/// The validator sets in force by height, as the chain of changes establishes them.
+struct Sets {
+    chain_id: String,
+    /// `(first height, set)`, in height order.
+    segments: Vec<(u64, ValidatorSet)>,
+}
+
+impl Sets {
+    fn at(&self, height: u64) -> Option<&ValidatorSet> {
+        self.segments
+            .iter()
+            .rev()
+            .find(|(from, _)| *from <= height)
+            .map(|(_, s)| s)
+    }
+
+    /// Decodes and verifies a signed header against the set in force at its height.
+    fn verify<R: RngCore + CryptoRng>(
+        &self,
+        part: &str,
+        signed: &SignedHeader,
+        rng: R,
+    ) -> Result<(Header, Hash, u64, u64), BundleError> {
+        let header: Header = decode(&format!("{part} header"), &signed.header)?;
+        if header.chain_id != self.chain_id {
+            return Err(BundleError::WrongChain {
+                part: part.into(),
+                expected: self.chain_id.clone(),
+                got: header.chain_id,
+            });
+        }
+        let first = self.segments.first().map(|s| s.0).unwrap_or(1);
+        let set = self.at(header.height).ok_or(BundleError::Order {
+            part: part.into(),
+            height: header.height,
+            after: first.saturating_sub(1),
+        })?;
+        let in_force = set.hash();
+        if header.validator_set_hash != in_force {
+            return Err(BundleError::NotInForce {
+                part: part.into(),
+                height: header.height,
+                named: header.validator_set_hash,
+                in_force,
+            });
+        }
+        let cert: CommitCertificate = decode(&format!("{part} certificate"), &signed.certificate)?;
+        let hash = header.hash();
+        let power = cert
+            .verify(&header.chain_id, set, header.height, &hash, rng)
+            .map_err(|source| BundleError::Certificate {
+                part: part.into(),
+                source,
+            })?;
+        let total = set.total_power();
+        Ok((header, hash, power, total))
+    }
+}
+
+fn trust_base(trust: &TrustRoot, anchor: &Option<Anchor>) -> Result<Sets, BundleError> {
+    match (trust, anchor) {
+        (
+            TrustRoot::Genesis {
+                chain_id,
+                validator_set,
+                ..
+            },
+            None,
+        ) => Ok(Sets {
+            chain_id: chain_id.clone(),
+            segments: vec![(1, validator_set.clone())],
+        }),
+        (TrustRoot::Genesis { .. }, Some(_)) => Err(BundleError::Trust(
+            "the bundle is anchored at a waypoint; verify it with that waypoint, or make it \
+             without --since for a genesis trust root"
+                .into(),
+        )),
+        (TrustRoot::Waypoint { .. }, None) => Err(BundleError::Trust(
+            "the bundle has no anchor header; make it with --since <the waypoint height> to \
+             verify it against a waypoint"
+                .into(),
+        )),
+        (
+            TrustRoot::Waypoint {
+                height,
+                header_hash,
+            },
+            Some(anchor),
+        ) => {
+            let header: Header = decode("anchor header", &anchor.header)?;
+            if header.height != *height || header.hash() != *header_hash {
+                return Err(BundleError::Trust(format!(
+                    "the anchor header (height {}, hash {}) is not the waypoint {height}:{header_hash}",
+                    header.height,
+                    header.hash()
+                )));
+            }
+            let next: ValidatorSet =
+                decode("anchor next validator set", &anchor.next_validator_set)?;
+            if next.hash() != header.next_validator_set_hash {
+                return Err(BundleError::Trust(format!(
+                    "the anchor's next validator set hashes to {}, the waypoint header names {}",
+                    next.hash(),
+                    header.next_validator_set_hash
+                )));
+            }
+            Ok(Sets {
+                chain_id: header.chain_id,
+                segments: vec![(height.saturating_add(1), next)],
+            })
+        }
+    }
+}
+
+/// Verifies a bundle's canonical bytes under `trust` (see the module docs for the rule).
+pub fn verify_bundle<R: RngCore + CryptoRng>(
+    bytes: &[u8],
+    trust: &TrustRoot,
+    mut rng: R,
+) -> Result<VerifiedBundle, BundleError> {
+    let bundle = Bundle::from_bytes(bytes)?;
+    if bundle.version != BUNDLE_VERSION {
+        return Err(BundleError::Version(bundle.version));
+    }
+    // Canonical bytes only: the decoder already refuses trailing and non-canonical bytes.
+    let mut sets = trust_base(trust, &bundle.anchor)?;
+    if bundle.changes.len() > MAX_CHANGES {
+        return Err(BundleError::TooManyChanges(bundle.changes.len()));
+    }
+    let mut last = sets.segments[0].0.saturating_sub(1);
+    for (i, change) in bundle.changes.iter().enumerate() {
+        let part = format!("change {i}");
+        let (header, _, _, _) = sets.verify(&part, &change.signed, &mut rng)?;
+        if header.height <= last {
+            return Err(BundleError::Order {
+                part,
+                height: header.height,
+                after: last,
+            });
+        }
+        let next: ValidatorSet = decode(
+            &format!("{part} next validator set"),
+            &change.next_validator_set,
+        )?;
+        if header.next_validator_set_hash == header.validator_set_hash {
+            return Err(BundleError::BadChange {
+                part,
+                detail: format!(
+                    "the header at height {} does not change the validator set",
+                    header.height
+                ),
+            });
+        }
+        if next.hash() != header.next_validator_set_hash {
+            return Err(BundleError::BadChange {
+                part,
+                detail: format!(
+                    "the new set hashes to {}, the header names {}",
+                    next.hash(),
+                    header.next_validator_set_hash
+                ),
+            });
+        }
+        last = header.height;
+        sets.segments.push((header.height.saturating_add(1), next));
+    }
+    let (header, header_hash, signing_power, total_power) =
+        sets.verify("header", &bundle.header, &mut rng)?;
+    if header.height <= last {
+        return Err(BundleError::Order {
+            part: "header".into(),
+            height: header.height,
+            after: last,
+        });
+    }
+    let proven = match &bundle.claim {
+        Claim::State {
+            kind,
+            id,
+            key: claimed_key,
+            value,
+            proof,
+        } => {
+            let key = state_key(kind, id).map_err(BundleError::State)?;
+            if *claimed_key != key {
+                return Err(BundleError::Part {
+                    part: "state claim".into(),
+                    detail: format!("the key is not the state key of {kind} {id}"),
+                });
+            }
+            let proof =
+                StateProof::from_bytes(proof).map_err(|source| BundleError::StateProof {
+                    claim: if value.is_some() {
+                        "the value"
+                    } else {
+                        "absence"
+                    },
+                    source,
+                })?;
+            match value {
+                Some(v) => {
+                    state::verify_membership(&header.state_root, &key, v, &proof).map_err(
+                        |source| BundleError::StateProof {
+                            claim: "the value",
+                            source,
+                        },
+                    )?;
+                    decode_value(kind, v).map_err(BundleError::State)?;
+                    Proven::Present {
+                        kind: kind.clone(),
+                        id: id.clone(),
+                        value: v.clone(),
+                    }
+                }
+                None => {
+                    state::verify_absence(&header.state_root, &key, &proof).map_err(|source| {
+                        BundleError::StateProof {
+                            claim: "absence",
+                            source,
+                        }
+                    })?;
+                    Proven::Absent {
+                        kind: kind.clone(),
+                        id: id.clone(),
+                    }
+                }
+            }
+        }
+        Claim::Tx { index, leaf, proof } => {
+            let record: TxLogRecord = decode("log leaf", leaf)?;
+            let proof = InclusionProof::new(proof.clone()).map_err(|source| BundleError::Log {
+                what: "inclusion",
+                source,
+            })?;
+            merkle_log::verify_inclusion(
+                &merkle_log::leaf_hash(leaf),
+                *index,
+                header.tx_log_size,
+                &proof,
+                &header.tx_log_root,
+            )
+            .map_err(|source| BundleError::Log {
+                what: "inclusion",
+                source,
+            })?;
+            Proven::Included {
+                index: *index,
+                record,
+            }
+        }
+        Claim::Consistency { old, proof } => {
+            let (old_header, _, _, _) = sets.verify("earlier header", old, &mut rng)?;
+            if old_header.height >= header.height {
+                return Err(BundleError::Order {
+                    part: "header".into(),
+                    height: header.height,
+                    after: old_header.height,
+                });
+            }
+            let proof =
+                ConsistencyProof::new(proof.clone()).map_err(|source| BundleError::Log {
+                    what: "consistency",
+                    source,
+                })?;
+            merkle_log::verify_consistency(
+                old_header.tx_log_size,
+                header.tx_log_size,
+                &old_header.tx_log_root,
+                &header.tx_log_root,
+                &proof,
+            )
+            .map_err(|source| BundleError::Log {
+                what: "consistency",
+                source,
+            })?;
+            Proven::Consistent {
+                old_height: old_header.height,
+                old_size: old_header.tx_log_size,
+            }
+        }
+    };
+    let validator_set_hash = header.validator_set_hash;
+    Ok(VerifiedBundle {
+        proven,
+        header,
+        header_hash,
+        signing_power,
+        total_power,
+        changes_followed: bundle.changes.len(),
+        validator_set_hash,
+    })
+}
