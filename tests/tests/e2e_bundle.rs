@@ -1,0 +1,205 @@
+//! Offline bundles end to end: `concordat proof` against a running node, `concordat verify`
+//! with no network against the genesis file or a waypoint, across a governance change of the
+//! validator set; a tampered bundle is refused.
+
+use std::path::Path;
+use std::process::Command;
+
+use concordat_contracts::governance::{GovAction, GovCall, ValidatorEntry};
+use concordat_contracts::ids::Uscc;
+use concordat_contracts::party::PartyCall;
+use concordat_contracts::{Call, Transaction};
+use concordat_primitives::SecretKey;
+use concordat_tests::net::*;
+use serde_json::Value;
+
+const E1: &str = "91110105MA01R7K442";
+// A valid code (E2 of domain.md) that this test never registers.
+const ABSENT: &str = "91120116MA07TJ3P7W";
+
+fn cli(args: &[&str]) -> (bool, Value) {
+    let out = Command::new(bin("concordat"))
+        .args(args)
+        .args(["--output", "json"])
+        .output()
+        .expect("run concordat");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v = serde_json::from_str(text.trim()).unwrap_or(Value::String(text.to_string()));
+    (out.status.success(), v)
+}
+
+fn send(url: &str, chain: &str, key: &SecretKey, call: Call) -> Value {
+    let (_, n) = get(&format!(
+        "{url}/v1/state/nonce/{}",
+        key.public_key().to_hex()
+    ));
+    let (_, st) = get(&format!("{url}/v1/status"));
+    let tx = Transaction {
+        chain_id: chain.into(),
+        signer: key.public_key(),
+        nonce: n["value"].as_u64().unwrap_or(0),
+        expiry_height: st["height"].as_u64().expect("height") + 100,
+        call,
+    }
+    .sign(key);
+    let (code, v) = post_bytes(&format!("{url}/v1/txs?wait=true"), &tx.to_bytes());
+    assert_eq!(code, 200, "{v}");
+    assert_eq!(v["result"]["code"], "OK", "{v}");
+    v
+}
+
+fn proof(url: &str, dir: &Path, name: &str, args: &[&str]) -> String {
+    let out = dir.join(name).to_str().expect("utf8").to_string();
+    let mut a = vec!["proof"];
+    a.extend_from_slice(args);
+    a.extend_from_slice(&["--node", url, "--out", &out]);
+    let (ok, v) = cli(&a);
+    assert!(ok, "proof {args:?}: {v}");
+    out
+}
+
+fn verify(file: &str, trust: &str) -> (bool, Value) {
+    cli(&["verify", file, "--trust", trust])
+}
+
+#[test]
+fn bundles_verify_offline_across_a_validator_set_change() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let net = dir.path().join("net");
+    demo_network(&net, 1);
+    let mut node = Node::new(net.join("node0"));
+    node.start();
+    let url = node.url();
+    let chain = load_genesis(&net).chain_id;
+    let genesis = net.join("genesis.json").to_str().expect("utf8").to_string();
+    let registrar = registrar_key(&net);
+
+    let reg = send(
+        &url,
+        &chain,
+        &registrar,
+        Call::Party(PartyCall::Register {
+            uscc: E1.into(),
+            name: "北京京韵云链科技有限公司".into(),
+            legal_rep_ref: None,
+            registered_address: "样例路1号".into(),
+        }),
+    );
+    let reg_hash = reg["tx_hash"].as_str().expect("hash").to_string();
+
+    // Present, absent, transaction, validators: all verify against the genesis file.
+    let present = proof(&url, dir.path(), "present.bundle", &["party", E1]);
+    let (ok, v) = verify(&present, &genesis);
+    assert!(ok, "{v}");
+    assert_eq!(
+        (v["valid"].clone(), v["proven"].clone()),
+        (Value::Bool(true), "present".into())
+    );
+    assert_eq!(v["value"]["uscc"], E1);
+    assert_eq!(v["trust"]["kind"], "genesis");
+    let absent = proof(&url, dir.path(), "absent.bundle", &["party", ABSENT]);
+    let (ok, v) = verify(&absent, &genesis);
+    assert!(ok && v["proven"] == "absent", "{v}");
+    let h_absent = v["height"].as_u64().expect("height");
+    assert!(h_absent >= 1);
+    let tx = proof(&url, dir.path(), "tx.bundle", &["tx", &reg_hash]);
+    let (ok, v) = verify(&tx, &genesis);
+    assert!(ok && v["proven"] == "included", "{v}");
+    assert_eq!(v["value"]["tx_hash"], reg_hash.as_str());
+    assert_eq!(v["value"]["code"], "OK");
+
+    // A tampered bundle is refused, and says so.
+    let mut bytes = std::fs::read(&present).expect("read");
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x01;
+    let tampered = dir.path().join("tampered.bundle");
+    std::fs::write(&tampered, bytes).expect("write");
+    let (ok, v) = verify(tampered.to_str().expect("utf8"), &genesis);
+    assert!(!ok && v["valid"] == false, "{v}");
+
+    // Governance doubles the validator's power: a new validator set from the next height.
+    let node_key = node.key().public_key();
+    let depts = [
+        "11110000MB01A7C368",
+        "11120000MB02T9J49M",
+        "11110000MB03K8E2XU",
+        "11110000MB04P6Q10W",
+        "11110000MB12CT5A2W",
+    ];
+    let keys: Vec<SecretKey> = depts
+        .iter()
+        .map(|u| read_key(&net.join("keys").join(format!("{u}.key"))))
+        .collect();
+    send(
+        &url,
+        &chain,
+        &keys[0],
+        Call::Governance(GovCall::Propose {
+            action: GovAction::SetValidators {
+                validators: vec![ValidatorEntry {
+                    key: node_key,
+                    power: 20,
+                    department: Uscc::parse(depts[0]).expect("uscc"),
+                }],
+            },
+            expires_at_height: 1_000,
+        }),
+    );
+    let mut change_height = 0;
+    for k in &keys[1..] {
+        let v = send(
+            &url,
+            &chain,
+            k,
+            Call::Governance(GovCall::Approve { proposal_id: 0 }),
+        );
+        change_height = v["height"].as_u64().expect("height");
+    }
+    let (_, p) = get(&format!("{url}/v1/state/proposal/0"));
+    assert_eq!(p["value"]["status"], "Executed", "{p}");
+    // Wait for a block or two under the new set, then prove the party again.
+    let target = change_height + 2;
+    assert!(wait_height(
+        &[url.clone()],
+        target,
+        std::time::Duration::from_secs(20)
+    ));
+
+    let after = proof(&url, dir.path(), "after.bundle", &["party", E1]);
+    let (ok, v) = verify(&after, &genesis);
+    assert!(ok, "{v}");
+    assert_eq!(v["validator_set_changes_followed"], 1, "{v}");
+    assert_eq!(v["total_power"], 20);
+    let roster = proof(
+        &url,
+        dir.path(),
+        "roster.bundle",
+        &["validators", "current"],
+    );
+    let (ok, v) = verify(&roster, &genesis);
+    assert!(ok, "{v}");
+    assert_eq!(v["value"]["validators"][0]["power"], 20);
+
+    // A waypoint at the change: a bundle made --since it verifies against it, one made for the
+    // genesis trust root does not (it carries no anchor).
+    let (_, h) = get(&format!("{url}/v1/headers/{change_height}"));
+    let waypoint = format!("{change_height}:{}", h["hash"].as_str().expect("hash"));
+    let since = change_height.to_string();
+    let anchored = proof(
+        &url,
+        dir.path(),
+        "anchored.bundle",
+        &["party", E1, "--since", &since],
+    );
+    let (ok, v) = verify(&anchored, &waypoint);
+    assert!(ok, "{v}");
+    assert_eq!(v["trust"]["kind"], "waypoint");
+    assert_eq!(v["validator_set_changes_followed"], 0);
+    let (ok, v) = verify(&after, &waypoint);
+    assert!(!ok, "{v}");
+    // The bundle made before the change still verifies against the genesis file: it proves
+    // the state at its own height.
+    let (ok, _) = verify(&present, &genesis);
+    assert!(ok);
+    node.stop();
+}
