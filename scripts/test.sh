@@ -3,7 +3,7 @@
 # and test. CI (.ci/run) calls this script. Exit code 0 means everything passed.
 #
 # Steps: prerequisites -> fmt -> clippy -> purity (cargo tree + wasm32 build) -> cargo deny
-#        -> pymerkle cross-check of the tx log -> all Rust tests (nextest).
+#        -> pymerkle cross-check of the tx log and of bundles' log proofs -> all Rust tests (nextest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -71,6 +71,9 @@ tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 cargo run -q --locked -p concordat-primitives --example dump_merkle_log >"$tmp"
 "$PY" tests/pymerkle/check_log.py "$tmp"
+# The inclusion and consistency proofs carried by offline bundles (docs/bundle.md), too.
+cargo run -q --locked -p concordat-client --example dump_bundle_log_proofs >"$tmp"
+"$PY" tests/pymerkle/check_bundle.py "$tmp"
 
 # ---------------------------------------------------------------------------------------------
 step "binaries"

@@ -160,7 +160,7 @@ fn bundles_verify_offline_across_a_validator_set_change() {
     // Wait for a block or two under the new set, then prove the party again.
     let target = change_height + 2;
     assert!(wait_height(
-        &[url.clone()],
+        std::slice::from_ref(&url),
         target,
         std::time::Duration::from_secs(20)
     ));
