@@ -60,6 +60,11 @@ case "$VALIDATORS" in
 esac
 echo "building concordat and concordat-node (the first build compiles RocksDB: about 13 minutes)"
 cargo build --locked --bins -p concordat-node -p concordat-client
+# The browser verifier served at /verify (docs/bundle.md).
+rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$' \
+  || rustup target add wasm32-unknown-unknown
+cargo build --locked --target wasm32-unknown-unknown --profile wasm -p concordat-verifier-wasm
+export CONCORDAT_VERIFIER_WASM="$TARGET/wasm32-unknown-unknown/wasm/concordat_verifier_wasm.wasm"
 
 if [ ! -f "$DIR/genesis.json" ]; then
   "$BIN/concordat" genesis demo --dir "$DIR" --validators "$VALIDATORS" >/dev/null

@@ -14,7 +14,7 @@ step() { printf '\n=== %s\n' "$*"; }
 step "prerequisites"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()
-  for pkg in libclang-dev clang pkg-config; do
+  for pkg in libclang-dev clang pkg-config chromium; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -78,6 +78,8 @@ cargo run -q --locked -p concordat-client --example dump_bundle_log_proofs >"$tm
 # ---------------------------------------------------------------------------------------------
 step "binaries"
 cargo build --locked --workspace --bins
+cargo build --locked --target wasm32-unknown-unknown --profile wasm -p concordat-verifier-wasm
+ls -l "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm/concordat_verifier_wasm.wasm"
 
 step "localnet smoke test (the README's run command: 4 validators; concordat demo --count 100)"
 LN=$(mktemp -d)

@@ -619,3 +619,140 @@ pub fn verify_bundle<R: RngCore + CryptoRng>(
         validator_set_hash,
     })
 }
+
+/// Reads a trust root given as text: a genesis file's JSON, or a waypoint `HEIGHT:HEADER_HASH`.
+/// Returns it with its JSON description (what `verify` reports as `trust`).
+pub fn trust_from_text(text: &str) -> Result<(TrustRoot, serde_json::Value), String> {
+    let text = text.trim();
+    if text.starts_with('{') {
+        let genesis = concordat_genesis::GenesisSpec::from_json(text)
+            .map_err(|e| format!("not a genesis file: {e}"))?
+            .validate()
+            .map_err(|e| format!("not a valid genesis: {e}"))?;
+        let set = genesis.validator_set()?;
+        let hash = genesis.hash();
+        let desc = serde_json::json!({
+            "kind": "genesis", "genesis_hash": hash.to_hex(), "chain_id": genesis.chain_id,
+            "validator_set_hash": set.hash().to_hex(),
+        });
+        return Ok((
+            TrustRoot::Genesis {
+                chain_id: genesis.chain_id.clone(),
+                genesis_hash: hash,
+                validator_set: set,
+            },
+            desc,
+        ));
+    }
+    let trust = TrustRoot::parse_waypoint(text)?;
+    let desc = match &trust {
+        TrustRoot::Waypoint {
+            height,
+            header_hash,
+        } => {
+            serde_json::json!({"kind": "waypoint", "height": height, "header_hash": header_hash.to_hex()})
+        }
+        TrustRoot::Genesis { .. } => serde_json::Value::Null,
+    };
+    Ok((trust, desc))
+}
+
+/// The bundle bytes of a bundle file: the canonical bytes as they are, or the JSON wrapping
+/// `{"format":"concordat-bundle","version":1,"bundle":"<hex>"}`.
+pub fn bundle_bytes_of_file(raw: &[u8]) -> Result<Vec<u8>, String> {
+    if raw.first() != Some(&b'{') {
+        return Ok(raw.to_vec());
+    }
+    let v: serde_json::Value = serde_json::from_slice(raw)
+        .map_err(|e| format!("the bundle file is not valid JSON: {e}"))?;
+    if v["format"] != "concordat-bundle" {
+        return Err("the JSON file is not a concordat-bundle".into());
+    }
+    let hex_text = v["bundle"].as_str().ok_or("the JSON has no bundle field")?;
+    hex::decode(hex_text).map_err(|e| format!("the bundle field is not hex: {e}"))
+}
+
+/// The report of a verified bundle: what was proven, about what, at which height, signed by
+/// how much power, under which trust root. `trust` is the description from
+/// [`trust_from_text`].
+pub fn report(v: &VerifiedBundle, trust: &serde_json::Value) -> Result<serde_json::Value, String> {
+    use serde_json::json;
+    let (proven, subject, value, what) = match &v.proven {
+        Proven::Present { kind, id, value } => (
+            "present",
+            json!({"kind": kind, "id": id}),
+            decode_value(kind, value).map_err(|e| e.to_string())?,
+            format!("{kind} {id} is PRESENT"),
+        ),
+        Proven::Absent { kind, id } => (
+            "absent",
+            json!({"kind": kind, "id": id}),
+            serde_json::Value::Null,
+            format!("{kind} {id} is ABSENT"),
+        ),
+        Proven::Included { index, record } => (
+            "included",
+            json!({"kind": "tx", "log_index": index, "tx_hash": record.tx_hash.to_hex()}),
+            json!({"tx_hash": record.tx_hash.to_hex(), "code": record.code.as_str(), "height": record.height}),
+            format!(
+                "transaction {} is INCLUDED at log index {index} with result {}",
+                record.tx_hash,
+                record.code.as_str()
+            ),
+        ),
+        Proven::Consistent {
+            old_height,
+            old_size,
+        } => (
+            "consistent",
+            json!({"kind": "consistency", "old_height": old_height, "old_size": old_size}),
+            json!({"old_size": old_size, "new_size": v.header.tx_log_size}),
+            format!(
+                "the transaction log at height {} EXTENDS the log at height {old_height}",
+                v.header.height
+            ),
+        ),
+    };
+    let root = match trust["kind"].as_str() {
+        Some("genesis") => format!("genesis {}", trust["genesis_hash"].as_str().unwrap_or("?")),
+        _ => format!(
+            "waypoint {}:{}",
+            trust["height"],
+            trust["header_hash"].as_str().unwrap_or("?")
+        ),
+    };
+    let summary = format!(
+        "{what} at height {} (header {}, chain {}), signed by {} of {} voting power, under trust root {root} after {} validator-set changes",
+        v.header.height,
+        v.header_hash,
+        v.header.chain_id,
+        v.signing_power,
+        v.total_power,
+        v.changes_followed
+    );
+    Ok(json!({
+        "valid": true, "proven": proven, "subject": subject, "value": value, "summary": summary,
+        "height": v.header.height, "header_hash": v.header_hash.to_hex(),
+        "chain_id": v.header.chain_id, "state_root": v.header.state_root.to_hex(),
+        "time_ms": v.header.time_ms, "validator_set_hash": v.validator_set_hash.to_hex(),
+        "signing_power": v.signing_power, "total_power": v.total_power,
+        "validator_set_changes_followed": v.changes_followed, "trust": trust,
+    }))
+}
+
+/// One call from bytes to a JSON verdict: `{"valid":true,...}` ([`report`]) or
+/// `{"valid":false,"error":...}`. The bundle may be JSON-wrapped; the trust root is text as
+/// [`trust_from_text`] reads it. Used by the CLI and the browser verifier alike.
+pub fn verify_to_json<R: RngCore + CryptoRng>(
+    bundle_file: &[u8],
+    trust_text: &str,
+    rng: R,
+) -> serde_json::Value {
+    let verdict = (|| {
+        let bytes = bundle_bytes_of_file(bundle_file)?;
+        let (root, desc) = trust_from_text(trust_text)?;
+        let v = verify_bundle(&bytes, &root, rng).map_err(|e| e.to_string())?;
+        report(&v, &desc)
+    })();
+    verdict.unwrap_or_else(|e| serde_json::json!({"valid": false, "error": e}))
+}

@@ -33,6 +33,8 @@ pub struct NodeInfo {
     pub genesis_hash: Hash,
     /// Node key.
     pub node_key: PublicKey,
+    /// The browser verifier module, when installed (read once at start).
+    pub verifier_wasm: Option<Arc<[u8]>>,
 }
 
 /// Shared state of the handlers.
@@ -79,6 +81,8 @@ type ApiResult = Result<Json<Value>, ApiError>;
 pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     Router::new()
         .route("/", get(index))
+        .route("/verify", get(verify_page))
+        .route("/verify/verifier.wasm", get(verifier_wasm))
         .route("/metrics", get(metrics))
         .route("/v1/status", get(status))
         .route("/v1/txs", post(submit_tx))
@@ -95,6 +99,23 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
 
 async fn index() -> Html<&'static str> {
     Html(include_str!("page.html"))
+}
+
+/// The offline verification page: a user drops a bundle file and the browser verifies it with
+/// the WASM verifier, against a trust root the user gives. Nothing leaves the browser.
+async fn verify_page() -> Html<&'static str> {
+    Html(include_str!("verify.html"))
+}
+
+async fn verifier_wasm(State(s): State<AppState>) -> Result<Response, ApiError> {
+    let bytes = s.info.verifier_wasm.clone().ok_or_else(|| {
+        not_found(
+            "the browser verifier is not installed on this node: build it with `cargo build \
+             --target wasm32-unknown-unknown --profile wasm -p concordat-verifier-wasm` and set \
+             [http] verifier_wasm (docs/operations.md)",
+        )
+    })?;
+    Ok(([(header::CONTENT_TYPE, "application/wasm")], bytes.to_vec()).into_response())
 }
 
 async fn metrics(State(s): State<AppState>) -> Response {

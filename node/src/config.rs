@@ -21,6 +21,11 @@ pub struct HttpConfig {
     pub listen: SocketAddr,
     /// Largest request body (bytes).
     pub max_body_bytes: usize,
+    /// The browser verifier module served at `/verify/verifier.wasm` (built with
+    /// `cargo build --target wasm32-unknown-unknown --profile wasm -p concordat-verifier-wasm`).
+    /// Unset: `$CONCORDAT_VERIFIER_WASM`, then `concordat_verifier_wasm.wasm` next to the
+    /// `concordat-node` executable.
+    pub verifier_wasm: Option<std::path::PathBuf>,
 }
 
 impl Default for HttpConfig {
@@ -28,7 +33,23 @@ impl Default for HttpConfig {
         HttpConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8700)),
             max_body_bytes: 1024 * 1024,
+            verifier_wasm: None,
         }
+    }
+}
+
+impl HttpConfig {
+    /// Where the browser verifier module is, if anywhere.
+    pub fn verifier_wasm_path(&self) -> Option<std::path::PathBuf> {
+        self.verifier_wasm
+            .clone()
+            .or_else(|| std::env::var_os("CONCORDAT_VERIFIER_WASM").map(Into::into))
+            .or_else(|| {
+                std::env::current_exe()
+                    .ok()
+                    .and_then(|e| e.parent().map(|d| d.join("concordat_verifier_wasm.wasm")))
+            })
+            .filter(|p| p.is_file())
     }
 }
 

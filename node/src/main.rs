@@ -141,6 +141,18 @@ fn main() -> Result<()> {
         chain_id: genesis.chain_id.clone(),
         genesis_hash: genesis.hash(),
         node_key: me,
+        verifier_wasm: match config.http.verifier_wasm_path() {
+            Some(path) => {
+                let bytes = std::fs::read(&path)
+                    .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+                tracing::info!(path = %path.display(), bytes = bytes.len(), "browser verifier installed at /verify");
+                Some(Arc::from(bytes))
+            }
+            None => {
+                tracing::info!("no browser verifier module; /verify/verifier.wasm answers 404");
+                None
+            }
+        },
     };
     let metrics = Arc::new(Metrics::default());
     let (out_tx, out_rx) = tokio::sync::mpsc::channel(OUTBOUND_QUEUE);

@@ -78,8 +78,19 @@ pub struct Node {
     pub port: u16,
     /// Peer-to-peer port.
     pub p2p_port: u16,
+    /// Extra environment for the process.
+    pub env: Vec<(String, String)>,
     child: Option<Child>,
     starts: u32,
+}
+
+/// Where `cargo build --target wasm32-unknown-unknown --profile wasm -p concordat-verifier-wasm`
+/// puts the browser verifier module.
+pub fn verifier_wasm() -> PathBuf {
+    bin_dir()
+        .parent()
+        .expect("target")
+        .join("wasm32-unknown-unknown/wasm/concordat_verifier_wasm.wasm")
 }
 
 impl Node {
@@ -89,6 +100,7 @@ impl Node {
             home,
             port: free_port(),
             p2p_port: free_port(),
+            env: Vec::new(),
             child: None,
             starts: 0,
         }
@@ -110,6 +122,7 @@ impl Node {
             .arg(&self.home)
             .args(["--http-listen", &format!("127.0.0.1:{}", self.port)])
             .args(["--p2p-listen", &format!("127.0.0.1:{}", self.p2p_port)])
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()

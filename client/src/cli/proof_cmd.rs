@@ -7,10 +7,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
 use concordat_client::bundle::{
-    verify_bundle, Anchor, Bundle, Claim, Proven, SetChange, SignedHeader, TrustRoot,
-    BUNDLE_VERSION,
+    verify_to_json, Anchor, Bundle, Claim, SetChange, SignedHeader, BUNDLE_VERSION,
 };
-use concordat_client::verify::{decode_value, state_key};
+use concordat_client::verify::state_key;
 use concordat_primitives::Hash;
 use serde_json::{json, Value};
 
@@ -201,128 +200,44 @@ pub fn proof(
     Ok(())
 }
 
-/// Reads a bundle file: canonical bytes, or the JSON wrapping.
-pub fn read_bundle(path: &Path) -> Result<Vec<u8>> {
-    let raw = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    if raw.first() == Some(&b'{') {
-        let v: Value = serde_json::from_slice(&raw).context("the bundle file is not valid JSON")?;
-        if v["format"] != "concordat-bundle" {
-            bail!("the JSON file is not a concordat-bundle");
-        }
-        return hex::decode(v["bundle"].as_str().context("no bundle field")?)
-            .context("the bundle field is not hex");
-    }
-    Ok(raw)
-}
-
 /// Reads a trust root: a genesis file, or `HEIGHT:HEADER_HASH`.
-pub fn read_trust(arg: &str) -> Result<(TrustRoot, Value)> {
+fn trust_text(arg: &str) -> Result<String> {
     let path = PathBuf::from(arg);
     if path.is_file() {
-        let text = fs::read_to_string(&path).with_context(|| format!("reading {arg}"))?;
-        let genesis = concordat_genesis::GenesisSpec::from_json(&text)
-            .map_err(|e| anyhow::anyhow!("{arg}: {e}"))?
-            .validate()
-            .map_err(|e| anyhow::anyhow!("{arg} is not a valid genesis: {e}"))?;
-        let set = genesis
-            .validator_set()
-            .map_err(|e| anyhow::anyhow!("{arg}: {e}"))?;
-        let hash = genesis.hash();
-        let desc = json!({"kind": "genesis", "file": arg, "genesis_hash": hash.to_hex(), "chain_id": genesis.chain_id, "validator_set_hash": set.hash().to_hex()});
-        return Ok((
-            TrustRoot::Genesis {
-                chain_id: genesis.chain_id.clone(),
-                genesis_hash: hash,
-                validator_set: set,
-            },
-            desc,
-        ));
+        return fs::read_to_string(&path).with_context(|| format!("reading {arg}"));
     }
-    let trust = TrustRoot::parse_waypoint(arg)
-        .map_err(|e| anyhow::anyhow!("--trust is neither a genesis file nor a waypoint: {e}"))?;
-    let TrustRoot::Waypoint {
-        height,
-        header_hash,
-    } = &trust
-    else {
-        unreachable!("parse_waypoint returns a waypoint")
-    };
-    let desc = json!({"kind": "waypoint", "height": height, "header_hash": header_hash.to_hex()});
-    Ok((trust, desc))
+    if arg.trim_start().starts_with('{') || !arg.contains(':') {
+        bail!("--trust {arg:?} is neither a genesis file nor a waypoint HEIGHT:HEADER_HASH");
+    }
+    Ok(arg.to_string())
 }
 
 /// `concordat verify FILE --trust T`.
 pub fn verify(file: &Path, trust: &str, output: Output) -> Result<()> {
-    let bytes = read_bundle(file)?;
-    let (root, trust_desc) = read_trust(trust)?;
-    match verify_bundle(&bytes, &root, rand::rngs::OsRng) {
-        Ok(v) => {
-            let (proven, subject, value) = match &v.proven {
-                Proven::Present { kind, id, value } => (
-                    "present",
-                    json!({"kind": kind, "id": id}),
-                    decode_value(kind, value)?,
-                ),
-                Proven::Absent { kind, id } => {
-                    ("absent", json!({"kind": kind, "id": id}), Value::Null)
-                }
-                Proven::Included { index, record } => (
-                    "included",
-                    json!({"kind": "tx", "log_index": index, "tx_hash": record.tx_hash.to_hex()}),
-                    json!({"tx_hash": record.tx_hash.to_hex(), "code": record.code.as_str(), "height": record.height}),
-                ),
-                Proven::Consistent {
-                    old_height,
-                    old_size,
-                } => (
-                    "consistent",
-                    json!({"kind": "consistency", "old_height": old_height, "old_size": old_size}),
-                    json!({"old_size": old_size, "new_size": v.header.tx_log_size}),
-                ),
-            };
-            let doc = json!({
-                "valid": true, "proven": proven, "subject": subject, "value": value,
-                "height": v.header.height, "header_hash": v.header_hash.to_hex(),
-                "chain_id": v.header.chain_id, "state_root": v.header.state_root.to_hex(),
-                "time_ms": v.header.time_ms, "validator_set_hash": v.validator_set_hash.to_hex(),
-                "signing_power": v.signing_power, "total_power": v.total_power,
-                "validator_set_changes_followed": v.changes_followed, "trust": trust_desc,
-            });
-            let what = match &v.proven {
-                Proven::Present { kind, id, .. } => format!("{kind} {id} is PRESENT"),
-                Proven::Absent { kind, id } => format!("{kind} {id} is ABSENT"),
-                Proven::Included { index, record } => format!(
-                    "transaction {} is INCLUDED at log index {index} with result {}",
-                    record.tx_hash,
-                    record.code.as_str()
-                ),
-                Proven::Consistent { old_height, .. } => format!(
-                    "the transaction log at height {} extends the log at height {old_height}",
-                    v.header.height
-                ),
-            };
-            let text = format!(
-                "VALID: {what} at height {} (header {}, chain {}), signed by {} of {} voting power, under trust root {} after {} validator-set changes{}",
-                v.header.height,
-                v.header_hash,
-                v.header.chain_id,
-                v.signing_power,
-                v.total_power,
-                trust_desc["genesis_hash"].as_str().map(|h| format!("genesis {h}")).unwrap_or_else(|| format!("waypoint {trust}")),
-                v.changes_followed,
-                if value.is_null() { String::new() } else { format!("\n{}", serde_json::to_string_pretty(&value)?) }
-            );
-            emit(output, &doc, &text);
-            Ok(())
-        }
-        Err(e) => {
-            if output == Output::Json {
-                println!(
-                    "{}",
-                    json!({"valid": false, "error": e.to_string(), "trust": trust_desc})
-                );
+    let raw = fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let text = trust_text(trust)?;
+    let mut verdict = verify_to_json(&raw, &text, rand::rngs::OsRng);
+    if verdict["valid"] == true {
+        if let Some(t) = verdict["trust"].as_object_mut() {
+            if PathBuf::from(trust).is_file() {
+                t.insert("file".into(), json!(trust));
             }
-            Err(Reported(format!("INVALID: {e}")).into())
         }
+        let mut text = format!("VALID: {}", verdict["summary"].as_str().unwrap_or(""));
+        if !verdict["value"].is_null() {
+            text.push('\n');
+            text.push_str(&serde_json::to_string_pretty(&verdict["value"])?);
+        }
+        emit(output, &verdict, &text);
+        Ok(())
+    } else {
+        if output == Output::Json {
+            println!("{verdict}");
+        }
+        Err(Reported(format!(
+            "INVALID: {}",
+            verdict["error"].as_str().unwrap_or("?")
+        ))
+        .into())
     }
 }

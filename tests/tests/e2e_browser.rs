@@ -1,0 +1,153 @@
+//! The verification page in headless Chromium (Debian's `chromium`): the browser fetches the
+//! WASM verifier from the node and verifies a bundle made by `concordat proof`, locally; a
+//! tampered bundle and a wrong trust root are refused. The browser's verification time is
+//! reported by the page and printed here.
+
+use std::process::Command;
+
+use concordat_tests::net::*;
+use serde_json::Value;
+
+fn chromium() -> &'static str {
+    for c in ["chromium", "chromium-browser", "google-chrome"] {
+        if Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            return c;
+        }
+    }
+    panic!("headless Chromium is needed: apt-get install chromium (scripts/test.sh installs it)");
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Loads the page with the bundle and trust root and returns the verdict the page shows.
+fn page_verdict(url: &str, bundle: &[u8], trust: &str, profile: &std::path::Path) -> Value {
+    let page = format!(
+        "{url}/verify#bundle={}&trust={}",
+        hex::encode(bundle),
+        url_encode(trust)
+    );
+    let out = Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(["--virtual-time-budget=15000", "--dump-dom", &page])
+        .output()
+        .expect("run chromium");
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let start = dom
+        .find("<pre id=\"result\">")
+        .unwrap_or_else(|| panic!("no result in the page: {dom}"));
+    let rest = &dom[start + "<pre id=\"result\">".len()..];
+    let json = &rest[..rest.find("</pre>").expect("</pre>")];
+    let json = json
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    serde_json::from_str(&json)
+        .unwrap_or_else(|e| panic!("the page shows no verdict ({e}): {json}"))
+}
+
+#[test]
+fn the_browser_verifies_a_bundle_locally() {
+    let wasm = verifier_wasm();
+    assert!(
+        wasm.is_file(),
+        "{} is missing: cargo build --target wasm32-unknown-unknown --profile wasm -p concordat-verifier-wasm",
+        wasm.display()
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let net = dir.path().join("net");
+    demo_network(&net, 1);
+    let mut node = Node::new(net.join("node0"));
+    node.env
+        .push(("CONCORDAT_VERIFIER_WASM".into(), wasm.display().to_string()));
+    node.start();
+    let url = node.url();
+    let registrar = registrar_key(&net);
+    let chain = load_genesis(&net).chain_id;
+    let tx = register_tx(&registrar, &chain, 0, 1000, "91110105MA01R7K442");
+    let (code, v) = post_bytes(&format!("{url}/v1/txs?wait=true"), &tx.to_bytes());
+    assert_eq!(code, 200, "{v}");
+
+    let file = dir.path().join("party.bundle");
+    let out = Command::new(bin("concordat"))
+        .args([
+            "proof",
+            "party",
+            "91110105MA01R7K442",
+            "--node",
+            &url,
+            "--out",
+        ])
+        .arg(&file)
+        .output()
+        .expect("concordat proof");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bundle = std::fs::read(&file).expect("bundle");
+    let genesis = std::fs::read_to_string(net.join("genesis.json")).expect("genesis");
+
+    // The served module is the one built.
+    let (code, _) = get(&format!("{url}/verify/verifier.wasm"));
+    assert_eq!(code, 200);
+
+    let profile = dir.path().join("chromium");
+    let verdict = page_verdict(&url, &bundle, &genesis, &profile);
+    assert_eq!(verdict["valid"], true, "{verdict}");
+    assert_eq!(verdict["proven"], "present");
+    assert_eq!(verdict["value"]["uscc"], "91110105MA01R7K442");
+    assert_eq!(verdict["trust"]["kind"], "genesis");
+    // The native verifier says the same.
+    let native = Command::new(bin("concordat"))
+        .args(["verify", "--output", "json", "--trust"])
+        .arg(net.join("genesis.json"))
+        .arg(&file)
+        .output()
+        .expect("verify");
+    let native: Value = serde_json::from_slice(&native.stdout).expect("json");
+    for field in [
+        "valid",
+        "proven",
+        "height",
+        "header_hash",
+        "value",
+        "signing_power",
+    ] {
+        assert_eq!(verdict[field], native[field], "{field}");
+    }
+    println!(
+        "browser verification of a {}-byte bundle: {:.2} ms",
+        bundle.len(),
+        verdict["browser_verify_ms"].as_f64().unwrap_or(f64::NAN)
+    );
+
+    let mut tampered = bundle.clone();
+    let mid = tampered.len() / 2;
+    tampered[mid] ^= 0x01;
+    let verdict = page_verdict(&url, &tampered, &genesis, &profile);
+    assert_eq!(verdict["valid"], false, "{verdict}");
+    let verdict = page_verdict(&url, &bundle, &format!("1:{}", "00".repeat(32)), &profile);
+    assert_eq!(verdict["valid"], false, "{verdict}");
+    node.stop();
+}
