@@ -10,7 +10,10 @@ use concordat_client::bundle::{bundle_bytes_of_file, trust_from_text, verify_bun
 #[allow(clippy::print_stdout, clippy::expect_used)]
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    assert!(args.len() >= 3, "usage: bundle_verify_time BUNDLE TRUST [N]");
+    assert!(
+        args.len() >= 3,
+        "usage: bundle_verify_time BUNDLE TRUST [N]"
+    );
     let raw = std::fs::read(&args[1]).expect("bundle file");
     let bytes = bundle_bytes_of_file(&raw).expect("bundle");
     let trust_text = std::fs::read_to_string(&args[2]).unwrap_or_else(|_| args[2].clone());
