@@ -30,6 +30,13 @@ if ! cargo deny --version >/dev/null 2>&1; then
   echo "installing cargo-deny (first run on this machine only)"
   cargo install --locked cargo-deny --version 0.20.2
 fi
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+  fi
+fi
+# The reference Bitstring Status List implementation for the credential test (pinned by the lock).
+[ -d tests/vc/node_modules ] || npm ci --prefix tests/vc --no-audit --no-fund --silent
 PY=python3
 if ! "$PY" -c 'import pymerkle' 2>/dev/null; then
   "$PY" -m pip install -q -r tests/pymerkle/requirements.txt

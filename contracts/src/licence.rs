@@ -460,10 +460,26 @@ fn check_validity(ctx: &BlockContext, v: &Validity) -> Result<(), ExecError> {
     Ok(())
 }
 
-fn next_status_index(state: &mut Overlay<'_>) -> u64 {
+/// Assigns the next status-list index to licence `id` (both lists use the same index).
+fn next_status_index(state: &mut Overlay<'_>, id: &str) -> u64 {
     let n: u64 = state.get(keys::LICENCE_NEXT_STATUS_INDEX).unwrap_or(0);
     state.put(keys::LICENCE_NEXT_STATUS_INDEX.to_vec(), &(n + 1));
+    state.put(keys::licence_at_status_index(n), &id.to_string());
     n
+}
+
+/// The bit a licence sets in its issuer's Bitstring Status List of `purpose`: revocation for a
+/// licence that can never be valid again (03, 04, 05, 06, 07, 99), suspension for 02.
+pub fn status_bit(status: LicenceStatus, revocation: bool) -> bool {
+    use LicenceStatus::*;
+    if revocation {
+        matches!(
+            status,
+            Annulled | Cancelled | Expired | TransferredOut | Revoked | Superseded
+        )
+    } else {
+        status == Suspended
+    }
 }
 
 fn index_for_holder(state: &mut Overlay<'_>, holder: &Uscc, id: &str) -> Result<(), ExecError> {
@@ -785,7 +801,7 @@ fn issue(
     l.valid_until = Some(validity.valid_until);
     l.file_hash = file_hash;
     l.seal_signature_id = seal_signature_id.clone();
-    l.status_index = Some(next_status_index(state));
+    l.status_index = Some(next_status_index(state, &l.licence_id));
     transition(state, ctx, actor.uscc(), l, LicenceStatus::Valid, "issued").map(|_| ())
 }
 
@@ -887,7 +903,7 @@ fn renew(
     new.supersedes = Some(old.licence_id.clone());
     new.superseded_by = None;
     new.status = LicenceStatus::Valid;
-    new.status_index = Some(next_status_index(state));
+    new.status_index = Some(next_status_index(state, new_id));
     new.last_change = Change {
         by: actor.uscc().clone(),
         height: ctx.height,
@@ -1148,4 +1164,29 @@ pub fn cascade_holder(
         transition(state, ctx, by, l, to, &format!("R2: holder {basis}"))?;
     }
     Ok(())
+}
+
+/// The smallest Bitstring Status List: 131,072 bits (W3C Bitstring Status List §3.2).
+pub const MIN_STATUS_LIST_BITS: u64 = 131_072;
+
+/// The uncompressed bitstring of `issuer`'s status list of one purpose, derived from the state:
+/// bit `n` (the most significant bit of byte `n / 8` first) is set when the licence holding
+/// index `n` is `issuer`'s and [`status_bit`] says so. At least [`MIN_STATUS_LIST_BITS`] long.
+pub fn status_list(view: &dyn crate::state::StateView, issuer: &Uscc, revocation: bool) -> Vec<u8> {
+    let state = Overlay::new(view);
+    let next: u64 = state.get(keys::LICENCE_NEXT_STATUS_INDEX).unwrap_or(0);
+    let bits = next.max(MIN_STATUS_LIST_BITS).div_ceil(8) * 8;
+    let mut list = vec![0u8; (bits / 8) as usize];
+    for n in 0..next {
+        let Some(id) = state.get::<String>(&keys::licence_at_status_index(n)) else {
+            continue;
+        };
+        let Some(l) = state.get::<Licence>(&keys::licence(&id)) else {
+            continue;
+        };
+        if &l.issuer == issuer && status_bit(l.status, revocation) {
+            list[(n / 8) as usize] |= 0x80 >> (n % 8);
+        }
+    }
+    list
 }

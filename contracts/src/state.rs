@@ -77,6 +77,10 @@ pub mod keys {
     }
     /// The next status-list index for a licence.
     pub const LICENCE_NEXT_STATUS_INDEX: &[u8] = b"licence_next_status_index";
+    /// The licence holding a status-list index (for the Bitstring Status Lists).
+    pub fn licence_at_status_index(n: u64) -> Vec<u8> {
+        [b"licence_status_index/".as_slice(), &n.to_be_bytes()].concat()
+    }
     /// A commitment, by id.
     pub fn commitment(id: &str) -> Vec<u8> {
         [b"commitment/".as_slice(), id.as_bytes()].concat()

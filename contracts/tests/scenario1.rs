@@ -732,3 +732,57 @@ fn an_inspector_records_checks_only_in_its_region() {
     assert!(msg.contains("issued by"), "{msg}");
     chain.ok(&dept_key(BJSAMR), check);
 }
+
+#[test]
+fn status_lists_hold_each_issuers_revocation_and_suspension_bits() {
+    use concordat_contracts::licence::{status_list, MIN_STATUS_LIST_BITS};
+    let mut chain = nc_licence_issued(); // L-N by BJSAMR, index 0
+    let e1 = ent_key(E1);
+    let samr = dept_key(BJSAMR);
+    for id in ["L-S1", "L-S2"] {
+        chain.ok(
+            &e1,
+            Call::Licence(LicenceCall::Apply {
+                licence_id: id.into(),
+                type_code: "CATERING".into(),
+                issuer: dept_uscc(BJSAMR),
+                approval_mode: ApprovalMode::Standard,
+                commitment_id: None,
+                scope: "s".into(),
+                site_ids: vec![],
+            }),
+        );
+        chain.ok(
+            &samr,
+            Call::Licence(LicenceCall::Issue {
+                licence_id: id.into(),
+                licence_no: "N".into(),
+                validity: Validity {
+                    issued_on: d("2026-06-01"),
+                    valid_from: d("2026-06-01"),
+                    valid_until: d("2030-01-01"),
+                },
+                file_hash: None,
+                seal_signature_id: None,
+            }),
+        );
+    }
+    chain.ok(&samr, annul(false)); // index 0 revoked
+    chain.ok(
+        &samr,
+        Call::Licence(LicenceCall::Suspend {
+            licence_id: "L-S2".into(),
+            basis: "暂扣".into(),
+        }),
+    ); // index 2
+    let issuer = concordat_contracts::ids::Uscc::parse(&dept_uscc(BJSAMR)).expect("uscc");
+    let rev = status_list(&chain.state, &issuer, true);
+    let sus = status_list(&chain.state, &issuer, false);
+    assert_eq!(rev.len() as u64 * 8, MIN_STATUS_LIST_BITS);
+    assert_eq!((rev[0], sus[0]), (0b1000_0000, 0b0010_0000));
+    assert!(rev[1..].iter().chain(&sus[1..]).all(|b| *b == 0));
+    let other = concordat_contracts::ids::Uscc::parse(&dept_uscc(TJSAMR)).expect("uscc");
+    assert!(status_list(&chain.state, &other, true)
+        .iter()
+        .all(|b| *b == 0));
+}

@@ -90,6 +90,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/v1/blocks/{height}", get(get_block))
         .route("/v1/headers/{height}", get(get_header))
         .route("/v1/validator_changes", get(validator_changes))
+        .route("/v1/status_lists/{issuer}/{purpose}", get(status_list))
         .route("/v1/state/{kind}/{id}", get(get_state))
         .route("/v1/txlog/consistency", get(txlog_consistency))
         .route("/v1/txlog/{index}", get(txlog_inclusion))
@@ -310,6 +311,63 @@ async fn get_block(State(s): State<AppState>, Path(height): Path<u64>) -> ApiRes
     v["block"] = json!(hex::encode(block.to_bytes()));
     v["txs"] = json!(txs);
     Ok(Json(v))
+}
+
+/// A licence issuer's Bitstring Status List credential (W3C Bitstring Status List v1.0), derived
+/// from the state at the tip: `purpose` is `revocation` (licences that can never be valid again)
+/// or `suspension` (02). Unsigned: its bits are the ledger's; a bundle of any licence proves
+/// its status independently.
+async fn status_list(
+    State(s): State<AppState>,
+    Path((issuer, purpose)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult {
+    s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
+    let issuer = Uscc::parse(&issuer).map_err(|e| bad_request(e.to_string()))?;
+    let revocation = match purpose.as_str() {
+        "revocation" => true,
+        "suspension" => false,
+        other => {
+            return Err(bad_request(format!(
+                "status purpose {other:?}: revocation or suspension"
+            )))
+        }
+    };
+    let tip = s
+        .store
+        .tip()
+        .map_err(internal)?
+        .ok_or_else(|| internal("no genesis"))?;
+    let header = crate::store::header(s.store.as_ref(), tip.height)
+        .map_err(internal)?
+        .ok_or_else(|| internal("tip header missing"))?;
+    let store = s.store.clone();
+    let who = issuer.clone();
+    let bits = tokio::task::spawn_blocking(move || {
+        let view = crate::core::VersionView::new(store.as_ref(), tip.height);
+        concordat_contracts::licence::status_list(&view, &who, revocation)
+    })
+    .await
+    .map_err(|e| internal(format!("building the status list: {e}")))?;
+    let encoded = crate::credentials::encode_list(&bits).map_err(internal)?;
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    let id = format!("http://{host}/v1/status_lists/{issuer}/{purpose}");
+    Ok(Json(json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "id": id,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": format!("urn:uscc:{issuer}"),
+        "validFrom": concordat_primitives::time::format_rfc3339_ms(header.time_ms, 8 * 60),
+        "credentialSubject": {
+            "id": format!("{id}#list"),
+            "type": "BitstringStatusList",
+            "statusPurpose": purpose,
+            "encodedList": encoded,
+        },
+    })))
 }
 
 /// Most heights one `GET /v1/validator_changes` scans.

@@ -165,6 +165,13 @@ pub struct VersionView<'a, S: NodeStore + ?Sized> {
     version: u64,
 }
 
+impl<'a, S: NodeStore + ?Sized> VersionView<'a, S> {
+    /// The state of `store` at `version`.
+    pub fn new(store: &'a S, version: u64) -> Self {
+        VersionView { store, version }
+    }
+}
+
 impl<S: NodeStore + ?Sized> StateView for VersionView<'_, S> {
     fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
         match state::get(self.store, key, self.version) {

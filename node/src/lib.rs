@@ -9,6 +9,7 @@ pub mod api;
 pub mod bft;
 pub mod config;
 pub mod core;
+pub mod credentials;
 pub mod mempool;
 pub mod metrics;
 pub mod net;

@@ -1,5 +1,6 @@
 //! Command-line parsing and dispatch.
 
+mod credential_cmd;
 mod demo_cmd;
 mod files;
 mod genesis_cmd;
@@ -76,6 +77,19 @@ enum Command {
         /// Binary (canonical bytes) or JSON-wrapped.
         #[arg(long, value_enum, default_value = "binary")]
         format: proof_cmd::BundleFormat,
+    },
+    /// Export a licence as a W3C Verifiable Credential 2.0 with Bitstring Status List entries
+    /// and its proof bundle as evidence (docs/credentials.md).
+    Credential {
+        /// `licence`.
+        kind: String,
+        /// The licence id.
+        id: String,
+        #[command(flatten)]
+        node: http::NodeArg,
+        /// Where to write it (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Verify a bundle offline against a trust root: a genesis file or HEIGHT:HEADER_HASH.
     /// Exit 0 and `{"valid":true,...}` when it holds.
@@ -171,6 +185,17 @@ pub fn run() -> i32 {
             format,
         } => proof_cmd::proof(&kind, &id, &node, height, since, &out, format, cli.output),
         Command::Verify { file, trust } => proof_cmd::verify(&file, &trust, cli.output),
+        Command::Credential {
+            kind,
+            id,
+            node,
+            out,
+        } => match kind.as_str() {
+            "licence" => credential_cmd::licence(&id, &node, out.as_deref(), cli.output),
+            other => Err(anyhow::anyhow!(
+                "credentials are exported for licences only, not {other:?}"
+            )),
+        },
         Command::Query {
             kind,
             id,

@@ -81,19 +81,14 @@ fn chain(node: &Node, since: u64, until: u64) -> Result<(Option<Anchor>, Vec<Set
     Ok((anchor, changes))
 }
 
-/// `concordat proof KIND ID`.
-#[allow(clippy::too_many_arguments)]
-pub fn proof(
+/// Builds the bundle for `kind`/`id` from the node (see `proof`); returns it with its height.
+pub fn build(
+    n: &Node,
     kind: &str,
     id: &str,
-    node: &NodeArg,
     height: Option<u64>,
     since: u64,
-    out: &Path,
-    format: BundleFormat,
-    output: Output,
-) -> Result<()> {
-    let n = Node::new(node);
+) -> Result<(Bundle, u64)> {
     let (header, claim) = match kind {
         "tx" => {
             let hash = Hash::from_hex(id)
@@ -170,7 +165,7 @@ pub fn proof(
         }
     };
     let at = header["height"].as_u64().context("no height")?;
-    let (anchor, changes) = chain(&n, since, at)?;
+    let (anchor, changes) = chain(n, since, at)?;
     let bundle = Bundle {
         version: BUNDLE_VERSION,
         anchor,
@@ -178,6 +173,22 @@ pub fn proof(
         header: signed(&header)?,
         claim,
     };
+    Ok((bundle, at))
+}
+
+/// `concordat proof KIND ID`.
+#[allow(clippy::too_many_arguments)]
+pub fn proof(
+    kind: &str,
+    id: &str,
+    node: &NodeArg,
+    height: Option<u64>,
+    since: u64,
+    out: &Path,
+    format: BundleFormat,
+    output: Output,
+) -> Result<()> {
+    let (bundle, at) = build(&Node::new(node), kind, id, height, since)?;
     let bytes = bundle.to_bytes();
     let written = match format {
         BundleFormat::Binary => bytes.clone(),
