@@ -442,3 +442,44 @@ pub fn replay_from_genesis(url: &str, genesis: &concordat_genesis::Genesis) -> u
     }
     tip
 }
+
+/// Runs `concordat ARGS --output json`: whether it succeeded, and its JSON (or its text as a
+/// JSON string).
+pub fn concordat_json(args: &[&str]) -> (bool, Value) {
+    let out = Command::new(bin("concordat"))
+        .args(args)
+        .args(["--output", "json"])
+        .output()
+        .expect("run concordat");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v = serde_json::from_str(text.trim()).unwrap_or(Value::String(text.to_string()));
+    if !out.status.success() {
+        eprintln!(
+            "concordat {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    (out.status.success(), v)
+}
+
+/// Signs `call` with `key`'s next nonce (asked from the node), submits it, waits for the commit
+/// and returns the node's answer (`status` committed, `result` with its code).
+pub fn submit_wait(url: &str, chain: &str, key: &SecretKey, call: Call) -> Value {
+    let (_, n) = get(&format!(
+        "{url}/v1/state/nonce/{}",
+        key.public_key().to_hex()
+    ));
+    let (_, st) = get(&format!("{url}/v1/status"));
+    let tx = Transaction {
+        chain_id: chain.into(),
+        signer: key.public_key(),
+        nonce: n["value"].as_u64().unwrap_or(0),
+        expiry_height: st["height"].as_u64().expect("height") + 100,
+        call,
+    }
+    .sign(key);
+    let (code, v) = post_bytes(&format!("{url}/v1/txs?wait=true"), &tx.to_bytes());
+    assert_eq!(code, 200, "{v}");
+    assert_eq!(v["status"], "committed", "{v}");
+    v
+}

@@ -3,12 +3,11 @@
 //! validator set; a tampered bundle is refused.
 
 use std::path::Path;
-use std::process::Command;
 
 use concordat_contracts::governance::{GovAction, GovCall, ValidatorEntry};
 use concordat_contracts::ids::Uscc;
 use concordat_contracts::party::PartyCall;
-use concordat_contracts::{Call, Transaction};
+use concordat_contracts::Call;
 use concordat_primitives::SecretKey;
 use concordat_tests::net::*;
 use serde_json::Value;
@@ -17,33 +16,8 @@ const E1: &str = "91110105MA01R7K442";
 // A valid code (E2 of domain.md) that this test never registers.
 const ABSENT: &str = "91120116MA07TJ3P7W";
 
-fn cli(args: &[&str]) -> (bool, Value) {
-    let out = Command::new(bin("concordat"))
-        .args(args)
-        .args(["--output", "json"])
-        .output()
-        .expect("run concordat");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let v = serde_json::from_str(text.trim()).unwrap_or(Value::String(text.to_string()));
-    (out.status.success(), v)
-}
-
 fn send(url: &str, chain: &str, key: &SecretKey, call: Call) -> Value {
-    let (_, n) = get(&format!(
-        "{url}/v1/state/nonce/{}",
-        key.public_key().to_hex()
-    ));
-    let (_, st) = get(&format!("{url}/v1/status"));
-    let tx = Transaction {
-        chain_id: chain.into(),
-        signer: key.public_key(),
-        nonce: n["value"].as_u64().unwrap_or(0),
-        expiry_height: st["height"].as_u64().expect("height") + 100,
-        call,
-    }
-    .sign(key);
-    let (code, v) = post_bytes(&format!("{url}/v1/txs?wait=true"), &tx.to_bytes());
-    assert_eq!(code, 200, "{v}");
+    let v = submit_wait(url, chain, key, call);
     assert_eq!(v["result"]["code"], "OK", "{v}");
     v
 }
@@ -53,13 +27,13 @@ fn proof(url: &str, dir: &Path, name: &str, args: &[&str]) -> String {
     let mut a = vec!["proof"];
     a.extend_from_slice(args);
     a.extend_from_slice(&["--node", url, "--out", &out]);
-    let (ok, v) = cli(&a);
+    let (ok, v) = concordat_json(&a);
     assert!(ok, "proof {args:?}: {v}");
     out
 }
 
 fn verify(file: &str, trust: &str) -> (bool, Value) {
-    cli(&["verify", file, "--trust", trust])
+    concordat_json(&["verify", file, "--trust", trust])
 }
 
 #[test]

@@ -13,7 +13,7 @@ use concordat_contracts::seal::{
     SM2_DIST_ID,
 };
 use concordat_contracts::time::Date;
-use concordat_contracts::{Call, Transaction};
+use concordat_contracts::Call;
 use concordat_primitives::{Hash, SecretKey};
 use concordat_tests::net::*;
 use serde_json::Value;
@@ -43,23 +43,7 @@ struct Client {
 impl Client {
     /// Signs `call` with the signer's next nonce, submits it, waits, returns (code, message).
     fn send(&self, key: &SecretKey, call: Call) -> (String, String) {
-        let (_, n) = get(&format!(
-            "{}/v1/state/nonce/{}",
-            self.url,
-            key.public_key().to_hex()
-        ));
-        let (_, st) = get(&format!("{}/v1/status", self.url));
-        let tx = Transaction {
-            chain_id: self.chain.clone(),
-            signer: key.public_key(),
-            nonce: n["value"].as_u64().unwrap_or(0),
-            expiry_height: st["height"].as_u64().expect("height") + 100,
-            call,
-        }
-        .sign(key);
-        let (code, v) = post_bytes(&format!("{}/v1/txs?wait=true", self.url), &tx.to_bytes());
-        assert_eq!(code, 200, "{v}");
-        assert_eq!(v["status"], "committed", "{v}");
+        let v = submit_wait(&self.url, &self.chain, key, call);
         let r = &v["result"];
         (
             r["code"].as_str().unwrap_or("?").into(),
@@ -357,24 +341,6 @@ fn scenario_1_and_1b_through_a_running_node() {
     node.stop();
 }
 
-/// Runs `concordat ARGS --output json`; returns (success, parsed stdout).
-fn cli(args: &[&str]) -> (bool, Value) {
-    let out = Command::new(bin("concordat"))
-        .args(args)
-        .args(["--output", "json"])
-        .output()
-        .expect("run concordat");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let v = serde_json::from_str(text.trim()).unwrap_or(Value::String(text.to_string()));
-    if !out.status.success() {
-        eprintln!(
-            "concordat {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    (out.status.success(), v)
-}
-
 fn send_json(
     dir: &std::path::Path,
     name: &str,
@@ -384,7 +350,7 @@ fn send_json(
 ) -> Value {
     let path = dir.join(format!("{name}.json"));
     std::fs::write(&path, call.to_string()).expect("write call");
-    let (ok, v) = cli(&[
+    let (ok, v) = concordat_json(&[
         "tx",
         "send",
         "--key",
@@ -414,10 +380,10 @@ fn seals_and_paperless_filings_through_the_cli() {
 
     // The enterprise's transaction key and its seal's SM2 key, both made by the CLI.
     let e1_key = dir.path().join("e1.key");
-    let (ok, k) = cli(&["keys", "new", "--out", &p(&e1_key)]);
+    let (ok, k) = concordat_json(&["keys", "new", "--out", &p(&e1_key)]);
     assert!(ok);
     let sm2_file = dir.path().join("e1-finance.sm2");
-    let (ok, s) = cli(&["seal", "sm2-new", "--out", &p(&sm2_file)]);
+    let (ok, s) = concordat_json(&["seal", "sm2-new", "--out", &p(&sm2_file)]);
     assert!(ok, "{s}");
     assert_eq!(s["algorithm"], "SM2_SM3");
 
@@ -453,7 +419,7 @@ fn seals_and_paperless_filings_through_the_cli() {
     let doc = dir.path().join("vat-2026-05.ofd");
     std::fs::write(&doc, "增值税纳税申报表 2026-05").expect("doc");
     let sig_file = dir.path().join("sig.json");
-    let (ok, signed) = cli(&[
+    let (ok, signed) = concordat_json(&[
         "seal",
         "sign",
         "--es-id",
@@ -472,7 +438,7 @@ fn seals_and_paperless_filings_through_the_cli() {
         &p(&sig_file),
     ]);
     assert!(ok, "{signed}");
-    let (ok, v) = cli(&[
+    let (ok, v) = concordat_json(&[
         "tx",
         "send",
         "--key",
@@ -484,7 +450,7 @@ fn seals_and_paperless_filings_through_the_cli() {
         "--wait",
     ]);
     assert!(ok, "{v}");
-    let (ok, judged) = cli(&["query", "seal_signature", "SIG-TAX-1", "--node", &url]);
+    let (ok, judged) = concordat_json(&["query", "seal_signature", "SIG-TAX-1", "--node", &url]);
     assert!(ok && judged["verified"] == true, "{judged}");
     assert_eq!(
         judged["value"]["verification"]["result"], "VALID",
@@ -498,7 +464,7 @@ fn seals_and_paperless_filings_through_the_cli() {
         "filing_id": "F-VAT-2026-05", "kind": "TAX", "period": "2026-05", "doc_hash": signed["doc_hash"], "seal_signature_id": "SIG-TAX-1"}}}),
         &url,
     );
-    let (ok, filed) = cli(&["query", "filing", "F-VAT-2026-05", "--node", &url]);
+    let (ok, filed) = concordat_json(&["query", "filing", "F-VAT-2026-05", "--node", &url]);
     assert!(ok && filed["found"] == true, "{filed}");
     assert_eq!(filed["value"]["es_id"], "ES-E1-02");
 
@@ -506,7 +472,7 @@ fn seals_and_paperless_filings_through_the_cli() {
     let path = dir.path().join("bad.json");
     std::fs::write(&path, serde_json::json!({"Filing": {"Submit": {
         "filing_id": "F-BAD", "kind": "HOUSING_FUND", "period": "2026-05", "doc_hash": signed["doc_hash"], "seal_signature_id": "SIG-TAX-1"}}}).to_string()).expect("write");
-    let (ok, v) = cli(&[
+    let (ok, v) = concordat_json(&[
         "tx",
         "send",
         "--key",
@@ -519,7 +485,7 @@ fn seals_and_paperless_filings_through_the_cli() {
     ]);
     assert!(!ok, "{v}");
     assert_eq!(v["result"]["code"], "INVALID_ARGUMENT", "{v}");
-    let (ok, none) = cli(&["query", "filing", "F-BAD", "--node", &url]);
+    let (ok, none) = concordat_json(&["query", "filing", "F-BAD", "--node", &url]);
     assert!(ok && none["found"] == false, "{none}");
     node.stop();
 }

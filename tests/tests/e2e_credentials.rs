@@ -12,7 +12,7 @@ use concordat_contracts::commitment::{CommitmentCall, CommitmentKind};
 use concordat_contracts::licence::{ApprovalMode, LicenceCall, Validity};
 use concordat_contracts::party::PartyCall;
 use concordat_contracts::time::Date;
-use concordat_contracts::{Call, Transaction};
+use concordat_contracts::Call;
 use concordat_primitives::{Hash, SecretKey};
 use concordat_tests::net::*;
 use serde_json::Value;
@@ -21,21 +21,7 @@ const E1: &str = "91110105MA01R7K442";
 const BJSAMR: &str = "11110000MB01A7C368";
 
 fn send(url: &str, chain: &str, key: &SecretKey, call: Call) {
-    let (_, n) = get(&format!(
-        "{url}/v1/state/nonce/{}",
-        key.public_key().to_hex()
-    ));
-    let (_, st) = get(&format!("{url}/v1/status"));
-    let tx = Transaction {
-        chain_id: chain.into(),
-        signer: key.public_key(),
-        nonce: n["value"].as_u64().unwrap_or(0),
-        expiry_height: st["height"].as_u64().expect("height") + 100,
-        call: call.clone(),
-    }
-    .sign(key);
-    let (code, v) = post_bytes(&format!("{url}/v1/txs?wait=true"), &tx.to_bytes());
-    assert_eq!(code, 200, "{v}");
+    let v = submit_wait(url, chain, key, call.clone());
     assert_eq!(v["result"]["code"], "OK", "{call:?}: {v}");
 }
 
