@@ -678,12 +678,21 @@ pub fn bundle_bytes_of_file(raw: &[u8]) -> Result<Vec<u8>, String> {
 pub fn report(v: &VerifiedBundle, trust: &serde_json::Value) -> Result<serde_json::Value, String> {
     use serde_json::json;
     let (proven, subject, value, what) = match &v.proven {
-        Proven::Present { kind, id, value } => (
-            "present",
-            json!({"kind": kind, "id": id}),
-            decode_value(kind, value).map_err(|e| e.to_string())?,
-            format!("{kind} {id} is PRESENT"),
-        ),
+        Proven::Present { kind, id, value } => {
+            let decoded = decode_value(kind, value).map_err(|e| e.to_string())?;
+            // A record with a status says it: a revoked licence reads as revoked, never valid.
+            let status = match (decoded["status"].as_str(), decoded["status_code"].as_str()) {
+                (Some(s), Some(code)) => format!(" with status {s} ({code})"),
+                (Some(s), None) => format!(" with status {s}"),
+                _ => String::new(),
+            };
+            (
+                "present",
+                json!({"kind": kind, "id": id}),
+                decoded,
+                format!("{kind} {id} is PRESENT{status}"),
+            )
+        }
         Proven::Absent { kind, id } => (
             "absent",
             json!({"kind": kind, "id": id}),

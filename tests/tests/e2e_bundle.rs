@@ -6,9 +6,13 @@ use std::path::Path;
 
 use concordat_contracts::governance::{GovAction, GovCall, ValidatorEntry};
 use concordat_contracts::ids::Uscc;
+use concordat_contracts::licence::{ApprovalMode, LicenceCall, Validity};
 use concordat_contracts::party::PartyCall;
+use concordat_contracts::recognition::{RecognitionCall, Terms};
+use concordat_contracts::seal::{HexBytes, SealAlgorithm, SealCall, SignerKey};
+use concordat_contracts::time::Date;
 use concordat_contracts::Call;
-use concordat_primitives::SecretKey;
+use concordat_primitives::{Hash, SecretKey};
 use concordat_tests::net::*;
 use serde_json::Value;
 
@@ -81,6 +85,204 @@ fn bundles_verify_offline_across_a_validator_set_change() {
     assert!(ok && v["proven"] == "included", "{v}");
     assert_eq!(v["value"]["tx_hash"], reg_hash.as_str());
     assert_eq!(v["value"]["code"], "OK");
+
+    // A licence: valid, then revoked; its bundle says so, never valid.
+    let e1 = SecretKey::from_seed([51; 32]);
+    send(
+        &url,
+        &chain,
+        &registrar,
+        Call::Party(PartyCall::SetKeys {
+            uscc: E1.into(),
+            keys: [e1.public_key()].into(),
+        }),
+    );
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as u64;
+    let today = Date::of_ms(now_ms);
+    send(
+        &url,
+        &chain,
+        &e1,
+        Call::Licence(LicenceCall::Apply {
+            licence_id: "L-B-1".into(),
+            type_code: "CATERING".into(),
+            issuer: "11110000MB01A7C368".into(),
+            approval_mode: ApprovalMode::Standard,
+            commitment_id: None,
+            scope: "餐饮服务".into(),
+            site_ids: vec![],
+        }),
+    );
+    send(
+        &url,
+        &chain,
+        &registrar,
+        Call::Licence(LicenceCall::Issue {
+            licence_id: "L-B-1".into(),
+            licence_no: "JY-B-1".into(),
+            validity: Validity {
+                issued_on: today,
+                valid_from: today,
+                valid_until: today.add_months(12),
+            },
+            file_hash: None,
+            seal_signature_id: None,
+        }),
+    );
+    let valid = proof(
+        &url,
+        dir.path(),
+        "licence-valid.bundle",
+        &["licence", "L-B-1"],
+    );
+    send(
+        &url,
+        &chain,
+        &registrar,
+        Call::Licence(LicenceCall::Revoke {
+            licence_id: "L-B-1".into(),
+            basis: "吊销决定".into(),
+        }),
+    );
+    let revoked = proof(
+        &url,
+        dir.path(),
+        "licence-revoked.bundle",
+        &["licence", "L-B-1"],
+    );
+    let (ok, v) = verify(&valid, &genesis);
+    assert!(ok && v["value"]["status_code"] == "01", "{v}");
+    let (ok, v) = verify(&revoked, &genesis);
+    assert!(ok, "{v}");
+    assert_eq!(
+        (
+            v["value"]["status"].clone(),
+            v["value"]["status_code"].clone()
+        ),
+        ("REVOKED".into(), "07".into()),
+        "{v}"
+    );
+    assert!(
+        v["summary"]
+            .as_str()
+            .unwrap_or("")
+            .contains("with status REVOKED (07)"),
+        "{v}"
+    );
+
+    // A seal's status at a time, from its proven history.
+    let registry = read_key(&net.join("keys").join("11110000MB16YQ4R0P.key"));
+    send(
+        &url,
+        &chain,
+        &registry,
+        Call::Seal(SealCall::Register {
+            es_id: "ES-B-1".into(),
+            owner: E1.into(),
+            seal_type: "01".into(),
+            name: "公章".into(),
+            signer_keys: vec![SignerKey {
+                algorithm: SealAlgorithm::Ed25519,
+                public_key: HexBytes(e1.public_key().as_bytes().to_vec()),
+                valid_from_ms: now_ms - 1000,
+                valid_until_ms: now_ms + 86_400_000,
+            }],
+            valid_start_ms: now_ms - 1000,
+            valid_end_ms: now_ms + 86_400_000,
+            seseal_hash: Hash::digest(b"seal"),
+            picture_hash: Hash::digest(b"picture"),
+        }),
+    );
+    let before_loss = now_ms + 1; // the seal was registered by then (block time <= now)
+    let registered = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as u64;
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    send(
+        &url,
+        &chain,
+        &e1,
+        Call::Seal(SealCall::Suspend {
+            es_id: "ES-B-1".into(),
+            basis: "挂失".into(),
+        }),
+    );
+    let seal = proof(&url, dir.path(), "seal.bundle", &["seal", "ES-B-1"]);
+    let at = |ms: u64| concordat_primitives::time::format_rfc3339_ms(ms, 8 * 60);
+    let later = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as u64
+        + 1000;
+    let (ok, v) = concordat_json(&[
+        "verify",
+        &seal,
+        "--trust",
+        &genesis,
+        "--at",
+        &at(registered.max(before_loss)),
+    ]);
+    assert!(ok, "{v}");
+    assert_eq!(v["status_at"]["status"], "ACTIVE", "{v}");
+    let (ok, v) = concordat_json(&["verify", &seal, "--trust", &genesis, "--at", &at(later)]);
+    assert!(ok, "{v}");
+    assert_eq!(v["status_at"]["status"], "SUSPENDED", "{v}");
+    let (ok, v) = concordat_json(&[
+        "verify",
+        &seal,
+        "--trust",
+        &genesis,
+        "--at",
+        "2020-01-01T00:00:00+08:00",
+    ]);
+    assert!(
+        ok && v["status_at"]["status"] == "NOT_YET_REGISTERED",
+        "{v}"
+    );
+
+    // A mutual-recognition agreement, active once both parties signed.
+    let tj = read_key(&net.join("keys").join("11120000MB02T9J49M.key"));
+    let parties: std::collections::BTreeSet<Uscc> = ["11110000MB01A7C368", "11120000MB02T9J49M"]
+        .iter()
+        .map(|u| Uscc::parse(u).expect("uscc"))
+        .collect();
+    send(
+        &url,
+        &chain,
+        &registrar,
+        Call::Recognition(RecognitionCall::Propose {
+            agreement_id: "MR-B-1".into(),
+            terms: Terms {
+                scope: "LICENCE:CATERING".into(),
+                parties: parties.clone(),
+                accepted_issuers: parties,
+                credential_types: Default::default(),
+                max_age_days: None,
+                effective_from: today,
+                effective_to: None,
+            },
+        }),
+    );
+    send(
+        &url,
+        &chain,
+        &tj,
+        Call::Recognition(RecognitionCall::Sign {
+            agreement_id: "MR-B-1".into(),
+        }),
+    );
+    let agreement = proof(
+        &url,
+        dir.path(),
+        "agreement.bundle",
+        &["agreement", "MR-B-1"],
+    );
+    let (ok, v) = verify(&agreement, &genesis);
+    assert!(ok && v["value"]["status"] == "ACTIVE", "{v}");
 
     // A tampered bundle is refused, and says so.
     let mut bytes = std::fs::read(&present).expect("read");

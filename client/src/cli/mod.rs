@@ -99,6 +99,10 @@ enum Command {
         /// genesis.json, or a waypoint HEIGHT:HEADER_HASH.
         #[arg(long)]
         trust: String,
+        /// For a seal: also report its status at this time (RFC 3339, e.g.
+        /// 2026-05-06T10:00:00+08:00), from the proven status history.
+        #[arg(long)]
+        at: Option<String>,
     },
     /// Seal signing keys (SM2) and seal signatures over documents, for `tx send`.
     #[command(subcommand)]
@@ -184,7 +188,9 @@ pub fn run() -> i32 {
             out,
             format,
         } => proof_cmd::proof(&kind, &id, &node, height, since, &out, format, cli.output),
-        Command::Verify { file, trust } => proof_cmd::verify(&file, &trust, cli.output),
+        Command::Verify { file, trust, at } => {
+            proof_cmd::verify(&file, &trust, at.as_deref(), cli.output)
+        }
         Command::Credential {
             kind,
             id,

@@ -224,10 +224,36 @@ fn trust_text(arg: &str) -> Result<String> {
 }
 
 /// `concordat verify FILE --trust T`.
-pub fn verify(file: &Path, trust: &str, output: Output) -> Result<()> {
+pub fn verify(file: &Path, trust: &str, at: Option<&str>, output: Output) -> Result<()> {
     let raw = fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let text = trust_text(trust)?;
+    let at_ms = at
+        .map(|a| {
+            concordat_primitives::time::parse_rfc3339_ms(a)
+                .map_err(|e| anyhow::anyhow!("--at: {e}"))
+        })
+        .transpose()?;
     let mut verdict = verify_to_json(&raw, &text, rand::rngs::OsRng);
+    if let (Some(t), true) = (at_ms, verdict["valid"] == true) {
+        if verdict["subject"]["kind"] != "seal" || verdict["proven"] != "present" {
+            bail!("--at applies to a bundle proving a seal");
+        }
+        // The proven status history: the last change at or before the time.
+        let status = verdict["value"]["history"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .take_while(|e| e["at_ms"].as_u64().is_some_and(|ms| ms <= t))
+            .last()
+            .and_then(|e| e["status"].as_str())
+            .unwrap_or("NOT_YET_REGISTERED")
+            .to_string();
+        verdict["status_at"] = json!({"at": at, "at_ms": t, "status": status});
+        let line = format!(" Its status at {} was {status}.", at.unwrap_or(""));
+        if let Some(sum) = verdict["summary"].as_str().map(|s| s.to_string() + &line) {
+            verdict["summary"] = json!(sum);
+        }
+    }
     if verdict["valid"] == true {
         if let Some(t) = verdict["trust"].as_object_mut() {
             if PathBuf::from(trust).is_file() {
