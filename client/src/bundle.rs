@@ -681,11 +681,23 @@ pub fn report(v: &VerifiedBundle, trust: &serde_json::Value) -> Result<serde_jso
         Proven::Present { kind, id, value } => {
             let decoded = decode_value(kind, value).map_err(|e| e.to_string())?;
             // A record with a status says it: a revoked licence reads as revoked, never valid.
-            let status = match (decoded["status"].as_str(), decoded["status_code"].as_str()) {
+            let mut status = match (decoded["status"].as_str(), decoded["status_code"].as_str()) {
                 (Some(s), Some(code)) => format!(" with status {s} ({code})"),
                 (Some(s), None) => format!(" with status {s}"),
                 _ => String::new(),
             };
+            // A licence past its last valid day still reads 01 until someone marks it expired:
+            // say so rather than let 01 stand alone.
+            if kind == "licence" && decoded["status"] == "VALID" {
+                let header_day = crate::bundle::header_day(&v.header);
+                if let Some(until) = decoded["valid_until"].as_str() {
+                    if header_day.as_str() > until {
+                        status.push_str(&format!(
+                            ", but its validity ended on {until} (not yet marked 05 EXPIRED)"
+                        ));
+                    }
+                }
+            }
             (
                 "present",
                 json!({"kind": kind, "id": id}),
@@ -747,6 +759,11 @@ pub fn report(v: &VerifiedBundle, trust: &serde_json::Value) -> Result<serde_jso
         "signing_power": v.signing_power, "total_power": v.total_power,
         "validator_set_changes_followed": v.changes_followed, "trust": trust,
     }))
+}
+
+/// The header's date in China Standard Time, `YYYY-MM-DD`.
+pub fn header_day(header: &Header) -> String {
+    concordat_contracts::time::Date::of_ms(header.time_ms).to_string()
 }
 
 /// One call from bytes to a JSON verdict: `{"valid":true,...}` ([`report`]) or

@@ -319,3 +319,55 @@ fn tx_inclusion_and_log_consistency() {
     ));
     every_byte_matters(&c, &trust);
 }
+
+#[test]
+fn exactly_two_thirds_is_refused_and_more_is_enough() {
+    // Three validators of equal power: 2 of 3 is exactly 2/3 and must be refused.
+    let f = fixture();
+    let keys3: Vec<SecretKey> = f.keys[..3].to_vec();
+    let set3 = set_of(&keys3);
+    let header = Header {
+        validator_set_hash: set3.hash(),
+        next_validator_set_hash: set3.hash(),
+        ..f.header.clone()
+    };
+    let trust = genesis_trust(&set3);
+    let make = |signers: usize| {
+        Bundle {
+            version: BUNDLE_VERSION,
+            anchor: None,
+            changes: vec![],
+            header: signed(&header, &keys3[..signers], &set3),
+            claim: state_claim(&f, "party", PARTY),
+        }
+        .to_bytes()
+    };
+    let e = verify_bundle(&make(2), &trust, rng()).expect_err("exactly 2/3");
+    assert!(matches!(e, BundleError::Certificate { .. }), "{e}");
+    verify_bundle(&make(3), &trust, rng()).expect("3 of 3");
+}
+
+#[test]
+fn ids_must_be_canonical() {
+    // An absence proof also proves the absence of neighbouring keys: a USCC with a trailing
+    // space, or in lower case, must not read as the absence of the real party.
+    let f = fixture();
+    let trust = genesis_trust(&f.set);
+    for id in [format!("{PARTY} "), PARTY.to_lowercase()] {
+        let key = format!("party/{id}").into_bytes();
+        let (_, proof) = get_with_proof(&f.store, &key, 1).expect("proof");
+        let b = bundle(
+            &f,
+            Claim::State {
+                kind: "party".into(),
+                id: id.clone(),
+                key,
+                value: None,
+                proof: proof.to_bytes(),
+            },
+            3,
+        );
+        let e = verify_bundle(&b.to_bytes(), &trust, rng()).expect_err("non-canonical id");
+        assert!(matches!(e, BundleError::State(_)), "{id:?}: {e}");
+    }
+}

@@ -263,6 +263,21 @@ pub fn execute_block(
     } else {
         None
     };
+    // Index the heights whose header names a different next validator set, so that light
+    // clients find the change chain without scanning headers.
+    if let Some(next) = &next_validator_set {
+        let old_hash = before
+            .and_then(|b| encoding::from_bytes::<governance::Roster>(&b).ok())
+            .and_then(|r| r.validator_set().ok())
+            .map(|s| s.hash());
+        if old_hash != Some(next.hash()) {
+            let mut heights: Vec<u64> = state
+                .get(keys::VALIDATOR_CHANGE_HEIGHTS)
+                .unwrap_or_default();
+            heights.push(ctx.height);
+            state.put(keys::VALIDATOR_CHANGE_HEIGHTS.to_vec(), &heights);
+        }
+    }
     BlockOutput {
         writes: state.into_writes(),
         receipts,

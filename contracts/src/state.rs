@@ -42,6 +42,8 @@ pub mod keys {
     }
     /// The validator roster (keys, powers, departments).
     pub const VALIDATORS: &[u8] = b"gov/validators";
+    /// The heights whose header names a different next validator set, ascending.
+    pub const VALIDATOR_CHANGE_HEIGHTS: &[u8] = b"gov/validator_change_heights";
     /// A governance proposal, by id.
     pub fn proposal(id: u64) -> Vec<u8> {
         [b"gov/proposal/".as_slice(), &id.to_be_bytes()].concat()

@@ -300,6 +300,13 @@ fn validator_set_change_is_reported_for_the_next_height() {
     let set = out.next_validator_set.expect("changed");
     assert_eq!(set.len(), 2);
     assert_eq!(set.total_power(), 15);
+    // The height is indexed for light clients (GET /v1/validator_changes), once.
+    let heights: Vec<u64> = c
+        .state
+        .get(concordat_contracts::state::keys::VALIDATOR_CHANGE_HEIGHTS)
+        .map(|b| concordat_primitives::encoding::from_bytes(b).expect("decodes"))
+        .expect("indexed");
+    assert_eq!(heights, vec![c.height]);
     // Zero power is refused at proposal time.
     let bad = Call::Governance(GovCall::Propose {
         action: GovAction::SetValidators {

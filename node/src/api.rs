@@ -37,6 +37,10 @@ pub struct NodeInfo {
     pub verifier_wasm: Option<Arc<[u8]>>,
 }
 
+/// Encoded status lists by (issuer, revocation?), with the height they were built at.
+pub type StatusListCache =
+    Arc<std::sync::Mutex<std::collections::BTreeMap<(String, bool), (u64, String)>>>;
+
 /// Shared state of the handlers.
 #[derive(Clone)]
 pub struct AppState {
@@ -48,6 +52,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Node facts.
     pub info: NodeInfo,
+    /// Encoded status lists, rebuilt only when the tip has moved.
+    pub status_lists: StatusListCache,
 }
 
 /// An API error: status, stable code, message.
@@ -341,15 +347,35 @@ async fn status_list(
     let header = crate::store::header(s.store.as_ref(), tip.height)
         .map_err(internal)?
         .ok_or_else(|| internal("tip header missing"))?;
-    let store = s.store.clone();
-    let who = issuer.clone();
-    let bits = tokio::task::spawn_blocking(move || {
-        let view = crate::core::VersionView::new(store.as_ref(), tip.height);
-        concordat_contracts::licence::status_list(&view, &who, revocation)
-    })
-    .await
-    .map_err(|e| internal(format!("building the status list: {e}")))?;
-    let encoded = crate::credentials::encode_list(&bits).map_err(internal)?;
+    let cache_key = (issuer.to_string(), revocation);
+    let cached = s
+        .status_lists
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&cache_key)
+        .filter(|(h, _)| *h == tip.height)
+        .map(|(_, e)| e.clone());
+    let encoded = match cached {
+        Some(e) => e,
+        None => {
+            let store = s.store.clone();
+            let who = issuer.clone();
+            let bits = tokio::task::spawn_blocking(move || {
+                let view = crate::core::VersionView::new(store.as_ref(), tip.height);
+                concordat_contracts::licence::status_list(&view, &who, revocation)
+            })
+            .await
+            .map_err(|e| internal(format!("building the status list: {e}")))?;
+            let e = crate::credentials::encode_list(&bits).map_err(internal)?;
+            let mut cache = s.status_lists.lock().unwrap_or_else(|p| p.into_inner());
+            // Bounded: any USCC may be asked for; departments are at most 256 (x2 purposes).
+            if cache.len() >= 2 * concordat_contracts::governance::MAX_DEPARTMENTS {
+                cache.clear();
+            }
+            cache.insert(cache_key, (tip.height, e.clone()));
+            e
+        }
+    };
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -370,8 +396,8 @@ async fn status_list(
     })))
 }
 
-/// Most heights one `GET /v1/validator_changes` scans.
-pub const MAX_CHANGE_SCAN: u64 = 100_000;
+/// Most changes one `GET /v1/validator_changes` returns (the bundle format's limit).
+pub const MAX_CHANGES_PER_ANSWER: usize = 10_000;
 
 #[derive(Deserialize)]
 struct ChangesQuery {
@@ -382,8 +408,9 @@ struct ChangesQuery {
 
 /// The validator-set changes a light client follows from `since` (0: genesis; otherwise a
 /// waypoint height, whose header is returned as the anchor) to the header at `until`: every
-/// height `h` with `since < h < until` whose header names a different next set, with that
-/// header, its certificate and the new set.
+/// height `h` with `since < h < until` whose header names a different next set (indexed in the
+/// state under `gov/validator_change_heights`), with that header, its certificate and the new
+/// set.
 async fn validator_changes(State(s): State<AppState>, Query(q): Query<ChangesQuery>) -> ApiResult {
     s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
     let tip = s
@@ -398,9 +425,24 @@ async fn validator_changes(State(s): State<AppState>, Query(q): Query<ChangesQue
             tip.height, q.since
         )));
     }
-    if until - q.since > MAX_CHANGE_SCAN {
+    let store = s.store.clone();
+    let heights: Vec<u64> = tokio::task::spawn_blocking(move || {
+        let view = crate::core::VersionView::new(store.as_ref(), tip.height);
+        concordat_contracts::state::StateView::get(&view, keys::VALIDATOR_CHANGE_HEIGHTS)
+            .and_then(|b| encoding::from_bytes::<Vec<u64>>(&b).ok())
+            .unwrap_or_default()
+    })
+    .await
+    .map_err(|e| internal(format!("reading the change index: {e}")))?;
+    let heights: Vec<u64> = heights
+        .into_iter()
+        .filter(|h| q.since < *h && *h < until)
+        .collect();
+    if heights.len() > MAX_CHANGES_PER_ANSWER {
         return Err(bad_request(format!(
-            "at most {MAX_CHANGE_SCAN} heights per request; ask from a later waypoint"
+            "{} validator-set changes since {}; at most {MAX_CHANGES_PER_ANSWER}: ask from a later waypoint",
+            heights.len(),
+            q.since
         )));
     }
     let store = s.store.as_ref();
@@ -417,18 +459,13 @@ async fn validator_changes(State(s): State<AppState>, Query(q): Query<ChangesQue
         let h = header_json(&s, q.since)?;
         json!({"height": q.since, "header_bytes": h["header_bytes"], "next_validator_set": set_bytes(q.since + 1)?})
     };
-    let mut changes = Vec::new();
-    for height in q.since + 1..until {
-        let header = crate::store::header(store, height)
-            .map_err(internal)?
-            .ok_or_else(|| internal(format!("header {height} missing")))?;
-        if header.next_validator_set_hash != header.validator_set_hash {
-            let h = header_json(&s, height)?;
-            changes.push(json!({
-                "height": height, "header_bytes": h["header_bytes"], "certificate": h["certificate"],
-                "next_validator_set": set_bytes(height + 1)?,
-            }));
-        }
+    let mut changes = Vec::with_capacity(heights.len());
+    for height in heights {
+        let h = header_json(&s, height)?;
+        changes.push(json!({
+            "height": height, "header_bytes": h["header_bytes"], "certificate": h["certificate"],
+            "next_validator_set": set_bytes(height + 1)?,
+        }));
     }
     Ok(Json(
         json!({"since": q.since, "until": until, "anchor": anchor, "changes": changes}),

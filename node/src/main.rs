@@ -183,6 +183,7 @@ fn main() -> Result<()> {
         core: handle.clone(),
         metrics: metrics.clone(),
         info,
+        status_lists: Default::default(),
     };
     let app = router(state, config.http.max_body_bytes);
     let net_handle = handle.clone();

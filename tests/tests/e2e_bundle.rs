@@ -213,11 +213,18 @@ fn bundles_verify_offline_across_a_validator_set_change() {
     );
     let seal = proof(&url, dir.path(), "seal.bundle", &["seal", "ES-B-1"]);
     let at = |ms: u64| concordat_primitives::time::format_rfc3339_ms(ms, 8 * 60);
-    let later = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_millis() as u64
-        + 1000;
+    // The bundle proves the history up to its header's time, not later.
+    let (_, plain) = verify(&seal, &genesis);
+    let later = plain["time_ms"].as_u64().expect("header time");
+    let (ok, v) = concordat_json(&[
+        "verify",
+        &seal,
+        "--trust",
+        &genesis,
+        "--at",
+        &at(later + 60_000),
+    ]);
+    assert!(!ok, "--at after the header must be refused: {v}");
     let (ok, v) = concordat_json(&[
         "verify",
         &seal,
@@ -283,6 +290,31 @@ fn bundles_verify_offline_across_a_validator_set_change() {
     );
     let (ok, v) = verify(&agreement, &genesis);
     assert!(ok && v["value"]["status"] == "ACTIVE", "{v}");
+
+    // Every single-byte change of a bundle the node made fails verification.
+    let (root, _) = concordat_client::bundle::trust_from_text(
+        &std::fs::read_to_string(&genesis).expect("genesis"),
+    )
+    .expect("trust");
+    let bytes = std::fs::read(&revoked).expect("bundle");
+    for i in 0..bytes.len() {
+        let mut b = bytes.clone();
+        b[i] ^= 0x01;
+        assert!(
+            concordat_client::bundle::verify_bundle(&b, &root, rand::rngs::OsRng).is_err(),
+            "flipping byte {i} of the node's licence bundle still verifies"
+        );
+    }
+    // The verifier's age policy.
+    let (ok, v) = concordat_json(&[
+        "verify",
+        &revoked,
+        "--trust",
+        &genesis,
+        "--max-age-days",
+        "0",
+    ]);
+    assert!(ok, "a fresh bundle is within 0 days: {v}");
 
     // A tampered bundle is refused, and says so.
     let mut bytes = std::fs::read(&present).expect("read");

@@ -103,6 +103,10 @@ enum Command {
         /// 2026-05-06T10:00:00+08:00), from the proven status history.
         #[arg(long)]
         at: Option<String>,
+        /// Refuse a bundle whose header is older than this many days (your policy on stale
+        /// proofs: a status may have changed since).
+        #[arg(long)]
+        max_age_days: Option<u64>,
     },
     /// Seal signing keys (SM2) and seal signatures over documents, for `tx send`.
     #[command(subcommand)]
@@ -188,9 +192,12 @@ pub fn run() -> i32 {
             out,
             format,
         } => proof_cmd::proof(&kind, &id, &node, height, since, &out, format, cli.output),
-        Command::Verify { file, trust, at } => {
-            proof_cmd::verify(&file, &trust, at.as_deref(), cli.output)
-        }
+        Command::Verify {
+            file,
+            trust,
+            at,
+            max_age_days,
+        } => proof_cmd::verify(&file, &trust, at.as_deref(), max_age_days, cli.output),
         Command::Credential {
             kind,
             id,

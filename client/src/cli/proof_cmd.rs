@@ -224,7 +224,13 @@ fn trust_text(arg: &str) -> Result<String> {
 }
 
 /// `concordat verify FILE --trust T`.
-pub fn verify(file: &Path, trust: &str, at: Option<&str>, output: Output) -> Result<()> {
+pub fn verify(
+    file: &Path,
+    trust: &str,
+    at: Option<&str>,
+    max_age_days: Option<u64>,
+    output: Output,
+) -> Result<()> {
     let raw = fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let text = trust_text(trust)?;
     let at_ms = at
@@ -234,9 +240,34 @@ pub fn verify(file: &Path, trust: &str, at: Option<&str>, output: Output) -> Res
         })
         .transpose()?;
     let mut verdict = verify_to_json(&raw, &text, rand::rngs::OsRng);
+    // The verifier's own policy: a bundle older than this proves too old a state.
+    if let (Some(days), true) = (max_age_days, verdict["valid"] == true) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .context("the clock is before 1970")?
+            .as_millis() as u64;
+        let made = verdict["time_ms"].as_u64().unwrap_or(0);
+        let age_days = now.saturating_sub(made) / 86_400_000;
+        if age_days > days {
+            verdict = json!({
+                "valid": false,
+                "error": format!("the bundle's header is {age_days} days old, over --max-age-days {days}"),
+                "trust": verdict["trust"].clone(),
+            });
+        }
+    }
     if let (Some(t), true) = (at_ms, verdict["valid"] == true) {
         if verdict["subject"]["kind"] != "seal" || verdict["proven"] != "present" {
             bail!("--at applies to a bundle proving a seal");
+        }
+        let header_ms = verdict["time_ms"].as_u64().unwrap_or(0);
+        if t > header_ms {
+            bail!(
+                "--at is after the bundle's header (height {}, time {}): the bundle proves the \
+                 seal's history only up to then; make a newer bundle",
+                verdict["height"],
+                concordat_primitives::time::format_rfc3339_ms(header_ms, 8 * 60)
+            );
         }
         // The proven status history: the last change at or before the time.
         let status = verdict["value"]["history"]

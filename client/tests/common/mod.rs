@@ -14,7 +14,8 @@ use rand_chacha::ChaCha20Rng;
 
 pub const CHAIN: &str = "concordat-test";
 pub const PARTY: &str = "91110105MA01R7K442";
-pub const ABSENT: &str = "91110105MA01R7K450";
+/// A valid code (E2 of domain.md) that the fixture never registers.
+pub const ABSENT: &str = "91120116MA07TJ3P7W";
 
 pub fn rng() -> ChaCha20Rng {
     ChaCha20Rng::seed_from_u64(7)
