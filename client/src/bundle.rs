@@ -689,7 +689,7 @@ pub fn report(v: &VerifiedBundle, trust: &serde_json::Value) -> Result<serde_jso
             // A licence past its last valid day still reads 01 until someone marks it expired:
             // say so rather than let 01 stand alone.
             if kind == "licence" && decoded["status"] == "VALID" {
-                let header_day = crate::bundle::header_day(&v.header);
+                let header_day = header_day(&v.header);
                 if let Some(until) = decoded["valid_until"].as_str() {
                     if header_day.as_str() > until {
                         status.push_str(&format!(

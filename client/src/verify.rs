@@ -329,18 +329,6 @@ pub fn check_header_json(header: &Header, json: &serde_json::Value) -> Result<()
 /// `party` and `department`: a USCC; `validators`: `current`; `proposal`: a decimal id;
 /// `nonce`: a signer public key (hex); `raw`: the key itself in hex.
 pub fn state_key(kind: &str, id: &str) -> Result<Vec<u8>, VerifyError> {
-    // USCC ids must be canonical: an absence proof for "91110105MA01R7K442 " would read like
-    // the absence of the real party.
-    if matches!(
-        kind,
-        "party" | "department" | "party_licences" | "party_records" | "party_seals"
-    ) {
-        concordat_contracts::ids::Uscc::parse(id).map_err(|e| VerifyError::BadId {
-            kind: kind.into(),
-            id: id.into(),
-            detail: e.to_string(),
-        })?;
-    }
     keys::query_key(kind, id).map_err(|e| match e {
         keys::QueryKeyError::UnknownKind(k) => VerifyError::UnknownKind(k),
         keys::QueryKeyError::BadId(detail) => VerifyError::BadId {

@@ -35,6 +35,16 @@ impl Actor {
         }
     }
 
+    /// The GB/T 2260 region of a department's jurisdiction (empty for an enterprise key).
+    pub fn jurisdiction(&self) -> &str {
+        self.department().map(|d| d.region.as_str()).unwrap_or("")
+    }
+
+    /// True iff the actor is a department whose jurisdiction covers `region`.
+    pub fn covers(&self, region: &str) -> bool {
+        crate::ids::region_covers(self.jurisdiction(), region)
+    }
+
     /// The department, when the actor is one.
     pub fn department(&self) -> Option<&Department> {
         match self {

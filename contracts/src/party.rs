@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::actor::Actor;
 use crate::error::{invalid, ExecError, ResultCode};
 use crate::executor::BlockContext;
-use crate::ids::{region_covers, validate_id, validate_region_code, validate_text, Uscc};
+use crate::ids::{validate_id, validate_region_code, validate_text, Uscc};
 use crate::roles::Role;
 use crate::state::{keys, require, Overlay};
 
@@ -287,11 +287,14 @@ fn add_site(
             ),
         ));
     }
-    let jurisdiction = actor.department().map(|d| d.region.as_str()).unwrap_or("");
-    if !region_covers(jurisdiction, region_code) {
+    if !actor.covers(region_code) {
         return Err(ExecError::new(
             ResultCode::Unauthorised,
-            format!("site region {region_code} is outside the jurisdiction {jurisdiction} of registrar {}", actor.uscc()),
+            format!(
+                "site region {region_code} is outside the jurisdiction {} of registrar {}",
+                actor.jurisdiction(),
+                actor.uscc()
+            ),
         ));
     }
     if crate::policy::current(state).params.site_same_district && region_code != p.region_code {
@@ -330,14 +333,14 @@ fn set_keys(
     mut p: Party,
     new: &BTreeSet<PublicKey>,
 ) -> Result<Party, ExecError> {
-    let jurisdiction = actor.department().map(|d| d.region.as_str()).unwrap_or("");
-    if !region_covers(jurisdiction, &p.region_code) {
+    if !actor.covers(&p.region_code) {
         return Err(ExecError::new(
             ResultCode::Unauthorised,
             format!(
-                "party {} (region {}) is outside the jurisdiction {jurisdiction} of registrar {}",
+                "party {} (region {}) is outside the jurisdiction {} of registrar {}",
                 p.uscc,
                 p.region_code,
+                actor.jurisdiction(),
                 actor.uscc()
             ),
         ));

@@ -202,31 +202,12 @@ pub enum RecognitionCall {
     },
 }
 
-/// Every department role: a department of any kind may take part in agreements.
-const DEPARTMENT_ROLES: &[Role] = &[
-    Role::Registrar,
-    Role::LicensingAuthority,
-    Role::EnforcementAuthority,
-    Role::TaxAuthority,
-    Role::Customs,
-    Role::ProcurementRegulator,
-    Role::IprAuthority,
-    Role::CreditPlatform,
-    Role::Purchaser,
-    Role::InspectionCoordinator,
-    Role::Inspector,
-    Role::SealRegistry,
-    Role::PortOperator,
-    Role::CargoTerminal,
-    Role::RelyingParty,
-    Role::CourtFeed,
-];
-
 impl RecognitionCall {
     /// The roles that may make this call (department roles; party membership is checked
     /// after).
     pub fn allowed_roles(&self) -> &'static [Role] {
-        DEPARTMENT_ROLES
+        // A department of any kind may take part in agreements.
+        &Role::DEPARTMENT
     }
 }
 

@@ -65,6 +65,21 @@ impl Role {
         Role::CourtFeed,
     ];
 
+    /// Every role a department can hold: all but ENTERPRISE, which is what enterprise keys sign
+    /// with.
+    pub const DEPARTMENT: [Role; 16] = {
+        let mut out = [Role::Registrar; 16];
+        let (mut i, mut j) = (0, 0);
+        while i < Role::ALL.len() {
+            if !matches!(Role::ALL[i], Role::Enterprise) {
+                out[j] = Role::ALL[i];
+                j += 1;
+            }
+            i += 1;
+        }
+        out
+    };
+
     /// The upper-snake-case name.
     pub fn name(self) -> &'static str {
         match self {
@@ -97,5 +112,19 @@ impl Role {
                 let known: Vec<&str> = Role::ALL.iter().map(|r| r.name()).collect();
                 format!("unknown role {s:?}; known roles: {}", known.join(", "))
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn department_roles_are_every_role_but_enterprise() {
+        let expected: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| *r != Role::Enterprise)
+            .collect();
+        assert_eq!(Role::DEPARTMENT.to_vec(), expected);
     }
 }

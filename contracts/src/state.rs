@@ -170,7 +170,8 @@ pub mod keys {
     }
 
     /// The state key of a query: the one mapping shared by the node (which serves it) and the
-    /// client (which recomputes it to check the answer). USCCs are not validated here; record
+    /// client (which recomputes it to check the answer). USCC ids must be canonical (an absence
+    /// proof for `"91110105MA01R7K442 "` would read like the absence of the real party); record
     /// ids are checked for their character set.
     pub fn query_key(kind: &str, id: &str) -> Result<Vec<u8>, QueryKeyError> {
         let bad = |d: &str| QueryKeyError::BadId(d.to_string());
@@ -179,6 +180,12 @@ pub mod keys {
         }
         if id.is_empty() {
             return Err(bad("the id is empty"));
+        }
+        if matches!(
+            kind,
+            "party" | "department" | "party_licences" | "party_records" | "party_seals"
+        ) {
+            crate::ids::Uscc::parse(id).map_err(|e| QueryKeyError::BadId(e.to_string()))?;
         }
         let record_id = |f: fn(&str) -> Vec<u8>| {
             crate::ids::validate_id(kind, id, 64)

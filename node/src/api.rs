@@ -480,12 +480,6 @@ struct StateQuery {
 }
 
 fn state_key(kind: &str, id: &str) -> Result<Vec<u8>, ApiError> {
-    if matches!(
-        kind,
-        "party" | "department" | "party_licences" | "party_records" | "party_seals"
-    ) {
-        Uscc::parse(id).map_err(|e| bad_request(e.to_string()))?;
-    }
     keys::query_key(kind, id).map_err(|e| bad_request(e.to_string()))
 }
 

@@ -483,3 +483,11 @@ pub fn submit_wait(url: &str, chain: &str, key: &SecretKey, call: Call) -> Value
     assert_eq!(v["status"], "committed", "{v}");
     v
 }
+
+/// Milliseconds since the Unix epoch, now (the nodes' block clock is this machine's).
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis() as u64
+}

@@ -97,11 +97,8 @@ fn bundles_verify_offline_across_a_validator_set_change() {
             keys: [e1.public_key()].into(),
         }),
     );
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_millis() as u64;
-    let today = Date::of_ms(now_ms);
+    let now = now_ms();
+    let today = Date::of_ms(now);
     send(
         &url,
         &chain,
@@ -187,20 +184,17 @@ fn bundles_verify_offline_across_a_validator_set_change() {
             signer_keys: vec![SignerKey {
                 algorithm: SealAlgorithm::Ed25519,
                 public_key: HexBytes(e1.public_key().as_bytes().to_vec()),
-                valid_from_ms: now_ms - 1000,
-                valid_until_ms: now_ms + 86_400_000,
+                valid_from_ms: now - 1000,
+                valid_until_ms: now + 86_400_000,
             }],
-            valid_start_ms: now_ms - 1000,
-            valid_end_ms: now_ms + 86_400_000,
+            valid_start_ms: now - 1000,
+            valid_end_ms: now + 86_400_000,
             seseal_hash: Hash::digest(b"seal"),
             picture_hash: Hash::digest(b"picture"),
         }),
     );
-    let before_loss = now_ms + 1; // the seal was registered by then (block time <= now)
-    let registered = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_millis() as u64;
+    let before_loss = now + 1; // the seal was registered by then (block time <= now)
+    let registered = now_ms();
     std::thread::sleep(std::time::Duration::from_millis(20));
     send(
         &url,

@@ -23,13 +23,6 @@ const E6: &str = "92110105MA00GT5H4X";
 const BJSAMR: &str = "11110000MB01A7C368";
 const SEAL_REGISTRY: &str = "11110000MB16YQ4R0P";
 
-fn now_ms() -> u64 {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock");
-    d.as_millis() as u64
-}
-
 /// E1's official seal key: SM2, as GB/T 38540 seals are.
 fn sm2_key() -> sm2::dsa::SigningKey {
     sm2::dsa::SigningKey::from_slice(SM2_DIST_ID, &[11; 32]).expect("scalar")

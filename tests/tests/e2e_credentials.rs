@@ -106,12 +106,7 @@ fn licence_credentials_follow_the_ledger_status() {
             addressed_to: Some(BJSAMR.into()),
         }),
     );
-    let today = Date::of_ms(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("clock")
-            .as_millis() as u64,
-    );
+    let today = Date::of_ms(now_ms());
     for (id, mode, commitment) in [
         (
             "L-VC-NC",

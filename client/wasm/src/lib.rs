@@ -42,8 +42,7 @@ pub extern "C" fn input(len: u32) -> u32 {
 #[allow(unsafe_code)] // `no_mangle` only: the export's name
 #[no_mangle]
 pub extern "C" fn verify(bundle_len: u32, trust_len: u32) -> u32 {
-    let buf = lock(&INPUT).clone();
-    let verdict = verdict(&buf, bundle_len as usize, trust_len as usize);
+    let verdict = verdict(&lock(&INPUT), bundle_len as usize, trust_len as usize);
     let mut out = lock(&OUTPUT);
     *out = verdict.into_bytes();
     out.len() as u32
