@@ -27,7 +27,15 @@ done
 TARGET=${CARGO_TARGET_DIR:-target}
 BIN="$TARGET/debug"
 
-alive() { [ -f "$1/pid" ] && kill -0 "$(cat "$1/pid")" 2>/dev/null; }
+# A process is alive if it exists and is not a zombie (kill -0 succeeds on zombies, and in a
+# container whose first process does not reap, a killed node stays one).
+running() {
+  kill -0 "$1" 2>/dev/null || return 1
+  local state
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null || echo "")
+  [ "$state" != "Z" ]
+}
+alive() { [ -f "$1/pid" ] && running "$(cat "$1/pid")"; }
 
 nodes() { ls -d "$DIR"/node* 2>/dev/null | sort -V; }
 
@@ -36,8 +44,8 @@ stop)
   for home in $(nodes); do
     if alive "$home"; then
       pid=$(cat "$home/pid"); kill "$pid"
-      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+      for _ in $(seq 1 100); do running "$pid" || break; sleep 0.1; done
+      running "$pid" && kill -9 "$pid"
       echo "stopped $(basename "$home") (pid $pid)"
     fi
     rm -f "$home/pid"

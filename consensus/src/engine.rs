@@ -32,7 +32,7 @@ use crate::config::TimeoutConfig;
 use crate::error::{InputError, SafetyError};
 use crate::evidence::Equivocation;
 use crate::proposer::proposer;
-use crate::safety::{SafetyRules, SafetyState};
+use crate::safety::{SafetyRules, SafetyState, Watermark};
 use crate::types::{Input, Message, Output, RoundValue, SignedProposal, Step, TimeoutKind};
 use crate::vote::{Vote, VoteKind};
 use crate::votekeeper::VoteKeeper;
@@ -127,7 +127,7 @@ impl Engine {
             .and_then(|s| s.watermark())
             .filter(|w| w.height == height)
             .map_or(0, |w| w.round);
-        Ok(Engine {
+        let mut engine = Engine {
             chain_id: chain_id.to_owned(),
             height,
             validators,
@@ -150,7 +150,9 @@ impl Engine {
             refusals: 0,
             out: Vec::new(),
             persist: false,
-        })
+        };
+        engine.restore_own_messages();
+        Ok(engine)
     }
 
     /// Replaces the default timeouts.
@@ -231,14 +233,46 @@ impl Engine {
         let Some(signer) = self.signer.as_mut() else {
             return;
         };
-        match signer.sign_vote(vote, pol_round) {
+        let signed = match signer.sign_vote(vote, pol_round) {
             Ok(signed) => {
                 self.persist = true;
-                let power = self.power_of(&signed.validator).unwrap_or(0);
-                self.votes.add(signed.clone(), power);
-                self.out.push(Output::Broadcast(Message::Vote(signed)));
+                signed
             }
-            Err(_) => self.refusals = self.refusals.saturating_add(1),
+            Err(_) => {
+                self.refusals = self.refusals.saturating_add(1);
+                // We signed another vote at this step before a restart: that one is our vote.
+                // Count it and send it again (peers may never have received it); it is
+                // already durable, so nothing needs persisting.
+                match signer.state().signed_at(Watermark::of_vote(&vote)) {
+                    Some(Message::Vote(stored)) => stored.clone(),
+                    _ => return,
+                }
+            }
+        };
+        let power = self.power_of(&signed.validator).unwrap_or(0);
+        self.votes.add(signed.clone(), power);
+        self.out.push(Output::Broadcast(Message::Vote(signed)));
+    }
+
+    /// Counts the messages this node signed in the round it was in when it stopped (they are
+    /// in the persisted safety state), so a restarted validator sees its own votes.
+    fn restore_own_messages(&mut self) {
+        let Some(state) = self.signer.as_ref().map(|s| s.state().clone()) else {
+            return;
+        };
+        for m in state.signed_in_round() {
+            if m.height() != self.height {
+                continue;
+            }
+            match m {
+                Message::Vote(v) => {
+                    let power = self.power_of(&v.validator).unwrap_or(0);
+                    self.votes.add(v, power);
+                }
+                Message::Proposal(p) => {
+                    self.proposals.entry(p.proposal.round).or_insert(p);
+                }
+            }
         }
     }
 
@@ -358,5 +392,44 @@ impl Engine {
     /// The votes of this height.
     pub fn votes(&self) -> &VoteKeeper {
         &self.votes
+    }
+
+    /// What a node relays when its height stalls, so that every honest node can complete the
+    /// tallies the rules of lines 28, 34, 36, 44, 47 and 55 need although Tendermint assumes
+    /// gossip: the proposals and every vote (equivocations included) of the current and the
+    /// previous round, and the proposal and prevotes of the valid round (its proof-of-lock).
+    /// Bounded: at most 3 proposals and `2 × 3 × validators × MAX_VALUES_PER_VALIDATOR` votes.
+    pub fn relay_messages(&self) -> Vec<Message> {
+        let mut rounds = vec![self.round];
+        if self.round > 0 {
+            rounds.push(self.round - 1);
+        }
+        let mut out = Vec::new();
+        let valid_round = self.valid.map(|v| v.round);
+        let proposal_rounds: BTreeSet<u32> = rounds.iter().copied().chain(valid_round).collect();
+        for r in proposal_rounds {
+            if let Some(p) = self.proposals.get(&r) {
+                out.push(Message::Proposal(p.clone()));
+            }
+        }
+        for r in rounds {
+            for kind in [VoteKind::Prevote, VoteKind::Precommit] {
+                out.extend(
+                    self.votes
+                        .all_votes(self.height, r, kind)
+                        .into_iter()
+                        .map(Message::Vote),
+                );
+            }
+        }
+        if let Some(vr) = valid_round.filter(|vr| *vr + 1 < self.round) {
+            out.extend(
+                self.votes
+                    .all_votes(self.height, vr, VoteKind::Prevote)
+                    .into_iter()
+                    .map(Message::Vote),
+            );
+        }
+        out
     }
 }

@@ -10,10 +10,13 @@
 //!
 //! # Conditions, checked on every signing request
 //! 1. **Monotonic.** A request whose `(height, round, step)` is below the watermark is refused.
-//! 2. **One message per step.** A request AT the watermark is answered with the stored message
-//!    (same signature, nothing re-signed) if it asks for the same content, and refused
-//!    otherwise. So a re-request after a crash or a retry is idempotent, and a different block
-//!    (or nil instead of a block) at the same step is never signed.
+//! 2. **One message per step.** A request AT the watermark, or at an earlier step of the
+//!    watermark's round whose message is still held (see [`SafetyState::signed_in_round`]), is
+//!    answered with the stored message (same signature, nothing re-signed) if it asks for the
+//!    same content, and refused otherwise. So a re-request after a crash or a retry is
+//!    idempotent, and a different block (or nil instead of a block) at the same step is never
+//!    signed. The engine answers such a refusal by counting and sending the stored message
+//!    (what it actually signed), so a restarted validator never goes silent in its round.
 //! 3. **Lock.** A prevote for a block `B` at height `h`, round `r`, while locked on another
 //!    block at `h` since round `lr`, is signed only with a proof-of-lock claim `vr` such that
 //!    `lr <= vr < r` (paper lines 23 and 29). A prevote for nil or for the locked block is
@@ -67,7 +70,8 @@ impl Watermark {
         }
     }
 
-    fn of_proposal(p: &Proposal) -> Watermark {
+    /// The point of a proposal.
+    pub fn of_proposal(p: &Proposal) -> Watermark {
         Watermark {
             height: p.height,
             round: p.round,
@@ -75,7 +79,8 @@ impl Watermark {
         }
     }
 
-    fn of_vote(v: &Vote) -> Watermark {
+    /// The point of a vote.
+    pub fn of_vote(v: &Vote) -> Watermark {
         let step = match v.kind {
             VoteKind::Prevote => SignStep::Prevote,
             VoteKind::Precommit => SignStep::Precommit,
@@ -106,6 +111,10 @@ pub struct Lock {
 pub struct SafetyState {
     last_signed: Option<Message>,
     lock: Option<Lock>,
+    /// Our other messages of the watermark's height and round, signed before `last_signed`
+    /// (at most a proposal and a prevote), so that a restarted node can count and re-send
+    /// every message it signed in the round it was in, not only the last one.
+    earlier: Vec<Message>,
 }
 
 impl SafetyState {
@@ -117,6 +126,50 @@ impl SafetyState {
     /// The last signed message.
     pub fn last_signed(&self) -> Option<&Message> {
         self.last_signed.as_ref()
+    }
+
+    /// Every message signed at the watermark's height and round, in signing order (the last
+    /// one is [`SafetyState::last_signed`]). A restarted node counts these as its own and
+    /// sends them again.
+    pub fn signed_in_round(&self) -> Vec<Message> {
+        self.earlier
+            .iter()
+            .chain(self.last_signed.iter())
+            .cloned()
+            .collect()
+    }
+
+    /// The message signed at exactly `point`, if it is still held (see
+    /// [`SafetyState::signed_in_round`]).
+    pub fn signed_at(&self, point: Watermark) -> Option<&Message> {
+        self.earlier
+            .iter()
+            .chain(self.last_signed.iter())
+            .find(|m| Watermark::of(m) == point)
+    }
+
+    /// A state from the two fields of the first stored format (before `earlier` existed).
+    pub fn from_parts(last_signed: Option<Message>, lock: Option<Lock>) -> SafetyState {
+        SafetyState {
+            last_signed,
+            lock,
+            earlier: Vec::new(),
+        }
+    }
+
+    /// Records `message` as the new last signed one, keeping the previous one when it belongs
+    /// to the same height and round.
+    fn record(&mut self, message: Message) {
+        let next = Watermark::of(&message);
+        if let Some(prev) = self.last_signed.take() {
+            let w = Watermark::of(&prev);
+            if w.height == next.height && w.round == next.round {
+                self.earlier.push(prev);
+            } else {
+                self.earlier.clear();
+            }
+        }
+        self.last_signed = Some(message);
     }
 
     /// The lock, if it is at `height`.
@@ -202,7 +255,7 @@ impl SafetyRules {
             proposer: self.public,
             signature: self.key.sign(&proposal.signing_bytes(&self.chain_id)),
         };
-        self.state.last_signed = Some(Message::Proposal(signed.clone()));
+        self.state.record(Message::Proposal(signed.clone()));
         Ok(signed)
     }
 
@@ -234,7 +287,7 @@ impl SafetyRules {
                 block_hash,
             });
         }
-        self.state.last_signed = Some(Message::Vote(signed.clone()));
+        self.state.record(Message::Vote(signed.clone()));
         Ok(signed)
     }
 
@@ -249,18 +302,20 @@ impl SafetyRules {
             return Ok(None);
         };
         let watermark = Watermark::of(last);
+        if let Some(stored) = self.state.signed_at(requested) {
+            // A re-request of a message of this round (e.g. after a restart): the stored one
+            // if the content is the same, refused otherwise.
+            return if same_content(stored) {
+                Ok(Some(stored.clone()))
+            } else {
+                Err(SafetyError::Conflict(requested))
+            };
+        }
         if requested < watermark {
             return Err(SafetyError::Regression {
                 watermark,
                 requested,
             });
-        }
-        if requested == watermark {
-            return if same_content(last) {
-                Ok(Some(last.clone()))
-            } else {
-                Err(SafetyError::Conflict(watermark))
-            };
         }
         Ok(None)
     }

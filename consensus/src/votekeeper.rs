@@ -6,7 +6,8 @@
 //!   towards round skips).
 //! - A later different vote of the same validator is an equivocation; the engine reports it.
 //!   It ALSO counts towards `power_for` of its own value (at most [`MAX_VALUES_PER_VALIDATOR`]
-//!   values per validator, round and kind). This is safe: two quorums for different values
+//!   made-up values per validator, round and kind; nil and proposed blocks always count, so
+//!   that made-up values cannot crowd out the one a proof-of-lock needs). This is safe: two quorums for different values
 //!   intersect in more than 1/3 of the power, so in at least one honest validator, and honest
 //!   validators never vote twice; counting a Byzantine validator's votes for every value it
 //!   signed can therefore never complete two conflicting quorums that honest votes could not.
@@ -110,8 +111,11 @@ impl VoteKeeper {
     }
 
     /// Counts an equivocating (checked) vote towards its own value only, unless the validator
-    /// already has votes for [`MAX_VALUES_PER_VALIDATOR`] values. Returns whether it counted.
-    pub fn add_equivocation(&mut self, vote: SignedVote, power: u64) -> bool {
+    /// already has votes for [`MAX_VALUES_PER_VALIDATOR`] values and the value is not `known`
+    /// (the engine passes `known` for nil and for blocks proposed at this height: their count
+    /// may decide a proof-of-lock, so an equivocator must not be able to crowd them out by
+    /// signing many made-up values first). Returns whether it counted.
+    pub fn add_equivocation(&mut self, vote: SignedVote, power: u64, known: bool) -> bool {
         let tally = self
             .tallies
             .entry((vote.vote.round, vote.vote.kind))
@@ -125,7 +129,7 @@ impl VoteKeeper {
             .by_value
             .get(&vote.vote.block_hash)
             .is_some_and(|m| m.contains_key(&vote.validator));
-        if already || values >= MAX_VALUES_PER_VALIDATOR {
+        if already || (values >= MAX_VALUES_PER_VALIDATOR && !known) {
             return false;
         }
         tally.count_for_value(&vote, power);
@@ -157,6 +161,31 @@ impl VoteKeeper {
             .and_then(|t| t.by_value.get(&value))
             .map(|m| m.iter().map(|(k, s)| (*k, *s)).collect())
             .unwrap_or_default()
+    }
+
+    /// Every vote held for `(round, kind)` at `height`, counted or equivocating, in value then
+    /// key order (what a node relays so that peers can complete the same tallies).
+    pub fn all_votes(&self, height: u64, round: u32, kind: VoteKind) -> Vec<SignedVote> {
+        let Some(t) = self.tallies.get(&(round, kind)) else {
+            return Vec::new();
+        };
+        t.by_value
+            .iter()
+            .flat_map(|(value, signers)| {
+                signers
+                    .iter()
+                    .map(move |(validator, signature)| SignedVote {
+                        vote: crate::vote::Vote {
+                            kind,
+                            height,
+                            round,
+                            block_hash: *value,
+                        },
+                        validator: *validator,
+                        signature: *signature,
+                    })
+            })
+            .collect()
     }
 
     /// Validators with a counted vote (of either kind) in `round`.

@@ -101,7 +101,47 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/v1/txlog/consistency", get(txlog_consistency))
         .route("/v1/txlog/{index}", get(txlog_inclusion))
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(axum::middleware::from_fn(json_errors))
         .with_state(state)
+}
+
+/// Error answers made by the framework itself (a body over the limit, a malformed path or
+/// query, a body that is not UTF-8 or not JSON, an unknown route or method) come as plain
+/// text; this rewrites them into the documented `{"error": {"code", "message"}}` form, with
+/// the framework's text as the message.
+async fn json_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return resp;
+    }
+    let code = match status {
+        StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => "BAD_REQUEST",
+        StatusCode::NOT_FOUND => "NOT_FOUND",
+        StatusCode::METHOD_NOT_ALLOWED => "METHOD_NOT_ALLOWED",
+        StatusCode::PAYLOAD_TOO_LARGE => "TOO_LARGE",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "UNSUPPORTED_MEDIA_TYPE",
+        s if s.is_server_error() => "INTERNAL",
+        _ => "BAD_REQUEST",
+    };
+    let text = axum::body::to_bytes(resp.into_body(), 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let message = if text.is_empty() {
+        status
+            .canonical_reason()
+            .unwrap_or("request refused")
+            .to_string()
+    } else {
+        text
+    };
+    ApiError(status, code, message).into_response()
 }
 
 async fn index() -> Html<&'static str> {

@@ -1,49 +1,104 @@
 //! The BFT driver: runs the Tendermint [`Engine`] of the consensus crate on top of the
 //! [`NodeCore`], one engine per height. It turns the engine's requests into node work
 //! (build or re-execute a block, commit with the certificate) and its messages into network
-//! effects, without doing any IO itself: the caller persists, sends and schedules.
+//! effects, without doing any IO itself: the caller persists, sends and schedules. Time and
+//! randomness come in from the caller (`set_time`, `with_clock`, the core's seed), so the
+//! deterministic simulation (`tests/src/sim`) runs this very driver.
 //!
 //! # Contract (see docs/protocol.md §7)
 //! - Effects are returned in order; `Persist` must be durable before any later `Send` of the
 //!   same call.
-//! - A proposal's block body is sent before the proposal itself, so a validator never needs an
-//!   extra round trip for the transactions.
-//! - A block is validated by re-executing it ([`NodeCore::validate_block`]); the execution is
-//!   kept and committed on `Decide` without executing again.
-//! - Messages for a later height are kept (bounded) and replayed when that height starts.
+//! - A proposal travels with its block body ([`NetMsg::Proposal`]), so a validator never needs
+//!   an extra round trip for the transactions. A body is kept only when it comes with a
+//!   proposal signed by the round's proposer: nobody else can make a body take space.
+//! - A block is validated by re-executing it ([`NodeCore::validate_proposal`]); the execution
+//!   is kept and committed on `Decide` without executing again.
+//! - Messages for the next heights are kept (checked signatures, bounded per signer) and
+//!   replayed when that height starts.
+//! - When a height stalls the caller calls [`BftDriver::resend`]: our own messages of the
+//!   height and what liveness needs from others ([`Engine::relay_messages`]) go out again.
+//! - After a restart the messages signed in the round the node was in (kept in the persisted
+//!   [`SafetyState`]) are counted by the engine and sent again by [`BftDriver::start`].
 
 use std::collections::BTreeMap;
 
 use concordat_consensus::{
-    CommitCertificate, Engine, Equivocation, Input, Message, Output, SafetyState, TimeoutKind,
+    proposer, CommitCertificate, Engine, Equivocation, Input, Message, Output, SafetyState,
+    SignedProposal, SignedVote, Step, TimeoutConfig, TimeoutKind, VoteKind,
 };
 use concordat_contracts::block::Block;
-use concordat_primitives::{Hash, SecretKey};
+use concordat_primitives::{Hash, PublicKey, SecretKey};
+use serde::{Deserialize, Serialize};
 
 use crate::core::{Executed, NodeCore};
 use crate::store::NodeStore;
 
 /// Most bodies kept per height (a Byzantine proposer cannot fill memory).
 pub const MAX_BODIES_PER_HEIGHT: usize = 64;
-/// Most messages kept for later heights.
-pub const MAX_FUTURE_MESSAGES: usize = 10_000;
+/// Most bodies kept per round (an honest proposer sends one; an equivocating one a few).
+pub const MAX_BODIES_PER_ROUND: usize = 4;
+/// Most messages kept for later heights, per signer (each validator gets its own share, so
+/// one cannot crowd out the others).
+pub const MAX_FUTURE_PER_SIGNER: usize = 64;
 /// How many heights ahead messages are kept (further behind, a node syncs).
 pub const FUTURE_HEIGHTS: u64 = 2;
 
 /// What travels between validators.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NetMsg {
-    /// A signed proposal or vote.
+    /// A signed vote, or a proposal relayed without its body.
     Consensus(Message),
-    /// A proposed block body.
-    Block(Block),
+    /// A signed proposal with the block it proposes.
+    Proposal {
+        /// The proposal (its `block_hash` is the body's hash).
+        proposal: SignedProposal,
+        /// The body.
+        block: Box<Block>,
+    },
+}
+
+impl NetMsg {
+    fn height(&self) -> u64 {
+        match self {
+            NetMsg::Consensus(m) => m.height(),
+            NetMsg::Proposal { proposal, .. } => proposal.proposal.height,
+        }
+    }
+
+    fn signer(&self) -> PublicKey {
+        match self {
+            NetMsg::Consensus(Message::Vote(v)) => v.validator,
+            NetMsg::Consensus(Message::Proposal(p)) | NetMsg::Proposal { proposal: p, .. } => {
+                p.proposer
+            }
+        }
+    }
+}
+
+/// What a validator keeps durably with its lock: the locked block and the prevotes that
+/// justified the lock (its proof-of-lock). A locked validator prevotes only that block (or a
+/// later proof-of-lock's), so after a restart it must still be able to re-propose it and show
+/// the others why (Tendermint's write-ahead log keeps the same). Without it, a network whose
+/// locked validators all restarted could lose the only copies of the block and of its
+/// proof-of-lock, and halt for good.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct LockEvidence {
+    /// Height of the lock.
+    pub height: u64,
+    /// Round of the lock.
+    pub round: u32,
+    /// The locked block.
+    pub block: Block,
+    /// More than 2/3 of the power's prevotes for it in `round`.
+    pub prevotes: Vec<SignedVote>,
 }
 
 /// What the caller must do.
 #[derive(Debug, Clone)]
 pub enum Effect {
-    /// Persist the safety state durably (before any later `Send`).
-    Persist(SafetyState),
+    /// Persist the safety state durably (before any later `Send`), with the evidence of a
+    /// new lock when this step locked (both in one synced write).
+    Persist(SafetyState, Option<Box<LockEvidence>>),
     /// Send to every validator.
     Send(NetMsg),
     /// Call [`BftDriver::on_timeout`] after `duration_ms`.
@@ -65,11 +120,24 @@ pub enum Effect {
         block_hash: Hash,
         /// Its transaction count.
         txs: usize,
-        /// Time spent writing it durably (µs).
+        /// Time spent writing it durably (µs, by the driver's clock).
         commit_micros: u64,
     },
     /// Equivocation evidence.
     Evidence(Equivocation),
+}
+
+/// Counters of what the driver refused or dropped (exported as metrics by the daemon).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DriverStats {
+    /// Signing requests the safety rules refused (all heights).
+    pub signing_refusals: u64,
+    /// Bodies dropped: no matching signed proposal, bad shape, or over a cap.
+    pub bodies_dropped: u64,
+    /// Messages for later heights dropped (bad signature, unknown signer, or over the cap).
+    pub future_dropped: u64,
+    /// Messages the engine refused (bad signature, unknown signer, wrong proposer, ...).
+    pub messages_refused: u64,
 }
 
 /// Runs consensus over a node core.
@@ -80,15 +148,20 @@ pub struct BftDriver<S: NodeStore> {
     safety: SafetyState,
     executed: BTreeMap<Hash, Executed>,
     bodies: BTreeMap<Hash, Block>,
+    body_rounds: BTreeMap<u32, usize>,
     awaiting: BTreeMap<Hash, u32>,
-    future: Vec<Message>,
-    future_bodies: Vec<Block>,
+    future: BTreeMap<PublicKey, Vec<NetMsg>>,
     now_ms: u64,
+    clock_micros: fn() -> u64,
     /// Our own messages of the current height, re-sent when the height stalls.
     sent: Vec<NetMsg>,
     /// A proposal we owe for this round, waiting for transactions (see `poll`).
     pending_proposal: Option<(u32, u64)>,
     empty_block_interval_ms: u64,
+    stats: DriverStats,
+    timeouts: TimeoutConfig,
+    /// Prevotes of our lock's proof-of-lock, fed to the engine at start after a restart.
+    restored_prevotes: Vec<SignedVote>,
 }
 
 /// Why a block from sync was not applied.
@@ -124,6 +197,7 @@ fn engine_for<S: NodeStore>(
     core: &NodeCore<S>,
     key: &Option<SecretKey>,
     safety: &SafetyState,
+    timeouts: TimeoutConfig,
 ) -> Engine {
     match Engine::new(
         core.chain_id(),
@@ -132,7 +206,7 @@ fn engine_for<S: NodeStore>(
         key.clone(),
         safety.clone(),
     ) {
-        Ok(e) => e,
+        Ok(e) => e.with_timeouts(timeouts),
         Err(e) => panic!(
             "cannot start consensus at height {}: {e}",
             core.tip().height + 1
@@ -140,11 +214,15 @@ fn engine_for<S: NodeStore>(
     }
 }
 
+fn no_clock() -> u64 {
+    0
+}
+
 impl<S: NodeStore> BftDriver<S> {
     /// A driver for the height after the core's tip. `safety` is the persisted state (default
     /// for a fresh validator); `key` is `None` for an observer.
     pub fn new(core: NodeCore<S>, key: Option<SecretKey>, safety: SafetyState) -> BftDriver<S> {
-        let engine = engine_for(&core, &key, &safety);
+        let engine = engine_for(&core, &key, &safety, TimeoutConfig::default());
         BftDriver {
             core,
             engine,
@@ -152,21 +230,39 @@ impl<S: NodeStore> BftDriver<S> {
             safety,
             executed: BTreeMap::new(),
             bodies: BTreeMap::new(),
+            body_rounds: BTreeMap::new(),
             awaiting: BTreeMap::new(),
-            future: Vec::new(),
-            future_bodies: Vec::new(),
+            future: BTreeMap::new(),
             now_ms: 0,
+            clock_micros: no_clock,
             sent: Vec::new(),
             pending_proposal: None,
             empty_block_interval_ms: 0,
+            stats: DriverStats::default(),
+            timeouts: TimeoutConfig::default(),
+            restored_prevotes: Vec::new(),
         }
     }
 
-    /// When this node is the proposer and its mempool is empty, it waits up to `ms` for a
-    /// transaction before proposing an empty block (0, the default, proposes at once). Keep it
-    /// well below the propose timeout.
+    /// Replaces the consensus timeouts (the simulation runs faster ones).
+    pub fn with_timeouts(mut self, timeouts: TimeoutConfig) -> BftDriver<S> {
+        self.timeouts = timeouts;
+        self.engine = engine_for(&self.core, &self.key, &self.safety, timeouts);
+        self
+    }
+
+    /// When this node is the proposer and no pending transaction can be included, it waits up
+    /// to `ms` for one before proposing an empty block (0, the default, proposes at once).
+    /// Keep it well below the propose timeout.
     pub fn with_empty_block_interval(mut self, ms: u64) -> BftDriver<S> {
         self.empty_block_interval_ms = ms;
+        self
+    }
+
+    /// A monotonic clock in microseconds, used only to time commits (for metrics). Without
+    /// one, commit times read 0.
+    pub fn with_clock(mut self, clock_micros: fn() -> u64) -> BftDriver<S> {
+        self.clock_micros = clock_micros;
         self
     }
 
@@ -175,24 +271,118 @@ impl<S: NodeStore> BftDriver<S> {
         self.engine.height()
     }
 
-    /// Proposes now if a proposal is owed and either the mempool has transactions or the empty
-    /// block interval has passed. Call it on every tick and after admitting transactions.
+    /// The round and step of the height being decided.
+    pub fn round_step(&self) -> (u32, Step) {
+        (self.engine.round(), self.engine.step())
+    }
+
+    /// What was refused or dropped so far.
+    pub fn stats(&self) -> DriverStats {
+        DriverStats {
+            signing_refusals: self
+                .stats
+                .signing_refusals
+                .saturating_add(self.engine.signing_refusals()),
+            ..self.stats
+        }
+    }
+
+    /// The engine of the current height (read-only; for tests and diagnostics).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Proposes now if a proposal is owed and either a pending transaction can be included or
+    /// the empty block interval has passed. Call it on every tick and after admitting
+    /// transactions.
     pub fn poll(&mut self) -> Vec<Effect> {
         let Some((round, since)) = self.pending_proposal else {
             return Vec::new();
         };
         let waited = self.now_ms.saturating_sub(since);
-        if self.core.mempool().is_empty() && waited < self.empty_block_interval_ms {
+        if waited < self.empty_block_interval_ms && !self.core.has_ready_txs() {
             return Vec::new();
         }
         self.pending_proposal = None;
         self.propose(round)
     }
 
-    /// Our own proposal, bodies and votes of the current height, to send again (a peer that
-    /// restarted or lost them needs them for the height to progress).
+    /// What to send when the height stalls: our own proposal, bodies and votes of the current
+    /// height, and the messages of others that peers may lack ([`Engine::relay_messages`]:
+    /// the current and previous rounds' proposals and votes, equivocations included, and the
+    /// valid round's proof-of-lock). Tendermint's thresholds assume this gossip.
     pub fn resend(&self) -> Vec<Effect> {
-        self.sent.iter().cloned().map(Effect::Send).collect()
+        let mut out: Vec<NetMsg> = self.sent.clone();
+        for m in self.engine.relay_messages() {
+            let msg = match m {
+                Message::Proposal(p) => self.with_body(p),
+                vote => NetMsg::Consensus(vote),
+            };
+            if !out.contains(&msg) {
+                out.push(msg);
+            }
+        }
+        out.into_iter().map(Effect::Send).collect()
+    }
+
+    /// The evidence of a lock on `block_hash` at `(height, round)`: its body and the prevotes
+    /// for it in that round.
+    fn lock_evidence(&self, height: u64, round: u32, block_hash: Hash) -> Option<LockEvidence> {
+        let block = self
+            .executed
+            .get(&block_hash)
+            .map(|e| e.block.clone())
+            .or_else(|| self.bodies.get(&block_hash).cloned())?;
+        let prevotes = self
+            .engine
+            .votes()
+            .all_votes(height, round, VoteKind::Prevote)
+            .into_iter()
+            .filter(|v| v.vote.block_hash == Some(block_hash))
+            .collect();
+        Some(LockEvidence {
+            height,
+            round,
+            block,
+            prevotes,
+        })
+    }
+
+    /// After a restart: the persisted evidence of our lock. If it is for the height being
+    /// decided and matches the lock in the safety state, the block is held again (so it can
+    /// be re-proposed and validated) and its prevotes are counted (and relayed on a stall, so
+    /// that others accept the re-proposal). Call before [`BftDriver::start`].
+    pub fn with_lock_evidence(mut self, evidence: Option<LockEvidence>) -> BftDriver<S> {
+        let height = self.engine.height();
+        let Some(ev) = evidence.filter(|e| {
+            e.height == height
+                && self
+                    .safety
+                    .lock_at(height)
+                    .is_some_and(|l| l.round == e.round && l.block_hash == e.block.hash())
+        }) else {
+            return self;
+        };
+        self.bodies.insert(ev.block.hash(), ev.block);
+        self.restored_prevotes = ev.prevotes;
+        self
+    }
+
+    /// A proposal with its body when we hold it.
+    fn with_body(&self, proposal: SignedProposal) -> NetMsg {
+        let hash = proposal.proposal.block_hash;
+        let body = self
+            .executed
+            .get(&hash)
+            .map(|e| e.block.clone())
+            .or_else(|| self.bodies.get(&hash).cloned());
+        match body {
+            Some(block) => NetMsg::Proposal {
+                proposal,
+                block: Box::new(block),
+            },
+            None => NetMsg::Consensus(Message::Proposal(proposal)),
+        }
     }
 
     /// Applies a block fetched by sync: its certificate must commit it under the validator set
@@ -209,14 +399,8 @@ impl<S: NodeStore> BftDriver<S> {
             return Err(SyncError::NotNext { got: height, tip });
         }
         let hash = block.hash();
-        certificate
-            .verify(
-                self.core.chain_id(),
-                self.core.validator_set(),
-                height,
-                &hash,
-                rand::rngs::OsRng,
-            )
+        self.core
+            .verify_certificate(&certificate, height, &hash)
             .map_err(|e| SyncError::Certificate {
                 height,
                 reason: e.to_string(),
@@ -240,14 +424,34 @@ impl<S: NodeStore> BftDriver<S> {
         &mut self.core
     }
 
-    /// Sets the clock used for new proposals.
+    /// Sets the clock used for new proposals and for judging proposed block times.
     pub fn set_time(&mut self, now_ms: u64) {
         self.now_ms = now_ms;
     }
 
-    /// Starts the current height.
+    /// Starts the current height. After a restart, the messages signed in the round the node
+    /// was in go out again first (peers may never have received them).
     pub fn start(&mut self) -> Vec<Effect> {
-        self.feed(Input::StartHeight)
+        let height = self.engine.height();
+        let mut effects = Vec::new();
+        for m in self.safety.signed_in_round() {
+            if m.height() != height {
+                continue;
+            }
+            let msg = match m {
+                Message::Proposal(p) => self.with_body(p),
+                vote => NetMsg::Consensus(vote),
+            };
+            if !self.sent.contains(&msg) {
+                self.sent.push(msg.clone());
+                effects.push(Effect::Send(msg));
+            }
+        }
+        effects.extend(self.feed(Input::StartHeight));
+        for v in std::mem::take(&mut self.restored_prevotes) {
+            effects.extend(self.feed(Input::Vote(v)));
+        }
+        effects
     }
 
     /// A timer fired.
@@ -265,53 +469,98 @@ impl<S: NodeStore> BftDriver<S> {
     /// A message arrived from the network.
     pub fn on_message(&mut self, msg: NetMsg) -> Vec<Effect> {
         let height = self.engine.height();
+        let h = msg.height();
+        if h > height && h <= height.saturating_add(FUTURE_HEIGHTS) {
+            self.buffer_future(msg);
+            return Vec::new();
+        }
+        if h != height {
+            // Older heights are done; a node further behind catches up by sync.
+            return Vec::new();
+        }
         match msg {
-            NetMsg::Block(block) => {
-                let hash = block.hash();
-                // A body whose transactions do not match its header is never stored, so a
-                // forged copy cannot displace the real one.
-                if block.check_shape().is_err() {
-                    return Vec::new();
+            NetMsg::Proposal { proposal, block } => {
+                let held = self.take_body(&proposal, *block);
+                if !held {
+                    self.stats.bodies_dropped += 1;
                 }
-                if block.header.height == height + 1 {
-                    if self.future_bodies.len() < MAX_BODIES_PER_HEIGHT {
-                        self.future_bodies.push(block);
+                let hash = proposal.proposal.block_hash;
+                // The proposal counts on its own merits (the engine checks it again).
+                let mut effects = self.feed(Input::Proposal(proposal));
+                // The engine may have asked for this body before (a proposal relayed alone).
+                if held {
+                    if let Some(round) = self.awaiting.remove(&hash) {
+                        effects.extend(self.validate(round, hash));
                     }
-                    return Vec::new();
                 }
-                if block.header.height != height {
-                    return Vec::new();
-                }
-                // A body we wait for is always taken; others only while there is room.
-                let awaited = self.awaiting.contains_key(&hash);
-                if !awaited && self.bodies.len() >= MAX_BODIES_PER_HEIGHT {
-                    return Vec::new();
-                }
-                self.bodies.entry(hash).or_insert(block);
-                match self.awaiting.remove(&hash) {
-                    Some(round) => self.validate(round, hash),
-                    None => Vec::new(),
-                }
+                effects
             }
-            NetMsg::Consensus(m) if m.height() == height => self.feed(match m {
+            NetMsg::Consensus(m) => self.feed(match m {
                 Message::Proposal(p) => Input::Proposal(p),
                 Message::Vote(v) => Input::Vote(v),
             }),
-            // Only the next heights are kept: a node further behind catches up by sync.
-            NetMsg::Consensus(m)
-                if m.height() > height && m.height() <= height + FUTURE_HEIGHTS =>
-            {
-                if self.future.len() < MAX_FUTURE_MESSAGES {
-                    self.future.push(m);
-                }
-                Vec::new()
-            }
-            NetMsg::Consensus(_) => Vec::new(),
         }
     }
 
+    /// Keeps `block` if it is the body of `proposal`, a proposal signed by the proposer of its
+    /// round at this height, within the caps. True if the body is held afterwards.
+    fn take_body(&mut self, proposal: &SignedProposal, block: Block) -> bool {
+        let hash = block.hash();
+        if self.bodies.contains_key(&hash) || self.executed.contains_key(&hash) {
+            return true;
+        }
+        let p = &proposal.proposal;
+        if p.block_hash != hash || block.check_shape().is_err() {
+            return false;
+        }
+        let expected = proposer(self.core.validator_set(), p.height, p.round);
+        if proposal.proposer != expected || proposal.verify(self.core.chain_id()).is_err() {
+            return false;
+        }
+        let in_round = self.body_rounds.get(&p.round).copied().unwrap_or(0);
+        if in_round >= MAX_BODIES_PER_ROUND || self.bodies.len() >= MAX_BODIES_PER_HEIGHT {
+            return false;
+        }
+        self.body_rounds.insert(p.round, in_round + 1);
+        self.bodies.insert(hash, block);
+        true
+    }
+
+    /// Buffers a message of a later height if its signature verifies under the current set
+    /// (the set of the next heights is the same unless governance changed it; a message lost
+    /// that way is re-sent on a stall) and its signer has room.
+    fn buffer_future(&mut self, msg: NetMsg) {
+        let signer = msg.signer();
+        let chain = self.core.chain_id();
+        let verified = self.core.validator_set().index_of(&signer).is_some()
+            && match &msg {
+                NetMsg::Consensus(Message::Vote(v)) => v.verify(chain).is_ok(),
+                NetMsg::Consensus(Message::Proposal(p)) => p.verify(chain).is_ok(),
+                NetMsg::Proposal { proposal, block } => {
+                    block.hash() == proposal.proposal.block_hash
+                        && block.check_shape().is_ok()
+                        && proposal.verify(chain).is_ok()
+                }
+            };
+        let queue = self.future.entry(signer).or_default();
+        if !verified || queue.len() >= MAX_FUTURE_PER_SIGNER || queue.contains(&msg) {
+            if !verified || queue.len() >= MAX_FUTURE_PER_SIGNER {
+                self.stats.future_dropped += 1;
+            }
+            if queue.is_empty() {
+                self.future.remove(&signer);
+            }
+            return;
+        }
+        queue.push(msg);
+    }
+
     fn validate(&mut self, round: u32, hash: Hash) -> Vec<Effect> {
-        let valid = match self.bodies.get(&hash).map(|b| self.core.validate_block(b)) {
+        let valid = match self
+            .bodies
+            .get(&hash)
+            .map(|b| self.core.validate_proposal(b, self.now_ms))
+        {
             Some(Ok(executed)) => {
                 self.executed.insert(hash, executed);
                 true
@@ -330,7 +579,17 @@ impl<S: NodeStore> BftDriver<S> {
     }
 
     fn feed(&mut self, input: Input) -> Vec<Effect> {
-        let outputs = self.engine.try_handle(input).unwrap_or_default();
+        let from_network = matches!(input, Input::Proposal(_) | Input::Vote(_));
+        let outputs = match self.engine.try_handle(input) {
+            Ok(o) => o,
+            Err(e) => {
+                if from_network && !matches!(e, concordat_consensus::InputError::Duplicate) {
+                    self.stats.messages_refused += 1;
+                    tracing::debug!(error = %e, "consensus message refused");
+                }
+                return Vec::new();
+            }
+        };
         let mut effects = Vec::new();
         for out in outputs {
             effects.extend(self.on_output(out));
@@ -341,19 +600,24 @@ impl<S: NodeStore> BftDriver<S> {
     fn on_output(&mut self, out: Output) -> Vec<Effect> {
         match out {
             Output::PersistSafety(s) => {
+                let height = self.engine.height();
+                let lock = s
+                    .lock_at(height)
+                    .filter(|l| self.safety.lock_at(height) != Some(*l))
+                    .and_then(|l| self.lock_evidence(height, l.round, l.block_hash))
+                    .map(Box::new);
                 self.safety = s.clone();
-                vec![Effect::Persist(s)]
+                vec![Effect::Persist(s, lock)]
             }
             Output::Broadcast(m) => {
-                let mut msgs = Vec::new();
-                if let Message::Proposal(p) = &m {
-                    if let Some(ex) = self.executed.get(&p.proposal.block_hash) {
-                        msgs.push(NetMsg::Block(ex.block.clone()));
-                    }
+                let msg = match m {
+                    Message::Proposal(p) => self.with_body(p),
+                    vote => NetMsg::Consensus(vote),
+                };
+                if !self.sent.contains(&msg) {
+                    self.sent.push(msg.clone());
                 }
-                msgs.push(NetMsg::Consensus(m));
-                self.sent.extend(msgs.iter().cloned());
-                msgs.into_iter().map(Effect::Send).collect()
+                vec![Effect::Send(msg)]
             }
             Output::ScheduleTimeout {
                 kind,
@@ -370,7 +634,7 @@ impl<S: NodeStore> BftDriver<S> {
             }
             Output::RequestProposal {
                 round, valid_value, ..
-            } => match valid_value.filter(|v| self.executed.contains_key(v)) {
+            } => match valid_value.filter(|v| self.held_executed(v)) {
                 Some(hash) => self.feed(Input::ProposeValue {
                     round,
                     block_hash: hash,
@@ -406,6 +670,27 @@ impl<S: NodeStore> BftDriver<S> {
         }
     }
 
+    /// Whether `hash` is executed, executing its held body now if needed (a body restored
+    /// with the lock after a restart).
+    fn held_executed(&mut self, hash: &Hash) -> bool {
+        if self.executed.contains_key(hash) {
+            return true;
+        }
+        let Some(result) = self.bodies.get(hash).map(|b| self.core.validate_block(b)) else {
+            return false;
+        };
+        match result {
+            Ok(executed) => {
+                self.executed.insert(*hash, executed);
+                true
+            }
+            Err(reason) => {
+                tracing::warn!(%hash, %reason, "held block no longer valid");
+                false
+            }
+        }
+    }
+
     fn propose(&mut self, round: u32) -> Vec<Effect> {
         let ex = self.core.build_proposal(self.now_ms);
         let hash = ex.block.hash();
@@ -431,7 +716,7 @@ impl<S: NodeStore> BftDriver<S> {
     }
 
     fn commit_timed(&mut self, executed: Executed, certificate: CommitCertificate) -> Effect {
-        let started = std::time::Instant::now();
+        let started = (self.clock_micros)();
         let height = executed.block.header.height;
         let block_hash = executed.block.hash();
         let txs = executed.block.txs.len();
@@ -440,31 +725,39 @@ impl<S: NodeStore> BftDriver<S> {
             height,
             block_hash,
             txs,
-            commit_micros: started.elapsed().as_micros() as u64,
+            commit_micros: (self.clock_micros)().saturating_sub(started),
         }
     }
 
     /// Starts the height after the core's tip, replaying messages buffered for it.
     fn next_height(&mut self) -> Vec<Effect> {
         let mut effects = Vec::new();
+        self.stats.signing_refusals = self
+            .stats
+            .signing_refusals
+            .saturating_add(self.engine.signing_refusals());
         self.executed.clear();
         self.sent.clear();
         self.pending_proposal = None;
         self.bodies.clear();
+        self.body_rounds.clear();
         self.awaiting.clear();
-        self.engine = engine_for(&self.core, &self.key, &self.safety);
+        self.engine = engine_for(&self.core, &self.key, &self.safety, self.timeouts);
         effects.extend(self.feed(Input::StartHeight));
         let next = self.engine.height();
-        let (now, later): (Vec<Message>, Vec<Message>) = std::mem::take(&mut self.future)
-            .into_iter()
-            .partition(|m| m.height() == next);
-        self.future = later.into_iter().filter(|m| m.height() > next).collect();
-        // Bodies first, so that replayed proposals find them.
-        for b in std::mem::take(&mut self.future_bodies) {
-            effects.extend(self.on_message(NetMsg::Block(b)));
+        let mut now = Vec::new();
+        for queue in self.future.values_mut() {
+            let (this, later): (Vec<NetMsg>, Vec<NetMsg>) = std::mem::take(queue)
+                .into_iter()
+                .partition(|m| m.height() == next);
+            *queue = later.into_iter().filter(|m| m.height() > next).collect();
+            now.extend(this);
         }
+        self.future.retain(|_, q| !q.is_empty());
+        // Proposals with bodies first, so that the votes replayed after them find the block.
+        now.sort_by_key(|m| !matches!(m, NetMsg::Proposal { .. }));
         for m in now {
-            effects.extend(self.on_message(NetMsg::Consensus(m)));
+            effects.extend(self.on_message(m));
         }
         effects
     }

@@ -26,6 +26,11 @@ pub struct HttpConfig {
     /// Unset: `$CONCORDAT_VERIFIER_WASM`, then `concordat_verifier_wasm.wasm` next to the
     /// `concordat-node` executable.
     pub verifier_wasm: Option<std::path::PathBuf>,
+    /// Most HTTP connections open at once; further clients wait in the listen backlog.
+    pub max_connections: usize,
+    /// A client must send a request's complete headers within this time (ms), or its
+    /// connection is closed; this also closes connections that stay idle.
+    pub header_read_timeout_ms: u64,
 }
 
 impl Default for HttpConfig {
@@ -34,6 +39,8 @@ impl Default for HttpConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8700)),
             max_body_bytes: 1024 * 1024,
             verifier_wasm: None,
+            max_connections: 512,
+            header_read_timeout_ms: 10_000,
         }
     }
 }
@@ -192,6 +199,8 @@ impl Config {
         format!(
             "# Concordat node configuration. Every key is optional; these are the defaults.\n\
              \n[http]\n# HTTP API listen address.\nlisten = \"{}\"\n# Largest request body in bytes.\nmax_body_bytes = {}\n\
+             # Most HTTP connections open at once (more wait in the listen backlog).\nmax_connections = {}\n\
+             # A client must send complete request headers within this time, idle connections included (ms).\nheader_read_timeout_ms = {}\n\
              \n[p2p]\n# Peer-to-peer listen address (BFT network).\nlisten = \"{}\"\n\
              # Peers to keep connected: \"KEYHEX@IP:PORT\" (the handshake checks the key).\npeers = []\n\
              # Observer node keys admitted besides the validators.\nobservers = []\n\
@@ -203,7 +212,8 @@ impl Config {
              # Most pending transactions per signer (nonce window).\nmax_per_signer = {}\n\
              # Farthest expiry accepted, in blocks ahead.\nmax_expiry_blocks = {}\n\
              \n[log]\n# \"text\" or \"json\".\nformat = \"{}\"\n# tracing filter, e.g. \"info\" or \"concordat_node=debug\".\nlevel = \"{}\"\n",
-            d.http.listen, d.http.max_body_bytes, d.p2p.listen, d.p2p.max_message_bytes,
+            d.http.listen, d.http.max_body_bytes, d.http.max_connections,
+            d.http.header_read_timeout_ms, d.p2p.listen, d.p2p.max_message_bytes,
             d.consensus.block_interval_ms, d.consensus.empty_block_interval_ms,
             d.consensus.max_block_txs, d.consensus.max_block_bytes, d.mempool.max_txs, d.mempool.max_bytes,
             d.mempool.max_per_signer, d.mempool.max_expiry_blocks, d.log.format, d.log.level

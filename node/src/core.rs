@@ -30,10 +30,16 @@ use concordat_primitives::ledger::{Header, ValidatorSet, APP_VERSION};
 use concordat_primitives::merkle_log::{self, LogNode, LogReader};
 use concordat_primitives::state::{self, StoreError};
 use concordat_primitives::{Hash, PublicKey, SecretKey};
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::mempool::{AdmissionError, Mempool, MempoolConfig};
 use crate::store::{ChainTip, CommitBatch, NodeStore, TxLocation};
+
+/// How far ahead of a validator's clock a proposed block's time may be. Block times only
+/// grow, so one far-future time (up to `u64::MAX`) would otherwise freeze every later block.
+pub const MAX_CLOCK_DRIFT_MS: u64 = 30_000;
 
 /// Block production limits.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
@@ -212,6 +218,9 @@ pub struct NodeCore<S: NodeStore> {
     decider: Box<dyn Decider>,
     tip: ChainTip,
     current_set: ValidatorSet,
+    /// Randomness for batch signature verification, seeded by the caller (the daemon from the
+    /// OS, the simulation from its seed): the core itself reads no OS randomness.
+    rng: std::cell::RefCell<ChaCha20Rng>,
 }
 
 /// Commits the genesis state (height 0) to an empty store.
@@ -251,6 +260,7 @@ impl<S: NodeStore> NodeCore<S> {
         config: ConsensusConfig,
         mempool: MempoolConfig,
         decider: Box<dyn Decider>,
+        rng_seed: [u8; 32],
     ) -> Result<NodeCore<S>, CoreError> {
         let tip = match store.tip()? {
             Some(tip) => tip,
@@ -281,6 +291,7 @@ impl<S: NodeStore> NodeCore<S> {
             decider,
             tip,
             current_set,
+            rng: std::cell::RefCell::new(ChaCha20Rng::from_seed(rng_seed)),
         })
     }
 
@@ -354,7 +365,7 @@ impl<S: NodeStore> NodeCore<S> {
                 (*stx.tx.signer.as_bytes(), msg.as_slice(), stx.signature.0)
             })
             .collect();
-        if let Err(bad) = verify_batch(&items, rand::rngs::OsRng) {
+        if let Err(bad) = verify_batch(&items, &mut *self.rng.borrow_mut()) {
             for b in bad {
                 let i = candidates[b].0;
                 let signer = results[i]
@@ -456,6 +467,32 @@ impl<S: NodeStore> NodeCore<S> {
         }
     }
 
+    /// Whether the next block could include a pending transaction (see
+    /// [`Mempool::has_ready`]): a proposer waits for one (up to the empty-block interval)
+    /// instead of proposing empty blocks for transactions stuck behind a nonce gap.
+    pub fn has_ready_txs(&self) -> bool {
+        let view = self.view();
+        self.mempool
+            .has_ready(self.tip.height + 1, |s| next_nonce(&view, s))
+    }
+
+    /// Checks that `certificate` commits `block_hash` at the next height under the current
+    /// validator set (every signature, with the core's batch-verification randomness).
+    pub fn verify_certificate(
+        &self,
+        certificate: &CommitCertificate,
+        height: u64,
+        block_hash: &Hash,
+    ) -> Result<u64, concordat_consensus::CertificateError> {
+        certificate.verify(
+            &self.chain_id,
+            &self.current_set,
+            height,
+            block_hash,
+            &mut *self.rng.borrow_mut(),
+        )
+    }
+
     /// Drops pending transactions that can no longer be included in the next height.
     pub fn expire_mempool(&mut self) -> Vec<Hash> {
         self.mempool.remove_expired(self.tip.height + 1)
@@ -487,16 +524,32 @@ impl<S: NodeStore> NodeCore<S> {
     fn build(&self, now_ms: u64, allow_empty: bool) -> Option<Executed> {
         let view = self.view();
         let max_txs = self.config.max_block_txs.min(MAX_BLOCK_TXS);
+        let height = self.tip.height + 1;
         let txs = self
             .mempool
-            .select(max_txs, self.config.max_block_bytes, |s| {
+            .select(height, max_txs, self.config.max_block_bytes, |s| {
                 next_nonce(&view, s)
             });
         if txs.is_empty() && !allow_empty {
             return None;
         }
-        let time_ms = now_ms.max(self.tip.time_ms + 1);
+        let time_ms = now_ms.max(self.tip.time_ms.saturating_add(1));
         Some(self.execute(txs, time_ms, self.key.public_key()))
+    }
+
+    /// A live proposal's validity (Tendermint's `valid(v)` at a validator): the block's time
+    /// may be at most [`MAX_CLOCK_DRIFT_MS`] ahead of this node's clock `now_ms`, and then
+    /// everything [`NodeCore::validate_block`] checks. (Blocks from sync carry a certificate
+    /// and are judged without a clock.)
+    pub fn validate_proposal(&self, block: &Block, now_ms: u64) -> Result<Executed, String> {
+        let limit = now_ms.saturating_add(MAX_CLOCK_DRIFT_MS);
+        if block.header.time_ms > limit {
+            return Err(format!(
+                "block time {} is more than {MAX_CLOCK_DRIFT_MS} ms ahead of this node's clock {now_ms}",
+                block.header.time_ms
+            ));
+        }
+        self.validate_block(block)
     }
 
     /// A validator's path (Tendermint's `valid(v)`): re-executes a proposed block on top of the
@@ -528,7 +581,7 @@ impl<S: NodeStore> NodeCore<S> {
             .zip(&msgs)
             .map(|(t, m)| (*t.tx.signer.as_bytes(), m.as_slice(), t.signature.0))
             .collect();
-        verify_batch(&items, rand::rngs::OsRng)
+        verify_batch(&items, &mut *self.rng.borrow_mut())
             .map_err(|bad| format!("transactions {bad:?} carry invalid signatures"))?;
         let executed = self.execute(block.txs.clone(), h.time_ms, h.proposer);
         if &executed.block.header != h {
@@ -678,6 +731,8 @@ impl<S: NodeStore> NodeCore<S> {
         for (s, n) in nonces {
             self.mempool.remove_below(&s, n);
         }
+        // What expired with this height can never be included: drop it now, not on a tick.
+        self.mempool.remove_expired(height + 1);
         Output::Committed { height, tx_hashes }
     }
 }

@@ -10,6 +10,7 @@ pub mod bft;
 pub mod config;
 pub mod core;
 pub mod credentials;
+pub mod http;
 pub mod mempool;
 pub mod metrics;
 pub mod net;

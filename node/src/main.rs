@@ -12,6 +12,7 @@ use concordat_node::api::{router, AppState, NodeInfo};
 use concordat_node::bft::BftDriver;
 use concordat_node::config::Config;
 use concordat_node::core::{ExternalConsensus, NodeCore};
+use concordat_node::http::HttpLimits;
 use concordat_node::metrics::Metrics;
 use concordat_node::net::{NetConfig, Network};
 use concordat_node::rocks::RocksStore;
@@ -84,6 +85,22 @@ fn main() -> Result<()> {
         config.log.format = f;
     }
     init_logs(&config);
+    // A broken invariant or a storage failure on the consensus thread (both panic there) stops
+    // the node cleanly and loudly: logged at error level, exit status 70, never a node that
+    // keeps answering HTTP without consensus.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let thread = std::thread::current()
+            .name()
+            .unwrap_or("unnamed")
+            .to_owned();
+        tracing::error!(thread = %thread, panic = %info, "fatal error");
+        default_hook(info);
+        if thread == "concordat-consensus" {
+            tracing::error!("the consensus thread failed; the node stops (exit status 70)");
+            std::process::exit(70);
+        }
+    }));
 
     let genesis_path = home.join("genesis.json");
     let text = std::fs::read_to_string(&genesis_path)
@@ -105,6 +122,12 @@ fn main() -> Result<()> {
         config.consensus.clone(),
         config.mempool.clone(),
         Box::new(ExternalConsensus),
+        {
+            // Batch-verification randomness: the core reads none of its own.
+            let mut seed = [0u8; 32];
+            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
+            seed
+        },
     )?;
     let me = key.public_key();
     let validator = core.validator_set().index_of(&me).is_some();
@@ -129,12 +152,16 @@ fn main() -> Result<()> {
         .context("reading the consensus safety state")?;
     // The key is always given: the engine signs only while it is in the set of the height, so
     // a node added to the set by governance starts voting without a restart.
+    let lock_evidence = store
+        .load_lock_evidence()
+        .context("reading the consensus lock evidence")?;
     let driver = BftDriver::new(core, Some(key.clone()), safety)
-        .with_empty_block_interval(config.consensus.empty_block_interval_ms);
+        .with_empty_block_interval(config.consensus.empty_block_interval_ms)
+        .with_lock_evidence(lock_evidence);
     let persist_store = store.clone();
-    let persist: Persist = Box::new(move |state| {
+    let persist: Persist = Box::new(move |state, lock| {
         persist_store
-            .persist_safety(state)
+            .persist_consensus(state, lock)
             .map_err(|e| e.to_string())
     });
     let info = NodeInfo {
@@ -168,8 +195,16 @@ fn main() -> Result<()> {
         metrics.clone(),
     );
 
+    // Two runtimes: the network (peer traffic, consensus messages) never shares its thread
+    // with the HTTP API's synchronous database reads and proof building.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .thread_name("concordat-http")
+        .enable_all()
+        .build()?;
+    let net_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("concordat-p2p")
         .enable_all()
         .build()?;
     let store_dyn: Arc<dyn NodeStore> = store;
@@ -187,8 +222,13 @@ fn main() -> Result<()> {
     };
     let app = router(state, config.http.max_body_bytes);
     let net_handle = handle.clone();
-    rt.block_on(async move {
-        let network = Network::new(
+    let limits = HttpLimits {
+        max_connections: config.http.max_connections,
+        header_read_timeout: Duration::from_millis(config.http.header_read_timeout_ms),
+    };
+    let network = {
+        let _guard = net_rt.enter();
+        Network::new(
             &key,
             &allowed,
             net_config,
@@ -197,13 +237,19 @@ fn main() -> Result<()> {
             genesis.hash(),
             metrics,
         )
-        .map_err(anyhow::Error::msg)?;
-        let mut network = tokio::spawn(network.run(out_rx));
+        .map_err(anyhow::Error::msg)?
+    };
+    let mut network = net_rt.spawn(network.run(out_rx));
+    rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.http.listen)
             .await
             .with_context(|| format!("binding {}", config.http.listen))?;
-        tracing::info!(listen = %config.http.listen, "HTTP API listening");
-        let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+        tracing::info!(
+            listen = %config.http.listen,
+            max_connections = limits.max_connections,
+            "HTTP API listening"
+        );
+        let serve = concordat_node::http::serve(listener, app, limits, async {
             let mut term =
                 tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
                     .unwrap_or_else(|e| panic!("cannot listen for SIGTERM: {e}"));

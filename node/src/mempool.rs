@@ -193,17 +193,22 @@ impl Mempool {
     /// of consecutive nonces from its committed nonce, interleaved by arrival.
     pub fn select(
         &self,
+        height: u64,
         max_txs: usize,
         max_bytes: usize,
         committed_nonce: impl Fn(&PublicKey) -> u64,
     ) -> Vec<SignedTransaction> {
-        // Per signer: the run of consecutive nonces starting at the committed nonce.
+        // Per signer: the run of consecutive nonces starting at the committed nonce, up to the
+        // first transaction that has expired at `height` (it can never be included, and the
+        // nonces after it wait for it).
         let mut runs: Vec<Vec<&Entry>> = Vec::new();
         for (signer, entries) in &self.by_signer {
             let start = committed_nonce(signer);
             let run: Vec<&Entry> = (start..)
                 .zip(entries.range(start..))
-                .take_while(|(expected, (nonce, _))| expected == *nonce)
+                .take_while(|(expected, (nonce, e))| {
+                    expected == *nonce && e.tx.tx.expiry_height >= height
+                })
                 .map(|(_, (_, e))| e)
                 .collect();
             if !run.is_empty() {
@@ -229,6 +234,18 @@ impl Mempool {
             }
         }
         out
+    }
+
+    /// Whether a block at `height` could include at least one pending transaction: some
+    /// signer's transaction carries exactly its committed nonce and has not expired. A
+    /// transaction waiting behind a nonce gap is not ready (a proposer must not build empty
+    /// blocks for it as fast as it can).
+    pub fn has_ready(&self, height: u64, committed_nonce: impl Fn(&PublicKey) -> u64) -> bool {
+        self.by_signer.iter().any(|(signer, entries)| {
+            entries
+                .get(&committed_nonce(signer))
+                .is_some_and(|e| e.tx.tx.expiry_height >= height)
+        })
     }
 
     /// After a commit: drops every transaction of `signer` below its new committed nonce.

@@ -32,7 +32,34 @@ pub struct Metrics {
     pub sync_rejected: AtomicU64,
     /// Equivocations seen.
     pub equivocations: AtomicU64,
+    /// Signing requests the safety rules refused.
+    pub signing_refusals: AtomicU64,
+    /// Consensus messages the engine refused (bad signature, unknown signer, ...).
+    pub consensus_refused: AtomicU64,
+    /// Block bodies dropped (no signed proposal, bad shape, over a cap).
+    pub bodies_dropped: AtomicU64,
+    /// Messages for later heights dropped (bad signature or over the per-signer cap).
+    pub future_dropped: AtomicU64,
+    /// Peer messages dropped because the consensus queue was full.
+    pub peer_queue_dropped: AtomicU64,
+    /// Messages to peers dropped because the network queue was full.
+    pub outbound_dropped: AtomicU64,
+    /// Stalls: heights that went without a commit for the stall threshold.
+    pub stalls: AtomicU64,
+    /// 1 while the current height is stalled, else 0.
+    pub stalled: AtomicU64,
+    /// Current consensus round.
+    pub round: AtomicU64,
     rejected: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+/// Counts one dropped message in `counter` and logs a WARN with `what` at the 1st, 1,001st,
+/// 2,001st... drop, so that a flood is visible without flooding the log.
+pub fn count_drop(counter: &AtomicU64, what: &'static str) {
+    let dropped = counter.fetch_add(1, Ordering::Relaxed);
+    if dropped % 1000 == 0 {
+        tracing::warn!(dropped = dropped + 1, "{what}");
+    }
 }
 
 impl Metrics {
@@ -114,6 +141,60 @@ impl Metrics {
                 "counter",
                 "Equivocating validator messages seen.",
                 &self.equivocations,
+            ),
+            (
+                "concordat_signing_refusals_total",
+                "counter",
+                "Signing requests refused by the safety rules (the stored vote is sent instead).",
+                &self.signing_refusals,
+            ),
+            (
+                "concordat_consensus_refused_total",
+                "counter",
+                "Consensus messages refused by the engine.",
+                &self.consensus_refused,
+            ),
+            (
+                "concordat_bodies_dropped_total",
+                "counter",
+                "Block bodies dropped (no signed proposal, bad shape, or over a cap).",
+                &self.bodies_dropped,
+            ),
+            (
+                "concordat_future_dropped_total",
+                "counter",
+                "Messages for later heights dropped (bad signature or over the per-signer cap).",
+                &self.future_dropped,
+            ),
+            (
+                "concordat_peer_queue_dropped_total",
+                "counter",
+                "Peer messages dropped because the consensus queue was full.",
+                &self.peer_queue_dropped,
+            ),
+            (
+                "concordat_outbound_dropped_total",
+                "counter",
+                "Messages to peers dropped because the network queue was full.",
+                &self.outbound_dropped,
+            ),
+            (
+                "concordat_stalls_total",
+                "counter",
+                "Heights that went without a commit for the stall threshold while peers were connected.",
+                &self.stalls,
+            ),
+            (
+                "concordat_stalled",
+                "gauge",
+                "1 while the current height is stalled.",
+                &self.stalled,
+            ),
+            (
+                "concordat_round",
+                "gauge",
+                "Consensus round of the height being decided.",
+                &self.round,
             ),
         ] {
             g(&mut s, name, kind, help, v.load(Ordering::Relaxed));

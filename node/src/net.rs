@@ -21,7 +21,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use concordat_consensus::{CommitCertificate, Message};
+use concordat_consensus::{CommitCertificate, Message, SignedProposal};
 use concordat_contracts::block::Block;
 use concordat_primitives::{encoding, Hash, PublicKey, SecretKey};
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, StreamExt};
@@ -40,7 +40,7 @@ use crate::service::{CoreHandle, Outbound, Request};
 use crate::store::NodeStore;
 
 /// The protocol name negotiated on every stream.
-pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/concordat/1");
+pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/concordat/2");
 /// Most blocks in one sync response.
 pub const MAX_SYNC_BLOCKS: u32 = 64;
 /// Most transactions in one gossip batch.
@@ -62,8 +62,9 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 pub enum WireRequest {
     /// A signed proposal or vote.
     Consensus(Message),
-    /// A proposed block body.
-    Block(Block),
+    /// A signed proposal with the block it proposes (the body is kept only for a proposal
+    /// signed by the round's proposer).
+    Proposal(SignedProposal, Box<Block>),
     /// Transactions admitted by the sender, in canonical bytes.
     Txs(Vec<Vec<u8>>),
     /// What is your committed height?
@@ -399,7 +400,9 @@ impl Network {
         match out {
             Outbound::Consensus(msg) => match *msg {
                 NetMsg::Consensus(m) => self.broadcast(&WireRequest::Consensus(m)),
-                NetMsg::Block(b) => self.broadcast(&WireRequest::Block(b)),
+                NetMsg::Proposal { proposal, block } => {
+                    self.broadcast(&WireRequest::Proposal(proposal, block))
+                }
             },
             Outbound::Tx(bytes) => {
                 self.pending_bytes += bytes.len() + 8;
@@ -512,7 +515,10 @@ impl Network {
 
     fn to_core(&self, req: Request) {
         if !self.core.send(req) {
-            tracing::warn!("consensus queue full; peer message dropped");
+            crate::metrics::count_drop(
+                &self.metrics.peer_queue_dropped,
+                "consensus queue full; peer messages dropped",
+            );
         }
     }
 
@@ -521,7 +527,12 @@ impl Network {
             WireRequest::Consensus(m) => {
                 self.to_core(Request::Peer(Box::new(NetMsg::Consensus(m))));
             }
-            WireRequest::Block(b) => self.to_core(Request::Peer(Box::new(NetMsg::Block(b)))),
+            WireRequest::Proposal(proposal, block) => {
+                self.to_core(Request::Peer(Box::new(NetMsg::Proposal {
+                    proposal,
+                    block,
+                })))
+            }
             WireRequest::Txs(txs) if txs.len() <= MAX_GOSSIP_TXS => {
                 self.to_core(Request::PeerTxs(txs));
             }
@@ -654,8 +665,14 @@ impl Network {
                 ..
             } => {
                 if matches!(error, libp2p::swarm::ListenError::Denied { .. }) {
-                    self.metrics.peers_refused.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(addr = %send_back_addr, peer = ?peer_id, "connection refused: key not in the validator/observer set");
+                    // Counted every time; logged at the 1st, 2nd, 4th, 8th... refusal so that
+                    // an outside key redialling cannot flood the log.
+                    let n = self.metrics.peers_refused.fetch_add(1, Ordering::Relaxed) + 1;
+                    if n.is_power_of_two() {
+                        tracing::warn!(addr = %send_back_addr, peer = ?peer_id, refused_total = n, "connection refused: key not in the validator/observer set");
+                    } else {
+                        tracing::debug!(addr = %send_back_addr, peer = ?peer_id, "connection refused: key not in the validator/observer set");
+                    }
                 } else {
                     tracing::debug!(addr = %send_back_addr, %error, "incoming connection failed");
                 }

@@ -113,16 +113,47 @@ impl RocksStore {
         &self,
         state: &concordat_consensus::SafetyState,
     ) -> Result<(), StoreError> {
-        let mut wo = WriteOptions::default();
-        wo.set_sync(true);
-        self.db
-            .put_cf_opt(self.cf("meta")?, b"safety", encoding::to_bytes(state), &wo)
-            .map_err(err)
+        self.persist_consensus(state, None)
     }
 
-    /// The persisted safety state (the default for a validator that never signed).
+    /// Durably writes the safety state and, when the step locked, the lock's evidence (block
+    /// and proof-of-lock), in one synced batch.
+    pub fn persist_consensus(
+        &self,
+        state: &concordat_consensus::SafetyState,
+        lock: Option<&crate::bft::LockEvidence>,
+    ) -> Result<(), StoreError> {
+        let mut wo = WriteOptions::default();
+        wo.set_sync(true);
+        let meta = self.cf("meta")?;
+        let mut batch = rocksdb::WriteBatch::default();
+        batch.put_cf(meta, b"safety", encoding::to_bytes(state));
+        if let Some(lock) = lock {
+            batch.put_cf(meta, b"lock_evidence", encoding::to_bytes(lock));
+        }
+        self.db.write_opt(batch, &wo).map_err(err)
+    }
+
+    /// The evidence of the last lock (see [`crate::bft::LockEvidence`]), if any.
+    pub fn load_lock_evidence(&self) -> Result<Option<crate::bft::LockEvidence>, StoreError> {
+        self.get_bcs("meta", b"lock_evidence")
+    }
+
+    /// The persisted safety state (the default for a validator that never signed). A state
+    /// written before the round's earlier messages were kept (two fields: last signed message
+    /// and lock) is still read.
     pub fn load_safety(&self) -> Result<concordat_consensus::SafetyState, StoreError> {
-        Ok(self.get_bcs("meta", b"safety")?.unwrap_or_default())
+        use concordat_consensus::safety::Lock;
+        use concordat_consensus::{Message, SafetyState};
+        let Some(bytes) = self.get_raw("meta", b"safety")? else {
+            return Ok(SafetyState::default());
+        };
+        if let Ok(state) = encoding::from_bytes::<SafetyState>(&bytes) {
+            return Ok(state);
+        }
+        encoding::from_bytes::<(Option<Message>, Option<Lock>)>(&bytes)
+            .map(|(last, lock)| SafetyState::from_parts(last, lock))
+            .map_err(|e| StoreError(format!("corrupt record in meta (safety): {e}")))
     }
 }
 

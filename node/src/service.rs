@@ -3,11 +3,13 @@
 //! all arrive there in order; the thread persists the safety state (synced) before anything
 //! it signed is handed to the network, and reports commits to the API.
 //!
-//! The HTTP API talks to the thread through a bounded channel and reads committed data
-//! straight from the store.
+//! Two bounded queues lead into the thread: one for consensus (peer proposals, votes and
+//! synced blocks), one for work that clients cause (API submissions, gossiped transactions,
+//! pending checks). The thread always drains the consensus queue first, so API load can slow
+//! admission but never starve consensus. The HTTP API reads committed data straight from the
+//! store.
 
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -15,9 +17,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use concordat_consensus::{CommitCertificate, SafetyState, TimeoutKind};
 use concordat_contracts::block::Block;
 use concordat_primitives::{Hash, PublicKey};
+use crossbeam_channel::{bounded, Receiver, Sender, TryRecvError};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-use crate::bft::{BftDriver, Effect, NetMsg, SyncError};
+use crate::bft::{BftDriver, DriverStats, Effect, LockEvidence, NetMsg, SyncError};
 use crate::mempool::AdmissionError;
 use crate::metrics::Metrics;
 use crate::store::NodeStore;
@@ -59,35 +62,43 @@ pub enum Outbound {
     Allow(Vec<PublicKey>),
 }
 
-/// The API's handle on the consensus thread.
+/// The API's and the network's handle on the consensus thread.
 #[derive(Clone)]
 pub struct CoreHandle {
-    tx: SyncSender<Request>,
+    consensus: Sender<Request>,
+    work: Sender<Request>,
     /// Committed heights, as they happen.
     pub commits: broadcast::Sender<u64>,
 }
 
 impl CoreHandle {
-    /// Sends a request; false if the thread has stopped or is overloaded.
+    /// Sends a request to its queue (peer consensus messages and synced blocks to the
+    /// consensus queue, everything else to the work queue); false if the thread has stopped
+    /// or that queue is full.
     pub fn send(&self, req: Request) -> bool {
-        self.tx.try_send(req).is_ok()
+        let queue = match req {
+            Request::Peer(_) | Request::Synced(_) | Request::Shutdown => &self.consensus,
+            Request::Submit { .. } | Request::IsPending { .. } | Request::PeerTxs(_) => &self.work,
+        };
+        queue.try_send(req).is_ok()
     }
 
     /// Asks the thread to stop, waiting for room in its queue.
     pub fn shutdown(&self) {
-        let _ = self.tx.send(Request::Shutdown);
+        let _ = self.consensus.send(Request::Shutdown);
     }
 }
 
-/// Persists the safety state durably (synced) or fails.
-pub type Persist = Box<dyn FnMut(&SafetyState) -> Result<(), String> + Send>;
+/// Persists the safety state (with a new lock's evidence) durably, synced, or fails.
+pub type Persist = Box<dyn FnMut(&SafetyState, Option<&LockEvidence>) -> Result<(), String> + Send>;
 
 /// Settings of the consensus thread.
 #[derive(Debug, Clone)]
 pub struct ServiceConfig {
     /// How often mempool expiry and owed proposals are checked.
     pub tick: Duration,
-    /// A height that has not committed for this long re-sends our own messages.
+    /// A height that has not committed for this long re-sends our own messages and relays
+    /// what peers may lack; it is also reported as a stall (log and metrics).
     pub resend_after: Duration,
     /// Keys always allowed besides the validators (observers).
     pub observers: Vec<PublicKey>,
@@ -102,8 +113,15 @@ fn now_ms() -> u64 {
 
 /// Most submissions admitted (and signature-checked) together.
 pub const MAX_ADMISSION_BATCH: usize = 256;
-/// Capacity of the request channel into the consensus thread.
-pub const REQUEST_QUEUE: usize = 4096;
+/// Capacity of the consensus queue (peer messages and synced blocks).
+pub const CONSENSUS_QUEUE: usize = 4096;
+/// Capacity of the work queue (API submissions, gossiped transactions, pending checks).
+pub const WORK_QUEUE: usize = 4096;
+
+fn monotonic_micros() -> u64 {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_micros() as u64
+}
 
 /// Starts the consensus thread over `driver`. Outbound messages go to `out`.
 pub fn spawn<S: NodeStore + 'static>(
@@ -113,12 +131,15 @@ pub fn spawn<S: NodeStore + 'static>(
     config: ServiceConfig,
     metrics: Arc<Metrics>,
 ) -> (CoreHandle, JoinHandle<()>) {
-    let (tx, rx) = sync_channel::<Request>(REQUEST_QUEUE);
+    let (consensus, consensus_rx) = bounded::<Request>(CONSENSUS_QUEUE);
+    let (work, work_rx) = bounded::<Request>(WORK_QUEUE);
     let (commits, _) = broadcast::channel(1024);
     let handle = CoreHandle {
-        tx,
+        consensus,
+        work,
         commits: commits.clone(),
     };
+    let driver = driver.with_clock(monotonic_micros);
     metrics
         .height
         .store(driver.core().tip().height, Ordering::Relaxed);
@@ -131,10 +152,11 @@ pub fn spawn<S: NodeStore + 'static>(
         commits,
         timers: Vec::new(),
         allowed: Vec::new(),
+        reported: DriverStats::default(),
     };
     let join = std::thread::Builder::new()
         .name("concordat-consensus".into())
-        .spawn(move || service.run(rx))
+        .spawn(move || service.run(consensus_rx, work_rx))
         .unwrap_or_else(|e| panic!("cannot start the consensus thread: {e}"));
     (handle, join)
 }
@@ -153,10 +175,11 @@ struct Service<S: NodeStore> {
     commits: broadcast::Sender<u64>,
     timers: Vec<(Instant, TimeoutKind, u64, u32)>,
     allowed: Vec<PublicKey>,
+    reported: DriverStats,
 }
 
 impl<S: NodeStore> Service<S> {
-    fn run(&mut self, rx: Receiver<Request>) {
+    fn run(&mut self, consensus: Receiver<Request>, work: Receiver<Request>) {
         self.publish_allowed();
         self.driver.set_time(now_ms());
         let effects = self.driver.start();
@@ -165,22 +188,54 @@ impl<S: NodeStore> Service<S> {
         let mut height = self.driver.height();
         let mut height_since = Instant::now();
         let mut last_resend = Instant::now();
+        let mut stalled = false;
         loop {
+            // Consensus first: what is queued there goes before client work (bounded per turn
+            // so that timers still fire under a flood).
+            for _ in 0..MAX_ADMISSION_BATCH {
+                match consensus.try_recv() {
+                    Ok(req) => {
+                        if !self.on_request(req, &work) {
+                            return;
+                        }
+                    }
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => return,
+                }
+            }
             let first_timer = self.timers.iter().map(|t| t.0).min();
             let deadline = first_timer.map_or(next_tick, |t| t.min(next_tick));
             let wait = deadline.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(wait) {
-                Ok(req) => {
-                    if !self.on_request(req, &rx) {
-                        return;
+            let mut select = crossbeam_channel::Select::new();
+            let from_consensus = select.recv(&consensus);
+            let from_work = select.recv(&work);
+            if let Ok(op) = select.select_timeout(wait) {
+                let received = match op.index() {
+                    i if i == from_consensus => op.recv(&consensus),
+                    i if i == from_work => op.recv(&work),
+                    _ => unreachable!("two operations were registered"),
+                };
+                match received {
+                    Ok(req) => {
+                        if !self.on_request(req, &work) {
+                            return;
+                        }
                     }
+                    Err(_) => return,
                 }
-                Err(RecvTimeoutError::Disconnected) => return,
-                Err(RecvTimeoutError::Timeout) => {}
             }
             self.fire_timers();
             let now = Instant::now();
             if self.driver.height() != height {
+                if stalled {
+                    tracing::info!(
+                        height = self.driver.height() - 1,
+                        stalled_for_ms = now.duration_since(height_since).as_millis() as u64,
+                        "committing again after a stall"
+                    );
+                    self.metrics.stalled.store(0, Ordering::Relaxed);
+                    stalled = false;
+                }
                 height = self.driver.height();
                 height_since = now;
             }
@@ -192,27 +247,70 @@ impl<S: NodeStore> Service<S> {
                 self.driver.set_time(now_ms());
                 let effects = self.driver.poll();
                 self.apply(effects);
-                if now.duration_since(height_since) >= self.config.resend_after
+                let waiting = now.duration_since(height_since);
+                if waiting >= self.config.resend_after
                     && now.duration_since(last_resend) >= self.config.resend_after
                 {
+                    if !stalled {
+                        stalled = true;
+                        self.metrics.stalls.fetch_add(1, Ordering::Relaxed);
+                        self.metrics.stalled.store(1, Ordering::Relaxed);
+                        let (round, step) = self.driver.round_step();
+                        tracing::warn!(
+                            height,
+                            round,
+                            step = ?step,
+                            peers = self.metrics.peers.load(Ordering::Relaxed),
+                            waited_ms = waiting.as_millis() as u64,
+                            "no commit: height stalled; re-sending our messages and relaying the round's votes"
+                        );
+                    }
                     let effects = self.driver.resend();
                     self.apply(effects);
                     last_resend = now;
                 }
-                let mempool = self.driver.core().mempool();
-                self.metrics
-                    .mempool_size
-                    .store(mempool.len() as u64, Ordering::Relaxed);
-                self.metrics
-                    .mempool_bytes
-                    .store(mempool.bytes() as u64, Ordering::Relaxed);
+                self.report_stats();
                 next_tick = now + self.config.tick;
             }
         }
     }
 
+    /// Exports the driver's counters and logs signing refusals as they happen.
+    fn report_stats(&mut self) {
+        let stats = self.driver.stats();
+        let (round, _) = self.driver.round_step();
+        self.metrics
+            .round
+            .store(u64::from(round), Ordering::Relaxed);
+        if stats.signing_refusals > self.reported.signing_refusals {
+            let (round, step) = self.driver.round_step();
+            tracing::warn!(
+                height = self.driver.height(),
+                round,
+                step = ?step,
+                refused = stats.signing_refusals - self.reported.signing_refusals,
+                "safety rules refused to sign a different message at a step already signed (after a restart); the stored message was counted and sent instead"
+            );
+        }
+        let m = &self.metrics;
+        m.signing_refusals
+            .store(stats.signing_refusals, Ordering::Relaxed);
+        m.consensus_refused
+            .store(stats.messages_refused, Ordering::Relaxed);
+        m.bodies_dropped
+            .store(stats.bodies_dropped, Ordering::Relaxed);
+        m.future_dropped
+            .store(stats.future_dropped, Ordering::Relaxed);
+        let mempool = self.driver.core().mempool();
+        m.mempool_size
+            .store(mempool.len() as u64, Ordering::Relaxed);
+        m.mempool_bytes
+            .store(mempool.bytes() as u64, Ordering::Relaxed);
+        self.reported = stats;
+    }
+
     /// Handles one request (and, for submissions, those queued behind it); false means stop.
-    fn on_request(&mut self, req: Request, rx: &Receiver<Request>) -> bool {
+    fn on_request(&mut self, req: Request, work: &Receiver<Request>) -> bool {
         match req {
             Request::Submit { bytes, reply } => {
                 // Take every submission already queued (up to a batch) so their signatures
@@ -220,7 +318,7 @@ impl<S: NodeStore> Service<S> {
                 let mut subs: Vec<Submission> = vec![(bytes, Some(reply))];
                 let mut next = None;
                 while subs.len() < MAX_ADMISSION_BATCH {
-                    match rx.try_recv() {
+                    match work.try_recv() {
                         Ok(Request::Submit { bytes, reply }) => subs.push((bytes, Some(reply))),
                         Ok(other) => {
                             next = Some(other);
@@ -231,7 +329,7 @@ impl<S: NodeStore> Service<S> {
                 }
                 self.admit(subs);
                 match next {
-                    Some(req) => self.on_request(req, rx),
+                    Some(req) => self.on_request(req, work),
                     None => true,
                 }
             }
@@ -320,10 +418,13 @@ impl<S: NodeStore> Service<S> {
     }
 
     fn send_out(&self, msg: Outbound) {
-        if let Err(e) = self.out.try_send(msg) {
+        if self.out.try_send(msg).is_err() {
             // Consensus tolerates a lost message (stalled heights re-send); a full queue
             // means the network is far behind.
-            tracing::warn!(error = %e, "network queue full; message dropped");
+            crate::metrics::count_drop(
+                &self.metrics.outbound_dropped,
+                "network queue full; messages to peers dropped",
+            );
         }
     }
 
@@ -348,8 +449,8 @@ impl<S: NodeStore> Service<S> {
     fn apply(&mut self, effects: Vec<Effect>) {
         for effect in effects {
             match effect {
-                Effect::Persist(state) => {
-                    if let Err(e) = (self.persist)(&state) {
+                Effect::Persist(state, lock) => {
+                    if let Err(e) = (self.persist)(&state, lock.as_deref()) {
                         // Voting without a durable watermark could double-sign after a crash:
                         // stop the whole process, not just this thread.
                         tracing::error!(error = %e, "cannot persist the consensus safety state; stopping");

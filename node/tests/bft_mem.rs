@@ -39,6 +39,7 @@ fn driver(i: u8) -> BftDriver<MemStore> {
         ConsensusConfig::default(),
         MempoolConfig::default(),
         Box::new(SoloDecider::new(key(100 + i))),
+        [i; 32],
     )
     .expect("opens");
     BftDriver::new(core, Some(key(100 + i)), SafetyState::default())
@@ -88,7 +89,7 @@ fn run(silent: &[usize], target: u64) -> Vec<BftDriver<MemStore>> {
         let mut persisted = false;
         for e in effects {
             match e {
-                Effect::Persist(_) => persisted = true,
+                Effect::Persist(..) => persisted = true,
                 Effect::Send(m) => {
                     if let NetMsg::Consensus(concordat_consensus::Message::Vote(v)) = &m {
                         // Persist before speak: a vote of ours leaves only after a Persist.
@@ -267,4 +268,209 @@ fn sync_applies_only_blocks_whose_certificates_and_execution_verify() {
         .apply_synced(block(1), cert(1))
         .expect_err("already applied");
     assert!(matches!(e, SyncError::NotNext { got: 1, .. }), "{e}");
+}
+
+fn reg_by(nonce: u64, expiry_height: u64) -> Vec<u8> {
+    Transaction {
+        chain_id: "concordat-test".into(),
+        signer: key(1).public_key(),
+        nonce,
+        expiry_height,
+        call: Call::Party(PartyCall::Register {
+            uscc: uscc(nonce as u32 + 100),
+            name: "样例".into(),
+            legal_rep_ref: None,
+            registered_address: "样例路".into(),
+        }),
+    }
+    .sign(&key(1))
+    .to_bytes()
+}
+
+/// The index (0..4) of the proposer of `(height, round)`.
+fn proposer_index(height: u64, round: u32) -> usize {
+    let d = driver(0);
+    let p = concordat_consensus::proposer(d.core().validator_set(), height, round);
+    (0..4u8)
+        .position(|i| key(100 + i).public_key() == p)
+        .expect("a validator")
+}
+
+fn proposals(
+    effects: &[Effect],
+) -> Vec<(
+    concordat_consensus::SignedProposal,
+    concordat_contracts::block::Block,
+)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Send(NetMsg::Proposal { proposal, block }) => {
+                Some((proposal.clone(), (**block).clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Issue 11, defect 3: a transaction behind a nonce gap cannot be included, so the proposer
+/// waits the empty-block interval as for an empty mempool (it used to propose at once, and
+/// the chain built empty blocks as fast as it could).
+#[test]
+fn a_nonce_gap_does_not_make_the_proposer_hurry() {
+    let p = proposer_index(1, 0);
+    let mut d = driver(p as u8).with_empty_block_interval(1_000);
+    let t0 = 1_800_000_000_000u64;
+    d.core_mut()
+        .submit(&reg_by(1, 1000))
+        .expect("nonce 1 admitted (0 missing)");
+    d.set_time(t0);
+    let effects = d.start();
+    assert!(
+        proposals(&effects).is_empty(),
+        "proposed at once: {effects:?}"
+    );
+    d.set_time(t0 + 999);
+    assert!(
+        proposals(&d.poll()).is_empty(),
+        "proposed before the interval"
+    );
+    // The missing nonce arrives: now there is something to include, so it proposes at once.
+    d.core_mut().submit(&reg_by(0, 1000)).expect("nonce 0");
+    let effects = d.poll();
+    let sent = proposals(&effects);
+    assert_eq!(sent.len(), 1, "{effects:?}");
+    assert_eq!(sent[0].1.txs.len(), 2, "both nonces in the block");
+}
+
+/// Without anything includable the proposer still proposes (an empty block) after the
+/// interval, so heights keep coming.
+#[test]
+fn an_idle_proposer_proposes_an_empty_block_after_the_interval() {
+    let p = proposer_index(1, 0);
+    let mut d = driver(p as u8).with_empty_block_interval(1_000);
+    let t0 = 1_800_000_000_000u64;
+    d.core_mut().submit(&reg_by(3, 1000)).expect("gap");
+    d.set_time(t0);
+    assert!(proposals(&d.start()).is_empty());
+    d.set_time(t0 + 1_000);
+    let sent = proposals(&d.poll());
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].1.txs.is_empty());
+}
+
+/// Issue 11, defect 5: block bodies are kept only with a proposal signed by the round's
+/// proposer, so nobody else (an admitted observer, another validator) can fill the body cap
+/// and push out the real proposal's body.
+#[test]
+fn bodies_without_the_proposers_signature_take_no_space() {
+    let p = proposer_index(1, 0);
+    let v = (p + 1) % 4;
+    let t0 = 1_800_000_000_000u64;
+    let mut proposer = driver(p as u8);
+    proposer.set_time(t0);
+    let real = proposals(&proposer.start());
+    assert_eq!(real.len(), 1);
+    let mut validator = driver(v as u8);
+    validator.set_time(t0);
+    validator.start();
+    let builder = driver(v as u8);
+    // 200 bodies, each a valid block, under proposals signed by an observer key and by a
+    // validator that is not the proposer.
+    for i in 0..200u64 {
+        let block = builder.core().build_proposal(t0 + 1 + i).block;
+        let signer = if i % 2 == 0 {
+            key(50)
+        } else {
+            key(100 + v as u8)
+        };
+        // Round 0, whose proposer is `p`: neither signer may propose it.
+        let proposal = concordat_consensus::Proposal {
+            height: 1,
+            round: 0,
+            block_hash: block.hash(),
+            pol_round: None,
+        };
+        let signed = concordat_consensus::SignedProposal {
+            proposal,
+            proposer: signer.public_key(),
+            signature: signer.sign(&proposal.signing_bytes("concordat-test")),
+        };
+        let effects = validator.on_message(NetMsg::Proposal {
+            proposal: signed,
+            block: Box::new(block),
+        });
+        assert!(
+            !effects.iter().any(|e| matches!(e, Effect::Send(_))),
+            "a forged proposal moved the validator: {effects:?}"
+        );
+    }
+    assert_eq!(validator.stats().bodies_dropped, 200);
+    // The real proposal is validated and prevoted at once.
+    let (proposal, block) = real[0].clone();
+    let hash = block.hash();
+    let effects = validator.on_message(NetMsg::Proposal {
+        proposal,
+        block: Box::new(block),
+    });
+    assert!(
+        effects.iter().any(|e| matches!(e,
+            Effect::Send(NetMsg::Consensus(concordat_consensus::Message::Vote(sv)))
+                if sv.vote.block_hash == Some(hash))),
+        "no prevote for the real block: {effects:?}"
+    );
+}
+
+/// Messages for later heights are kept only with a valid signature of a validator, and each
+/// validator gets its own share of the buffer (one cannot fill it for the others).
+#[test]
+fn future_messages_are_checked_and_capped_per_signer() {
+    use concordat_consensus::{Message, SignedVote, Vote, VoteKind};
+    use concordat_node::bft::MAX_FUTURE_PER_SIGNER;
+    let mut d = driver(0);
+    d.set_time(1_800_000_000_000);
+    d.start();
+    let vote = |signer: &SecretKey, round: u32, kind: VoteKind| {
+        let vote = Vote {
+            kind,
+            height: 2,
+            round,
+            block_hash: None,
+        };
+        SignedVote {
+            vote,
+            validator: signer.public_key(),
+            signature: signer.sign(&vote.signing_bytes("concordat-test")),
+        }
+    };
+    let noisy = key(101);
+    for r in 0..200u32 {
+        d.on_message(NetMsg::Consensus(Message::Vote(vote(
+            &noisy,
+            r,
+            VoteKind::Prevote,
+        ))));
+    }
+    let dropped = d.stats().future_dropped;
+    assert_eq!(dropped, 200 - MAX_FUTURE_PER_SIGNER as u64);
+    // A bad signature and an outsider are dropped; another validator still has room.
+    let mut bad = vote(&key(102), 0, VoteKind::Prevote);
+    bad.signature.0[3] ^= 1;
+    d.on_message(NetMsg::Consensus(Message::Vote(bad)));
+    d.on_message(NetMsg::Consensus(Message::Vote(vote(
+        &key(50),
+        0,
+        VoteKind::Prevote,
+    ))));
+    assert_eq!(d.stats().future_dropped, dropped + 2);
+    d.on_message(NetMsg::Consensus(Message::Vote(vote(
+        &key(103),
+        0,
+        VoteKind::Prevote,
+    ))));
+    assert_eq!(
+        d.stats().future_dropped,
+        dropped + 2,
+        "another validator's room is its own"
+    );
 }

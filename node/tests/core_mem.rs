@@ -35,6 +35,7 @@ fn core(mempool: MempoolConfig) -> NodeCore<MemStore> {
         ConsensusConfig::default(),
         mempool,
         Box::new(SoloDecider::new(key(100))),
+        [7; 32],
     )
     .expect("opens")
 }
@@ -193,6 +194,7 @@ fn reopening_over_the_same_store_resumes_and_refuses_another_genesis() {
             ConsensusConfig::default(),
             MempoolConfig::default(),
             Box::new(SoloDecider::new(key(100))),
+            [7; 32],
         )
     };
     let mut c = open(store.clone(), &genesis()).expect("opens");
@@ -309,4 +311,76 @@ fn a_validator_accepts_exactly_the_block_its_own_execution_produces() {
     assert_eq!(validator.tip().tx_log_size, 5);
     // The proposer's mempool was pruned by the commit.
     assert!(proposer.mempool().is_empty());
+}
+
+fn reg_expiring(signer: &SecretKey, nonce: u64, n: u32, expiry_height: u64) -> SignedTransaction {
+    let mut tx = reg(signer, nonce, n).tx;
+    tx.expiry_height = expiry_height;
+    tx.sign(signer)
+}
+
+/// Issue 11, defect 4: a transaction whose expiry has passed is never put in a block (where it
+/// would fail as EXPIRED and use up its nonce); it leaves the mempool with the commit of its
+/// last height, not only on a tick.
+#[test]
+fn expired_transactions_are_dropped_at_commit_and_never_proposed() {
+    let mut c = core(MempoolConfig::default());
+    let other = core(MempoolConfig::default());
+    // Expires after height 1 (valid at height 1 only).
+    c.submit(&reg_expiring(&key(1), 0, 1, 1).to_bytes())
+        .expect("admitted");
+    // Height 1 is decided without it (another validator's empty proposal).
+    let empty = other.build_proposal(1_800_000_000_000);
+    assert!(empty.block.txs.is_empty());
+    let executed = c.validate_block(&empty.block).expect("valid");
+    let cert = certificate_for(&empty.block.header, c.validator_set());
+    c.commit_executed(executed, cert);
+    assert_eq!(c.tip().height, 1);
+    assert!(
+        c.mempool().is_empty(),
+        "the expired transaction left with the commit"
+    );
+    // A transaction that is still pending but expired cannot be selected either.
+    c.submit(&reg_expiring(&key(1), 0, 2, 2).to_bytes())
+        .expect("admitted at height 2");
+    c.submit(&reg_expiring(&key(1), 1, 3, 50).to_bytes())
+        .expect("admitted");
+    let p = c.build_proposal(1_800_000_000_100);
+    assert_eq!(p.block.txs.len(), 2, "both valid at height 2");
+    let mut c2 = core(MempoolConfig::default());
+    c2.submit(&reg_expiring(&key(1), 0, 4, 1).to_bytes())
+        .expect("admitted");
+    c2.submit(&reg_expiring(&key(1), 1, 5, 50).to_bytes())
+        .expect("admitted");
+    let e = other.build_proposal(1_800_000_000_000);
+    let ex = c2.validate_block(&e.block).expect("valid");
+    let cert = certificate_for(&e.block.header, c2.validator_set());
+    c2.commit_executed(ex, cert);
+    let p = c2.build_proposal(1_800_000_000_200);
+    assert!(
+        p.block.txs.is_empty(),
+        "nonce 0 expired, so nonce 1 waits behind it: {:?}",
+        p.block.txs
+    );
+    assert!(!c2.has_ready_txs());
+}
+
+/// A proposed block's time may be at most MAX_CLOCK_DRIFT_MS ahead of the validator's clock
+/// (block times only grow: one at u64::MAX would freeze the chain).
+#[test]
+fn a_block_from_the_far_future_is_refused() {
+    use concordat_node::core::MAX_CLOCK_DRIFT_MS;
+    let c = core(MempoolConfig::default());
+    let now = 1_800_000_000_000u64;
+    let ahead = c.build_proposal(now + MAX_CLOCK_DRIFT_MS + 1);
+    let err = c
+        .validate_proposal(&ahead.block, now)
+        .expect_err("too far ahead");
+    assert!(err.contains("ahead of this node's clock"), "{err}");
+    let fine = c.build_proposal(now + MAX_CLOCK_DRIFT_MS);
+    c.validate_proposal(&fine.block, now)
+        .expect("within the drift");
+    let max = c.build_proposal(u64::MAX);
+    assert_eq!(max.block.header.time_ms, u64::MAX);
+    assert!(c.validate_proposal(&max.block, now).is_err());
 }

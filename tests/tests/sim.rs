@@ -1,7 +1,7 @@
-//! Deterministic simulation of validator clusters (see `concordat_tests::sim` and
-//! `docs/TESTING.md`). Each test is one scenario run over many seeds; invariants are checked
-//! after every step. `CONCORDAT_SIM_SEED=<n>` replays one seed, `CONCORDAT_SIM_SEEDS=<count>`
-//! sets the number of seeds per scenario.
+//! Deterministic simulation of validator clusters running the node's real driver and core
+//! (see `concordat_tests::sim` and `docs/TESTING.md`). Each test is one scenario run over many
+//! seeds; invariants are checked after every step. `CONCORDAT_SIM_SEED=<n>` replays one seed,
+//! `CONCORDAT_SIM_SEEDS=<count>` sets the number of seeds per scenario.
 
 use concordat_tests::sim::{self, Behaviour, Config, Invariant, PartitionSpec, Report};
 
@@ -11,10 +11,14 @@ fn summary(name: &str, reports: &[Report]) {
     let crashes: u64 = reports.iter().map(|r| r.crashes).sum();
     let evidence: u64 = reports.iter().map(|r| r.evidence).sum();
     let synced: u64 = reports.iter().map(|r| r.synced).sum();
+    let rejected: u64 = reports.iter().map(|r| r.sync_rejected).sum();
+    let txs: u64 = reports.iter().map(|r| r.txs_committed).sum();
+    let refusals: u64 = reports.iter().map(|r| r.signing_refusals).sum();
     let max_round = reports.iter().map(|r| r.max_round).max().unwrap_or(0);
     eprintln!(
         "{name}: {} seeds, {events} events, {heights} heights decided, max round {max_round}, \
-         {crashes} crashes, {synced} heights synced, {evidence} evidence",
+         {crashes} crashes, {synced} heights synced, {rejected} synced blocks refused, \
+         {evidence} evidence, {txs} txs committed, {refusals} signing refusals",
         reports.len()
     );
 }
@@ -87,21 +91,10 @@ fn byzantine(seed: u64, n: usize, byz: &[(usize, Behaviour)]) -> Config {
     cfg
 }
 
-/// Equivocators and twins, checked for liveness too. (Before equivocating votes counted for
-/// their own value — `consensus::votekeeper` — some seeds stalled here: a proof-of-lock seen
-/// by one honest node could never complete at the others.)
-fn byzantine_checked(cfg: Config) -> Config {
-    cfg
-}
-
 #[test]
 fn one_equivocator_of_four() {
     let r = sim::campaign("equivocate4", "one_equivocator_of_four", 40_000, 100, |s| {
-        byzantine_checked(byzantine(
-            s,
-            4,
-            &[((s % 4) as usize, Behaviour::Equivocate)],
-        ))
+        byzantine(s, 4, &[((s % 4) as usize, Behaviour::Equivocate)])
     });
     summary("equivocate4", &r);
     assert!(
@@ -146,7 +139,7 @@ fn twins_scenario(seed: u64) -> Config {
 #[test]
 fn one_twin_pair_of_four() {
     let r = sim::campaign("twins4", "one_twin_pair_of_four", 70_000, 100, |s| {
-        byzantine_checked(twins_scenario(s))
+        twins_scenario(s)
     });
     summary("twins4", &r);
 }
@@ -162,7 +155,7 @@ fn two_byzantine_of_seven() {
     let r = sim::campaign("byz7", "two_byzantine_of_seven", 80_000, 40, |s| {
         let a = behaviours[(s % 4) as usize];
         let b = behaviours[((s / 4) % 4) as usize];
-        byzantine_checked(byzantine(s, 7, &[(1, a), (5, b)]))
+        byzantine(s, 7, &[(1, a), (5, b)])
     });
     summary("byz7", &r);
 }
@@ -213,24 +206,269 @@ fn control_f_plus_one_twins_break_agreement() {
     );
 }
 
+/// The node's real restarts: every validator stops at once (gracefully, or by crash in the
+/// middle of a step), or one after another, and all start again; the chain must resume every
+/// time. Defect 1 of issue 11: a restarted validator whose safety rules refused a different
+/// vote at the step it had signed sent nothing, and the network halted for good.
+fn restart_scenario(seed: u64, graceful: bool, spread_ms: u64) -> Config {
+    let mut cfg = Config::new(seed, 4);
+    cfg.restart_all = 2;
+    cfg.graceful_restarts = graceful;
+    cfg.restart_spread_ms = spread_ms;
+    cfg.fault_window_ms = 4_000;
+    cfg.txs = 12;
+    cfg
+}
+
 #[test]
-fn one_equivocator_of_four_liveness() {
-    sim::campaign(
-        "equivocate4-live",
-        "one_equivocator_of_four_liveness",
-        40_000,
-        100,
-        |s| byzantine(s, 4, &[((s % 4) as usize, Behaviour::Equivocate)]),
+fn four_validators_all_stop_gracefully_at_once() {
+    let r = sim::campaign(
+        "restart-graceful",
+        "four_validators_all_stop_gracefully_at_once",
+        100_000,
+        60,
+        |s| restart_scenario(s, true, 0),
+    );
+    summary("restart-graceful", &r);
+}
+
+#[test]
+fn four_validators_all_crash_at_once() {
+    let r = sim::campaign(
+        "restart-crash",
+        "four_validators_all_crash_at_once",
+        110_000,
+        60,
+        |s| restart_scenario(s, false, 0),
+    );
+    summary("restart-crash", &r);
+}
+
+#[test]
+fn four_validators_restart_one_after_another() {
+    let r = sim::campaign(
+        "restart-rolling",
+        "four_validators_restart_one_after_another",
+        120_000,
+        60,
+        |s| {
+            let mut cfg = restart_scenario(s, s % 2 == 0, 400);
+            cfg = cfg.with_network_faults();
+            cfg.random_partitions = false;
+            cfg
+        },
+    );
+    summary("restart-rolling", &r);
+}
+
+/// Defect 3 of issue 11: one transaction with a nonce gap made proposers build empty blocks as
+/// fast as they could. With a 100 ms empty-block interval, at most ~10 blocks a second (plus
+/// the blocks that carry the other transactions).
+#[test]
+fn a_nonce_gap_does_not_make_the_chain_spin() {
+    let r = sim::campaign(
+        "nonce-gap",
+        "a_nonce_gap_does_not_make_the_chain_spin",
+        130_000,
+        40,
+        |s| {
+            let mut cfg = Config::new(s, 4);
+            cfg.nonce_gap = true;
+            cfg.txs = 0;
+            cfg.max_blocks_per_second = Some(12);
+            cfg.fault_window_ms = 3_000;
+            cfg
+        },
+    );
+    summary("nonce-gap", &r);
+}
+
+/// Defect 5 of issue 11: an admitted observer sending bodies under its own proposals must not
+/// push out the real proposal's body (before, every height waited for the re-send fallback).
+#[test]
+fn an_observer_flooding_bodies_does_not_slow_the_chain() {
+    let base = |s| {
+        let mut cfg = Config::new(s, 4);
+        cfg.observers = 1;
+        cfg.extra_heights = 6;
+        cfg
+    };
+    let quiet = sim::campaign(
+        "flood-control",
+        "an_observer_flooding_bodies_does_not_slow_the_chain",
+        140_000,
+        20,
+        base,
+    );
+    let flooded = sim::campaign(
+        "flood",
+        "an_observer_flooding_bodies_does_not_slow_the_chain",
+        140_000,
+        20,
+        |s| {
+            let mut cfg = base(s);
+            cfg.byzantine = vec![(4, Behaviour::BodyFlood)];
+            cfg
+        },
+    );
+    summary("flood", &flooded);
+    let median = |r: &[Report]| {
+        let mut v: Vec<u64> = r.iter().map(|r| r.ms_per_height_after_faults).collect();
+        v.sort_unstable();
+        v[v.len() / 2]
+    };
+    let (q, f) = (median(&quiet), median(&flooded));
+    eprintln!("ms per height: quiet {q}, with the flooding observer {f}");
+    assert!(
+        f <= q * 3 / 2 + 20,
+        "the flood slowed heights from {q} ms to {f} ms"
+    );
+    assert!(
+        flooded.iter().map(|r| r.bodies_dropped).sum::<u64>() > 0,
+        "the flood never reached a validator"
     );
 }
 
 #[test]
-fn one_twin_pair_of_four_liveness() {
-    sim::campaign(
-        "twins4-live",
-        "one_twin_pair_of_four_liveness",
-        70_000,
-        100,
-        twins_scenario,
+fn one_bad_pol_round_proposer_of_four() {
+    let r = sim::campaign(
+        "badpol4",
+        "one_bad_pol_round_proposer_of_four",
+        150_000,
+        60,
+        |s| byzantine(s, 4, &[((s % 4) as usize, Behaviour::BadPolRound)]),
+    );
+    summary("badpol4", &r);
+}
+
+#[test]
+fn one_sync_forger_of_four_with_crashes() {
+    let r = sim::campaign(
+        "forgedsync4",
+        "one_sync_forger_of_four_with_crashes",
+        160_000,
+        60,
+        |s| {
+            let mut cfg = crash_scenario(s, 4);
+            cfg.byzantine = vec![((s % 4) as usize, Behaviour::ForgedSync)];
+            cfg
+        },
+    );
+    summary("forgedsync4", &r);
+    assert!(
+        r.iter().map(|r| r.sync_rejected).sum::<u64>() > 0,
+        "no forged certificate was ever offered"
+    );
+}
+
+/// Weighted voting power with a total divisible by 3, so that exactly 2/3 occurs: powers
+/// [1, 1, 1, 3] (a quorum needs 5 of 6), one small Byzantine validator of every kind.
+#[test]
+fn weighted_power_one_byzantine_of_four() {
+    let behaviours = [
+        Behaviour::Equivocate,
+        Behaviour::Withhold,
+        Behaviour::Twins,
+        Behaviour::BadPolRound,
+        Behaviour::ForgedSync,
+    ];
+    let r = sim::campaign(
+        "weighted4",
+        "weighted_power_one_byzantine_of_four",
+        170_000,
+        60,
+        |s| {
+            let mut cfg = byzantine(
+                s,
+                4,
+                &[((s % 3) as usize, behaviours[((s / 3) % 5) as usize])],
+            );
+            cfg.powers = vec![1, 1, 1, 3];
+            cfg.crashes = 2;
+            cfg
+        },
+    );
+    summary("weighted4", &r);
+}
+
+/// Exactly one third of the power is Byzantine (a twin of 3 equal validators, or of power 2 of
+/// 6): beyond the fault bound, so liveness is not checked, but a correct quorum rule (more than
+/// 2/3) still cannot fork, while "at least 2/3" would. Catches a weakened quorum.
+#[test]
+fn one_third_byzantine_cannot_fork_a_strict_quorum() {
+    let r = sim::campaign(
+        "third3",
+        "one_third_byzantine_cannot_fork_a_strict_quorum",
+        180_000,
+        60,
+        |s| {
+            let (n, powers, twin) = if s % 2 == 0 {
+                (3, vec![1, 1, 1], 2)
+            } else {
+                (4, vec![1, 1, 2, 2], 3)
+            };
+            let mut cfg = Config::new(s, n);
+            cfg.powers = powers;
+            cfg.byzantine = vec![(twin, Behaviour::Twins)];
+            // Instances: the honest keys, then the twin twice, in different halves; each half
+            // holds exactly 2/3 of the power with the twin.
+            let groups = if n == 3 {
+                vec![0, 1, 0, 1]
+            } else {
+                vec![0, 0, 1, 0, 1]
+            };
+            cfg.partitions = vec![PartitionSpec {
+                start_ms: 0,
+                end_ms: 3_000,
+                groups,
+            }];
+            cfg.fault_window_ms = 3_000;
+            cfg.check_liveness = false;
+            cfg.liveness_bound_ms = 5_000;
+            cfg
+        },
+    );
+    summary("third3", &r);
+}
+
+/// Seeds at which the previous simulation (engine-level, with its own driver) stalled for
+/// good on main before issue 11's fixes, kept as regression runs of the same scenarios.
+#[test]
+fn pinned_seeds_of_issue_11() {
+    let one = |seed: u64, cfg: Config| {
+        let report = sim::run(cfg);
+        assert!(
+            report.violation.is_none(),
+            "seed {seed}: {:?}",
+            report.violation
+        );
+    };
+    one(20_353, crash_scenario(20_353, 4));
+    one(
+        50_113,
+        byzantine(50_113, 4, &[((50_113 % 4) as usize, Behaviour::Withhold)]),
+    );
+    let behaviours = [
+        Behaviour::Equivocate,
+        Behaviour::Withhold,
+        Behaviour::InvalidProposals,
+        Behaviour::Twins,
+    ];
+    let s = 80_295u64;
+    one(
+        s,
+        byzantine(
+            s,
+            7,
+            &[
+                (1, behaviours[(s % 4) as usize]),
+                (5, behaviours[((s / 4) % 4) as usize]),
+            ],
+        ),
+    );
+    one(70_535, twins_scenario(70_535));
+    one(
+        41_160,
+        byzantine(41_160, 4, &[((41_160 % 4) as usize, Behaviour::Equivocate)]),
     );
 }

@@ -15,7 +15,11 @@ use serde_json::json;
 
 use super::files::read_key_file;
 use super::http::{Node, NodeArg, NodeError};
-use super::tx_cmd::DEFAULT_EXPIRY_BLOCKS;
+/// How far ahead the demo's transactions expire (the node accepts up to
+/// `[mempool] max_expiry_blocks`, 100,000 by default; a refusal halves it).
+const DEMO_EXPIRY_BLOCKS: u64 = 10_000;
+/// The demo reads the tip again every this many submissions.
+const TIP_REFRESH_EVERY: u64 = 50;
 use super::{emit, Output, Reported};
 
 /// The demo department holding REGISTRAR (the first of `DEMO_DEPARTMENTS`).
@@ -116,8 +120,14 @@ fn submit_all(
     tracker: &mut Tracker,
 ) -> Option<anyhow::Error> {
     let start = rand::rngs::OsRng.gen_range(0..DEMO_USCC_SPACE - count);
-    let mut margin = DEFAULT_EXPIRY_BLOCKS;
+    // Each transaction's expiry counts from a recent tip: blocks can come every few tens of
+    // milliseconds, so an expiry fixed from the starting tip would pass before the last
+    // submissions are included (and strand every later nonce behind the expired one).
+    let mut margin = DEMO_EXPIRY_BLOCKS;
     for i in 0..count {
+        if i % TIP_REFRESH_EVERY == 0 {
+            tracker.refresh_tip(node);
+        }
         let Some(uscc) = demo_uscc(DEMO_REGION, start + i) else {
             return Some(anyhow::anyhow!("cannot make a demo USCC"));
         };

@@ -4,6 +4,7 @@ use concordat_primitives::Hash;
 
 use crate::engine::Engine;
 use crate::error::InputError;
+use crate::safety::Watermark;
 use crate::types::{Message, Output, Proposal, Step};
 
 impl Engine {
@@ -44,15 +45,24 @@ impl Engine {
         let Some(signer) = self.signer.as_mut() else {
             return;
         };
-        match signer.sign_proposal(proposal) {
+        let signed = match signer.sign_proposal(proposal) {
             Ok(signed) => {
                 self.persist = true;
-                self.proposals
-                    .entry(proposal.round)
-                    .or_insert_with(|| signed.clone());
-                self.out.push(Output::Broadcast(Message::Proposal(signed)));
+                signed
             }
-            Err(_) => self.refusals = self.refusals.saturating_add(1),
-        }
+            Err(_) => {
+                self.refusals = self.refusals.saturating_add(1);
+                // We proposed another block in this round before a restart: that proposal
+                // stands; send it again.
+                match signer.state().signed_at(Watermark::of_proposal(&proposal)) {
+                    Some(Message::Proposal(stored)) => stored.clone(),
+                    _ => return,
+                }
+            }
+        };
+        self.proposals
+            .entry(proposal.round)
+            .or_insert_with(|| signed.clone());
+        self.out.push(Output::Broadcast(Message::Proposal(signed)));
     }
 }

@@ -33,7 +33,15 @@ impl Engine {
             self.verify_vote(&signed)?;
             // Counted for its own value only (see `votekeeper`): keeps proofs-of-lock
             // completable when a Byzantine validator shows different votes to different nodes.
-            self.votes.add_equivocation(signed.clone(), power);
+            let known = vote.block_hash.is_none_or(|b| {
+                self.proposals.values().any(|p| p.proposal.block_hash == b)
+                    || self.valid.is_some_and(|v| v.block_hash == b)
+                    || self.locked.is_some_and(|l| l.block_hash == b)
+            });
+            if !self.votes.add_equivocation(signed.clone(), power, known) {
+                // Over the cap for a made-up value: dropped (not evidence-worthy twice).
+                return Err(InputError::Duplicate);
+            }
             self.report(
                 Equivocation::Vote {
                     first,

@@ -5,7 +5,7 @@
 //! - `verification`: what incoming messages are refused, deduplicated or recorded as evidence.
 //! - `safety`: the signing rules, including a simulated crash-restart.
 //! - `proposer`: the weighted proposer schedule.
-//! - `sim`: 4 engines exchanging messages in a seeded random order, over several heights.
+//! - (the simulation of whole clusters runs the node's real driver: `tests/tests/sim.rs`.)
 //! - `votekeeper`: the keeper alone.
 //! - `fork`: with 2 of 4 validators equivocating (f+1), honest validators CAN decide
 //!   different blocks (the control that shows the other tests could fail).
@@ -16,7 +16,6 @@ mod common;
 mod fork;
 mod proposer;
 mod safety;
-mod sim;
 mod steps;
 mod verification;
 mod votekeeper;

@@ -200,8 +200,9 @@ fn state_of_another_key_is_refused() {
     ));
 }
 
-/// The engine after a crash: rebuilt from the last PersistSafety, it re-sends the same vote
-/// and refuses to vote differently at the same step.
+/// The engine after a crash: rebuilt from the last PersistSafety, it never votes differently
+/// at a step it signed; when asked to, it counts and re-sends the vote it had signed (issue
+/// 11, defect 1: it used to send nothing, and a network restarted at once could halt).
 #[test]
 fn engine_restart_does_not_double_sign() {
     let net = Net::equal(4);
@@ -223,7 +224,9 @@ fn engine_restart_does_not_double_sign() {
     let persisted = persist_and_reload(persisted);
     drop(e); // crash after sending
 
-    // Restart 1: the timeout fires before the proposal is seen again: nil is refused.
+    // Restart 1: the timeout fires before the proposal is seen again: nil is refused, and
+    // the prevote for b that was signed before the crash goes out again instead (nothing new
+    // is signed, so nothing needs persisting).
     let mut e = net.engine_from(h, Some(me), persisted.clone());
     e.handle(Input::StartHeight);
     let out = e.handle(Input::TimeoutElapsed {
@@ -231,12 +234,14 @@ fn engine_restart_does_not_double_sign() {
         height: h,
         round: 0,
     });
-    assert!(
-        out.iter().all(|o| !matches!(o, Output::Broadcast(_))),
-        "{out:?}"
-    );
+    assert_eq!(out, vec![sent.clone()], "the stored vote, re-sent");
     assert_eq!(e.signing_refusals(), 1);
     assert_eq!(e.step(), Step::Prevote, "the step still advances");
+    let me_key = net.keys[me].public_key();
+    assert!(
+        e.votes().get(0, VoteKind::Prevote, &me_key).is_some(),
+        "our own vote is counted"
+    );
 
     // Restart 2: the proposal is seen again: the very same vote goes out.
     let mut e = net.engine_from(h, Some(me), persisted);
@@ -295,5 +300,54 @@ fn engine_restart_restores_the_lock() {
         summarize(&out),
         vec![Out::Persist, Out::Prevote(1, None)],
         "the lock on b survived the crash"
+    );
+}
+
+/// After a restart at a precommit, the prevote signed earlier in the same round is still held
+/// by the safety state: the engine counts it at once, and a request to prevote differently is
+/// answered with it (not with silence).
+#[test]
+fn engine_restart_restores_every_vote_of_the_round() {
+    let net = Net::equal(4);
+    let h = 1;
+    let me = net.non_proposer(h, 0..3);
+    let me_key = net.keys[me].public_key();
+    let o: Vec<usize> = (0..4).filter(|i| *i != me).collect();
+    let b = block(1);
+    let mut e = net.engine(h, Some(me));
+    e.handle(Input::StartHeight);
+    e.handle(net.proposal(h, 0, b, None));
+    let out = e.handle(Input::ProposalValidity {
+        round: 0,
+        block_hash: b,
+        valid: true,
+    });
+    let prevote = out[1].clone();
+    e.handle(net.prevote(o[0], h, 0, Some(b)));
+    let out = e.handle(net.prevote(o[1], h, 0, Some(b)));
+    let Output::PersistSafety(persisted) = &out[0] else {
+        panic!("{out:?}")
+    };
+    assert_eq!(
+        persisted.signed_in_round().len(),
+        2,
+        "prevote and precommit held"
+    );
+    let persisted = persist_and_reload(persisted);
+    drop(e);
+
+    let mut e = net.engine_from(h, Some(me), persisted);
+    assert!(e.votes().get(0, VoteKind::Prevote, &me_key).is_some());
+    assert!(e.votes().get(0, VoteKind::Precommit, &me_key).is_some());
+    e.handle(Input::StartHeight);
+    let out = e.handle(Input::TimeoutElapsed {
+        kind: concordat_consensus::TimeoutKind::Propose,
+        height: h,
+        round: 0,
+    });
+    assert_eq!(
+        out,
+        vec![prevote],
+        "the prevote for b, not nil and not nothing"
     );
 }

@@ -1,9 +1,9 @@
 //! Incoming messages: what is refused, deduplicated, or recorded as evidence.
 
 use concordat_consensus::{
-    Equivocation, Input, InputError, Output, VoteKind, MAX_FUTURE_ROUNDS_PER_VALIDATOR,
+    Equivocation, Input, InputError, Message, Output, VoteKind, MAX_FUTURE_ROUNDS_PER_VALIDATOR,
 };
-use concordat_primitives::{SecretKey, Signature};
+use concordat_primitives::{Hash, SecretKey, Signature};
 
 use crate::common::{block, summarize, Net, Out, CHAIN};
 
@@ -258,4 +258,52 @@ fn unexpected_propose_value_and_double_start_are_refused() {
         e.try_handle(Input::StartHeight),
         Err(InputError::AlreadyStarted)
     );
+}
+
+/// What a stalled node relays (issue 11, defect 2): every vote it holds of the current and the
+/// previous round, equivocating ones included (so that a proof-of-lock containing an
+/// equivocator's second vote completes at every honest node), and the valid round's
+/// proposal; nothing of older rounds besides that proof-of-lock.
+#[test]
+fn relay_carries_the_rounds_votes_equivocations_included() {
+    let net = Net::equal(4);
+    let (mut e, _, o) = started(&net);
+    let (b, c) = (block(1), block(2));
+    // Round 0: an equivocating prevote of o[0], a prevote of o[1] and a precommit of o[2].
+    e.handle(net.prevote(o[0], H, 0, Some(b)));
+    e.handle(net.prevote(o[0], H, 0, Some(c)));
+    e.handle(net.prevote(o[1], H, 0, Some(b)));
+    e.handle(net.precommit(o[2], H, 0, None));
+    let relay = e.relay_messages();
+    let votes: Vec<(usize, VoteKind, Option<Hash>)> = relay
+        .iter()
+        .filter_map(|m| match m {
+            Message::Vote(v) => Some((
+                net.keys
+                    .iter()
+                    .position(|k| k.public_key() == v.validator)
+                    .expect("member"),
+                v.vote.kind,
+                v.vote.block_hash,
+            )),
+            Message::Proposal(_) => None,
+        })
+        .collect();
+    for expected in [
+        (o[0], VoteKind::Prevote, Some(b)),
+        (o[0], VoteKind::Prevote, Some(c)),
+        (o[1], VoteKind::Prevote, Some(b)),
+        (o[2], VoteKind::Precommit, None),
+    ] {
+        assert!(
+            votes.contains(&expected),
+            "{expected:?} missing from {votes:?}"
+        );
+    }
+    // Every relayed vote verifies (they are the signed originals).
+    for m in &relay {
+        if let Message::Vote(v) = m {
+            assert!(v.verify(CHAIN).is_ok());
+        }
+    }
 }

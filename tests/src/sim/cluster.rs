@@ -1,17 +1,31 @@
-//! The simulated cluster: node instances running one consensus [`Engine`] per height, a
-//! seeded network, a virtual clock and an event queue ordered by `(virtual time, sequence)`.
+//! The simulated cluster: node instances each running the node's real [`BftDriver`] and
+//! [`NodeCore`] over an in-memory store, a seeded network, a virtual clock and an event queue
+//! ordered by `(virtual time, sequence)`. Blocks are built, re-executed by the contract
+//! modules, committed and synced exactly as in the daemon; the cluster plays only the
+//! runtime's part (`service.rs`): persisting the safety state, timers, the periodic tick with
+//! its stall re-send and block sync, and the network.
 //!
-//! Everything random comes from one `ChaCha8Rng` seeded with the run's seed, and the queue is
-//! a `BTreeMap`, so a seed fully determines the run; the trace hash (SHA-256 over every
-//! processed event and every output) witnesses it.
+//! Everything random comes from one `ChaCha8Rng` seeded with the run's seed (node cores get
+//! their batch-verification seeds from it too), and the queue is a `BTreeMap`, so a seed fully
+//! determines the run; the trace hash (SHA-256 over every processed event and every effect)
+//! witnesses it.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use concordat_consensus::{
-    CommitCertificate, Engine, Input, InputError, Message, Output, Proposal, SafetyState,
-    SignedProposal, SignedVote, TimeoutConfig, Vote, VoteKind, Watermark,
+    CommitCertificate, Message, Proposal, SafetyState, SignedProposal, SignedVote, Vote, VoteKind,
+    Watermark,
 };
-use concordat_primitives::ledger::{Validator, ValidatorSet};
+use concordat_contracts::block::Block;
+use concordat_contracts::party::PartyCall;
+use concordat_contracts::{Call, Transaction};
+use concordat_genesis::{demo_spec, Genesis};
+use concordat_node::bft::{BftDriver, Effect, LockEvidence, NetMsg, SyncError};
+use concordat_node::core::{ConsensusConfig, ExternalConsensus, NodeCore};
+use concordat_node::mempool::MempoolConfig;
+use concordat_node::store::{MemStore, NodeStore};
+use concordat_primitives::ledger::ValidatorSet;
 use concordat_primitives::{Hash, SecretKey};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -22,82 +36,90 @@ use super::{Behaviour, Config};
 
 /// Chain id of every simulated cluster.
 pub const SIM_CHAIN: &str = "concordat-sim";
-
-/// How far ahead (in heights) a node buffers messages for later heights.
-const BUFFER_HEIGHTS: u64 = 3;
-/// Most messages a node buffers for later heights.
-const BUFFER_MAX: usize = 4_096;
+/// Genesis time of every simulated cluster; virtual time 0 is one second later.
+const GENESIS_TIME: &str = "2026-01-01T00:00:00+08:00";
 /// Most decided heights handed over in one sync answer.
 const SYNC_BATCH: u64 = 16;
 /// Hard cap on processed events per run (a run above it is reported as a liveness failure).
 const MAX_EVENTS: u64 = 3_000_000;
 
-/// What travels on the simulated network.
-#[derive(Debug, Clone)]
-enum Payload {
-    /// A consensus message.
-    Consensus(Message),
-    /// A block-sync answer: decided blocks with their certificates, from `height` upwards.
-    Sync(Vec<(u64, Hash, CommitCertificate)>),
-}
-
 /// A scheduled event.
 #[derive(Debug, Clone)]
 enum Event {
     /// A network delivery to node instance `to`.
-    Deliver { to: usize, payload: Payload },
-    /// A local input of node `node` in incarnation `epoch` (timeouts, validity, values).
-    Local {
+    Deliver { to: usize, msg: NetMsg },
+    /// A block-sync answer: blocks with certificates, consecutive.
+    Sync {
+        to: usize,
+        blocks: Vec<(Block, CommitCertificate)>,
+    },
+    /// A consensus timer of node `node` in incarnation `epoch`.
+    Timer {
         node: usize,
         epoch: u64,
-        input: Input,
+        kind: concordat_consensus::TimeoutKind,
+        height: u64,
+        round: u32,
     },
-    /// Periodic block sync and rebroadcast of node `node`.
+    /// The runtime's periodic work of node `node`: poll, stall re-send, block sync.
     Tick { node: usize, epoch: u64 },
     /// Node `node` crashes (possibly in the middle of its next step).
     Crash { node: usize },
-    /// Node `node` restarts from its synced storage.
+    /// Node `node` stops gracefully (after the step it is in).
+    Stop { node: usize },
+    /// Node `node` restarts from its storage.
     Restart { node: usize },
     /// A partition starts: `groups[i]` is the group of node instance `i`.
     Partition { groups: Vec<u8> },
     /// Every partition heals.
     Heal,
-    /// The fault window ends: heal, stop loss and duplication, restart crashed nodes.
+    /// A client submits a transaction to node `node`.
+    Submit { node: usize, tx: Vec<u8> },
+    /// The fault window ends: heal, stop loss and duplication, restart stopped nodes.
     FaultsEnd,
 }
 
-/// One node instance (a validator key; twins are two instances of one key).
-#[derive(Debug)]
+/// One node instance (a validator key; twins are two instances of one key; observers hold
+/// keys outside the set).
 struct Node {
-    /// Index of its key in the validator set.
+    /// Index of its key in `Cluster::keys`.
     key: usize,
     /// Byzantine behaviour, if any.
     byz: Option<Behaviour>,
-    /// The engine of the current height; `None` while crashed.
-    engine: Option<Engine>,
-    /// Incarnation: bumped at each crash, so stale timers are ignored.
-    epoch: u64,
-    /// Synced storage: the last completed `PersistSafety`.
+    /// The driver; `None` while down.
+    driver: Option<BftDriver<MemStore>>,
+    /// Storage that survives a crash: committed blocks and state (one atomic batch per
+    /// height, as RocksDB's synced write batch).
+    store: Arc<MemStore>,
+    /// Storage that survives a crash: the last completed `Persist`.
     safety: SafetyState,
-    /// Synced storage: decided blocks with certificates, by height.
-    chain: BTreeMap<u64, (Hash, CommitCertificate)>,
-    /// Messages for later heights, replayed when the node gets there (volatile).
-    later: Vec<Message>,
-    /// Messages this node signed at its current height, rebroadcast on ticks (volatile).
-    sent: Vec<Message>,
+    /// Storage that survives a crash: the evidence of the last lock.
+    lock_evidence: Option<LockEvidence>,
+    /// Incarnation: bumped at each stop, so stale timers and ticks are ignored.
+    epoch: u64,
     /// The node crashes in the middle of its next step.
     crash_armed: bool,
     /// Peers a withholding node still sends to.
     withhold_to: BTreeSet<usize>,
+    /// Virtual time the current height started (for the stall re-send).
+    height_since: u64,
+    /// The height at `height_since`.
+    height_seen: u64,
+    /// Last stall re-send.
+    last_resend: u64,
+    /// Precommits a sync-forging node has seen: (height, round, block) -> votes.
+    precommits: BTreeMap<(u64, u32, Option<Hash>), Vec<SignedVote>>,
+    /// Proposed bodies a sync-forging node has seen.
+    seen_bodies: BTreeMap<Hash, Block>,
 }
 
 impl Node {
-    fn height(&self) -> u64 {
-        self.chain.len() as u64 + 1
+    fn up(&self) -> bool {
+        self.driver.is_some()
     }
 
-    fn up(&self) -> bool {
-        self.engine.is_some()
+    fn tip(&self) -> u64 {
+        self.store.tip().ok().flatten().map_or(0, |t| t.height)
     }
 }
 
@@ -116,35 +138,48 @@ pub struct Report {
     pub heights: usize,
     /// The target height honest nodes had to reach after the faults stopped.
     pub target_height: u64,
-    /// Highest round any decision needed.
+    /// Highest round any honest commit needed.
     pub max_round: u32,
-    /// Crashes that happened.
+    /// Crashes and stops that happened.
     pub crashes: u64,
-    /// Equivocation evidence reported by honest engines.
+    /// Equivocation evidence reported by honest drivers.
     pub evidence: u64,
     /// Heights committed through block sync (certificate verified).
     pub synced: u64,
+    /// Synced blocks refused (bad certificate or execution).
+    pub sync_rejected: u64,
+    /// Transactions committed (on the first honest node).
+    pub txs_committed: u64,
+    /// Signing refusals summed over honest nodes (the stored message was sent instead).
+    pub signing_refusals: u64,
+    /// Bodies dropped by honest drivers.
+    pub bodies_dropped: u64,
+    /// Virtual ms per honest height in the quiet phase after the faults (mean).
+    pub ms_per_height_after_faults: u64,
     /// The first violation, if any.
     pub violation: Option<Violation>,
 }
 
 /// A simulated cluster. Build with [`Cluster::new`], run with [`Cluster::run`].
-#[derive(Debug)]
 pub struct Cluster {
     cfg: Config,
+    /// Validator keys by key index, then observer keys.
     keys: Vec<SecretKey>,
     set: ValidatorSet,
+    genesis: Genesis,
+    registrar: SecretKey,
     rng: ChaCha8Rng,
     nodes: Vec<Node>,
     queue: BTreeMap<(u64, u64), Event>,
     seq: u64,
     now: u64,
-    /// Group of each node instance while a partition is active.
+    base_ms: u64,
     partition: Option<Vec<u8>>,
     faults: bool,
-    /// Blocks Byzantine proposers marked invalid: honest nodes answer `valid: false`.
+    faults_end_ms: u64,
+    height_at_faults_end: u64,
+    /// Blocks Byzantine proposers made invalid on purpose.
     invalid: BTreeSet<Hash>,
-    block_counter: u64,
     checker: Checker,
     trace: Sha256,
     events: u64,
@@ -153,74 +188,89 @@ pub struct Cluster {
     crashes: u64,
     evidence: u64,
     synced: u64,
+    sync_rejected: u64,
+    next_nonce: u64,
+    /// Commits per honest node instance with their virtual times (for rate checks).
+    commit_times: BTreeMap<usize, Vec<u64>>,
 }
 
-fn input_of(m: Message) -> Input {
-    match m {
-        Message::Proposal(p) => Input::Proposal(p),
-        Message::Vote(v) => Input::Vote(v),
-    }
+fn key_of(i: usize) -> SecretKey {
+    let b = u8::try_from(i + 1).expect("at most 255 keys");
+    SecretKey::from_seed([b; 32])
+}
+
+fn member_key(i: u8) -> SecretKey {
+    SecretKey::from_seed([200u8.wrapping_add(i); 32])
+}
+
+fn uscc(n: u64) -> String {
+    let first17 = format!("91110105MA{:07}", n % 10_000_000);
+    let c = concordat_contracts::ids::uscc_check_char(first17.as_bytes()).expect("charset");
+    format!("{first17}{c}")
 }
 
 impl Cluster {
-    /// A cluster for `cfg` (validator keys are derived from the key index, not the seed).
+    /// A cluster for `cfg` (keys are derived from the key index, not the seed).
     ///
     /// # Panics
     /// If the configuration is inconsistent (e.g. a Byzantine index out of range).
     pub fn new(cfg: Config) -> Cluster {
-        let mut keys: Vec<SecretKey> = (0..cfg.validators)
-            .map(|i| {
-                let b = u8::try_from(i + 1).expect("at most 255 validators");
-                SecretKey::from_seed([b; 32])
-            })
-            .collect();
-        keys.sort_by_key(SecretKey::public_key);
-        let set = ValidatorSet::new(
-            keys.iter()
-                .map(|k| Validator {
-                    key: k.public_key(),
-                    power: 1,
-                })
-                .collect(),
-        )
-        .expect("simulation validator set is valid");
-        let mut nodes = Vec::new();
+        let n = cfg.validators;
+        let keys: Vec<SecretKey> = (0..n + cfg.observers).map(key_of).collect();
+        let members: Vec<_> = (0..5).map(|i| member_key(i).public_key()).collect();
+        let validators: Vec<_> = keys[..n].iter().map(SecretKey::public_key).collect();
+        let mut spec = demo_spec(SIM_CHAIN, GENESIS_TIME, &members, &validators);
+        for (i, v) in spec.validators.iter_mut().enumerate() {
+            v.power = cfg.powers.get(i).copied().unwrap_or(1);
+        }
+        let genesis = spec.validate().expect("simulation genesis is valid");
+        let set = genesis.validator_set().expect("set");
+        let base_ms = genesis.genesis_time_ms + 1_000;
+        for (k, _) in &cfg.byzantine {
+            assert!(*k < n + cfg.observers, "Byzantine key {k} out of range");
+        }
         let byz: BTreeMap<usize, Behaviour> = cfg.byzantine.iter().copied().collect();
-        for key in 0..cfg.validators {
+        let rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+        let mut nodes = Vec::new();
+        for key in 0..n + cfg.observers {
             let b = byz.get(&key).copied();
             let copies = if b == Some(Behaviour::Twins) { 2 } else { 1 };
             for _ in 0..copies {
                 nodes.push(Node {
                     key,
                     byz: b,
-                    engine: None,
-                    epoch: 0,
+                    driver: None,
+                    store: Arc::new(MemStore::new()),
                     safety: SafetyState::default(),
-                    chain: BTreeMap::new(),
-                    later: Vec::new(),
-                    sent: Vec::new(),
+                    lock_evidence: None,
+                    epoch: 0,
                     crash_armed: false,
                     withhold_to: BTreeSet::new(),
+                    height_since: 0,
+                    height_seen: 0,
+                    last_resend: 0,
+                    precommits: BTreeMap::new(),
+                    seen_bodies: BTreeMap::new(),
                 });
             }
         }
-        for (k, _) in &cfg.byzantine {
-            assert!(*k < cfg.validators, "Byzantine key {k} out of range");
-        }
-        let rng = ChaCha8Rng::seed_from_u64(cfg.seed);
         Cluster {
             cfg,
             keys,
             set,
+            genesis,
+            registrar: member_key(0),
             rng,
             nodes,
             queue: BTreeMap::new(),
             seq: 0,
             now: 0,
+            base_ms,
             partition: None,
             faults: true,
+            faults_end_ms: 0,
+            height_at_faults_end: 0,
             invalid: BTreeSet::new(),
-            block_counter: 0,
             checker: Checker::default(),
             trace: Sha256::new(),
             events: 0,
@@ -229,16 +279,24 @@ impl Cluster {
             crashes: 0,
             evidence: 0,
             synced: 0,
+            sync_rejected: 0,
+            next_nonce: 0,
+            commit_times: BTreeMap::new(),
         }
     }
 
-    /// Number of node instances (validators plus twin copies).
+    /// Number of node instances (validators, twin copies and observers).
     pub fn instances(&self) -> usize {
         self.nodes.len()
     }
 
     fn honest(&self, node: usize) -> bool {
-        self.nodes[node].byz.is_none()
+        self.nodes[node].byz.is_none() && self.nodes[node].key < self.cfg.validators
+    }
+
+    fn honest_key(&self, key: &concordat_primitives::PublicKey) -> bool {
+        (0..self.nodes.len())
+            .any(|j| self.honest(j) && self.keys[self.nodes[j].key].public_key() == *key)
     }
 
     fn schedule(&mut self, at: u64, ev: Event) {
@@ -250,10 +308,6 @@ impl Cluster {
         for p in parts {
             self.trace.update(p);
         }
-    }
-
-    fn timeouts(&self) -> TimeoutConfig {
-        self.cfg.timeouts
     }
 
     /// Runs to completion: until every honest node reached the target height after the
@@ -273,39 +327,34 @@ impl Cluster {
             self.now = self.now.max(at);
             self.events += 1;
             if let Some(target) = self.target {
-                let bound = self.cfg.fault_window_ms + self.cfg.liveness_bound_ms;
-                if (self.now > bound || self.events > MAX_EVENTS) && !self.cfg.check_liveness {
-                    break;
-                }
+                let bound = self.faults_end_ms + self.cfg.liveness_bound_ms;
                 if self.now > bound || self.events > MAX_EVENTS {
-                    let heights: Vec<String> = self
-                        .nodes
-                        .iter()
-                        .map(|n| match &n.engine {
-                            Some(e) => format!(
-                                "h{} r{} {:?} refusals {}",
-                                e.height(),
-                                e.round(),
-                                e.step(),
-                                e.signing_refusals()
-                            ),
-                            None => format!("h{} down", n.height()),
-                        })
-                        .collect();
-                    let now = self.now;
-                    self.checker.violation(
-                        Invariant::Liveness,
-                        now,
-                        format!("target height {target} not reached; node heights {heights:?}"),
-                    );
+                    if self.cfg.check_liveness {
+                        let detail = format!(
+                            "target height {target} not reached; nodes: {}",
+                            self.describe()
+                        );
+                        let now = self.now;
+                        self.checker.violation(Invariant::Liveness, now, detail);
+                    }
                     break;
                 }
             }
             self.process(ev);
-            self.check_step();
+            self.check_rate();
         }
         let violation = self.checker.violations.first().cloned();
         let hash = self.trace.clone().finalize();
+        let honest: Vec<usize> = (0..self.nodes.len()).filter(|i| self.honest(*i)).collect();
+        let stats: Vec<_> = honest
+            .iter()
+            .filter_map(|i| self.nodes[*i].driver.as_ref().map(BftDriver::stats))
+            .collect();
+        let first = honest.first().copied().unwrap_or(0);
+        let tip = self.nodes[first].store.tip().ok().flatten();
+        let after = self.nodes[first]
+            .tip()
+            .saturating_sub(self.height_at_faults_end);
         Report {
             seed: self.cfg.seed,
             trace_hash: hex::encode(hash),
@@ -317,8 +366,40 @@ impl Cluster {
             crashes: self.crashes,
             evidence: self.evidence,
             synced: self.synced,
+            sync_rejected: self.sync_rejected,
+            txs_committed: tip.map_or(0, |t| t.tx_log_size),
+            signing_refusals: stats.iter().map(|s| s.signing_refusals).sum(),
+            bodies_dropped: stats.iter().map(|s| s.bodies_dropped).sum(),
+            ms_per_height_after_faults: self
+                .now
+                .saturating_sub(self.faults_end_ms)
+                .checked_div(after)
+                .unwrap_or(u64::MAX),
             violation,
         }
+    }
+
+    fn describe(&self) -> String {
+        let parts: Vec<String> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| match &n.driver {
+                Some(d) => {
+                    let (r, s) = d.round_step();
+                    format!(
+                        "{i}{}: h{} r{r} {s:?} locked {:?} valid {:?} refusals {}",
+                        n.byz.map_or(String::new(), |b| format!("({b:?})")),
+                        d.height(),
+                        d.engine().locked().map(|l| l.round),
+                        d.engine().valid().map(|l| l.round),
+                        d.stats().signing_refusals
+                    )
+                }
+                None => format!("{i}: tip {} down", n.tip()),
+            })
+            .collect();
+        parts.join("; ")
     }
 
     fn done(&self) -> bool {
@@ -327,55 +408,22 @@ impl Cluster {
         };
         (0..self.nodes.len())
             .filter(|i| self.honest(*i))
-            .all(|i| self.nodes[i].height() > target)
-    }
-
-    /// Checks run after every step (besides those run where the event happens).
-    fn check_step(&mut self) {
-        for i in 0..self.nodes.len() {
-            if !self.honest(i) {
-                continue;
-            }
-            let node = &self.nodes[i];
-            if let Some(e) = &node.engine {
-                if e.height() != node.height() {
-                    let detail = format!(
-                        "node {i} runs height {} with {} decided heights",
-                        e.height(),
-                        node.chain.len()
-                    );
-                    let now = self.now;
-                    self.checker.violation(Invariant::Agreement, now, detail);
-                    return;
-                }
-            }
-            if let Some((&h, (block, _))) = node.chain.last_key_value() {
-                if self.checker.decided_at(h) != Some(*block) {
-                    let detail = format!("node {i} holds {block:?} at height {h}");
-                    let now = self.now;
-                    self.checker.violation(Invariant::Agreement, now, detail);
-                    return;
-                }
-            }
-        }
+            .all(|i| self.nodes[i].tip() >= target)
     }
 
     fn setup(&mut self) {
         for i in 0..self.nodes.len() {
-            self.start_engine(i);
+            self.start(i);
             let at = self.rng.gen_range(0..self.cfg.tick_ms);
             self.schedule(at, Event::Tick { node: i, epoch: 0 });
-            if self.nodes[i].byz == Some(Behaviour::Withhold) {
+            if self.nodes[i].byz == Some(Behaviour::Withhold) && self.rng.gen_bool(0.5) {
                 // Withhold from everyone, or send to one random peer only.
-                if self.rng.gen_bool(0.5) {
-                    let peer = self.rng.gen_range(0..self.nodes.len());
-                    if peer != i {
-                        self.nodes[i].withhold_to.insert(peer);
-                    }
+                let peer = self.rng.gen_range(0..self.nodes.len());
+                if peer != i {
+                    self.nodes[i].withhold_to.insert(peer);
                 }
             }
         }
-        // Scripted partitions.
         for p in self.cfg.partitions.clone() {
             self.schedule(
                 p.start_ms,
@@ -385,7 +433,6 @@ impl Cluster {
             );
             self.schedule(p.end_ms, Event::Heal);
         }
-        // Random partitions and crashes within the fault window.
         let window = self.cfg.fault_window_ms;
         if self.cfg.random_partitions && window > 0 {
             let count = self.rng.gen_range(1..=3);
@@ -408,81 +455,154 @@ impl Cluster {
                 self.schedule(at + down, Event::Restart { node });
             }
         }
+        // Whole-network restarts: every instance stops within a short spread (gracefully or
+        // by crash), then all start again in random order.
+        for _ in 0..self.cfg.restart_all {
+            let at = self.rng.gen_range(window / 4..=window.max(4) * 3 / 4);
+            let spread = self.rng.gen_range(0..=self.cfg.restart_spread_ms);
+            let down = self.rng.gen_range(50..=500);
+            for node in 0..self.nodes.len() {
+                let t = at + self.rng.gen_range(0..=spread);
+                let ev = if self.cfg.graceful_restarts {
+                    Event::Stop { node }
+                } else {
+                    Event::Crash { node }
+                };
+                self.schedule(t, ev);
+                let back = at + spread + down + self.rng.gen_range(0..=spread);
+                self.schedule(back, Event::Restart { node });
+            }
+        }
+        // Client load: party registrations with consecutive nonces, sent to a random node
+        // (and gossiped: every validator gets it a little later).
+        for k in 0..self.cfg.txs {
+            let at = self.rng.gen_range(0..window.max(1));
+            let tx = self.registration(k as u64, 50_000);
+            let first = self.rng.gen_range(0..self.nodes.len());
+            self.schedule(
+                at,
+                Event::Submit {
+                    node: first,
+                    tx: tx.clone(),
+                },
+            );
+            for node in 0..self.nodes.len() {
+                if node != first {
+                    let d = self.rng.gen_range(1..=self.cfg.max_delay_ms.max(1));
+                    self.schedule(
+                        at + d,
+                        Event::Submit {
+                            node,
+                            tx: tx.clone(),
+                        },
+                    );
+                }
+            }
+        }
+        self.next_nonce = self.cfg.txs as u64;
+        if self.cfg.nonce_gap {
+            // One transaction whose nonce leaves a gap, with a far expiry: it can never be
+            // included, and must not make proposers spin out empty blocks.
+            let tx = self.registration(self.next_nonce + 1, 90_000);
+            for node in 0..self.nodes.len() {
+                self.schedule(
+                    1,
+                    Event::Submit {
+                        node,
+                        tx: tx.clone(),
+                    },
+                );
+            }
+        }
         self.schedule(window, Event::FaultsEnd);
     }
 
-    fn start_engine(&mut self, i: usize) {
-        let node = &self.nodes[i];
-        let height = node.height();
-        let key = self.keys[node.key].clone();
-        let engine = match Engine::new(
-            SIM_CHAIN,
-            height,
-            self.set.clone(),
-            Some(key),
-            node.safety.clone(),
+    fn registration(&self, nonce: u64, expiry_height: u64) -> Vec<u8> {
+        Transaction {
+            chain_id: SIM_CHAIN.into(),
+            signer: self.registrar.public_key(),
+            nonce,
+            expiry_height,
+            call: Call::Party(PartyCall::Register {
+                uscc: uscc(nonce + 1),
+                name: "模拟企业".into(),
+                legal_rep_ref: None,
+                registered_address: "模拟路".into(),
+            }),
+        }
+        .sign(&self.registrar)
+        .to_bytes()
+    }
+
+    /// Opens node `i` from its storage and starts its driver.
+    fn start(&mut self, i: usize) {
+        let seed: [u8; 32] = self.rng.gen();
+        let key = self.keys[self.nodes[i].key].clone();
+        let core = match NodeCore::open(
+            self.nodes[i].store.clone(),
+            &self.genesis,
+            key.clone(),
+            ConsensusConfig::default(),
+            MempoolConfig::default(),
+            Box::new(ExternalConsensus),
+            seed,
         ) {
-            Ok(e) => e.with_timeouts(self.timeouts()),
+            Ok(c) => c,
             Err(e) => {
                 let now = self.now;
                 self.checker.violation(
-                    Invariant::PersistFirst,
+                    Invariant::Agreement,
                     now,
-                    format!("node {i} cannot restore its safety state: {e}"),
+                    format!("node {i} cannot open: {e}"),
                 );
                 return;
             }
         };
-        self.nodes[i].engine = Some(engine);
-        self.nodes[i].sent.clear();
-        // After a restart the last signed message may never have left: send it again.
-        if let Some(m) = self.nodes[i].safety.last_signed() {
-            if m.height() == height {
-                let m = m.clone();
-                self.nodes[i].sent.push(m);
-            }
-        }
-        let h = height.to_le_bytes();
-        self.log(&[b"start", &(i as u64).to_le_bytes(), &h]);
-        self.feed(i, Input::StartHeight);
-        for m in std::mem::take(&mut self.nodes[i].later) {
-            self.feed(i, input_of(m));
-        }
+        let driver = BftDriver::new(core, Some(key), self.nodes[i].safety.clone())
+            .with_timeouts(self.cfg.timeouts)
+            .with_empty_block_interval(self.cfg.empty_block_interval_ms)
+            .with_lock_evidence(self.nodes[i].lock_evidence.clone());
+        self.nodes[i].driver = Some(driver);
+        self.nodes[i].height_since = self.now;
+        self.nodes[i].height_seen = self.nodes[i].tip();
+        self.nodes[i].last_resend = self.now;
+        let t = self.now.to_le_bytes();
+        self.log(&[b"start", &t, &(i as u64).to_le_bytes()]);
+        self.drive(i, |d| d.start());
     }
 
     fn process(&mut self, ev: Event) {
         let t = self.now.to_le_bytes();
         match ev {
-            Event::Deliver { to, payload } => {
+            Event::Deliver { to, msg } => {
                 if !self.nodes[to].up() {
                     return;
                 }
-                match payload {
-                    Payload::Consensus(m) => {
-                        let w = Watermark::of(&m);
-                        let digest = msg_digest(&m);
-                        self.log(&[
-                            b"dlv",
-                            &t,
-                            &(to as u64).to_le_bytes(),
-                            &w.height.to_le_bytes(),
-                            &w.round.to_le_bytes(),
-                            &digest,
-                        ]);
-                        self.feed(to, input_of(m));
-                    }
-                    Payload::Sync(blocks) => {
-                        self.log(&[b"sync", &t, &(to as u64).to_le_bytes()]);
-                        self.on_sync(to, blocks);
-                    }
+                self.log(&[b"dlv", &t, &(to as u64).to_le_bytes(), &msg_digest(&msg)]);
+                if self.nodes[to].byz == Some(Behaviour::ForgedSync) {
+                    self.note_precommit(to, &msg);
                 }
+                self.drive(to, |d| d.on_message(msg));
             }
-            Event::Local { node, epoch, input } => {
+            Event::Sync { to, blocks } => {
+                if !self.nodes[to].up() {
+                    return;
+                }
+                self.log(&[b"sync", &t, &(to as u64).to_le_bytes()]);
+                self.on_sync(to, blocks);
+            }
+            Event::Timer {
+                node,
+                epoch,
+                kind,
+                height,
+                round,
+            } => {
                 if self.nodes[node].epoch != epoch || !self.nodes[node].up() {
                     return;
                 }
-                self.log(&[b"local", &t, &(node as u64).to_le_bytes()]);
-                self.feed(node, input);
+                self.log(&[b"timer", &t, &(node as u64).to_le_bytes()]);
+                self.drive(node, |d| d.on_timeout(kind, height, round));
             }
             Event::Tick { node, epoch } => {
                 if self.nodes[node].epoch != epoch || !self.nodes[node].up() {
@@ -490,8 +610,10 @@ impl Cluster {
                 }
                 self.log(&[b"tick", &t, &(node as u64).to_le_bytes()]);
                 self.tick(node);
-                let at = self.now + self.cfg.tick_ms;
-                self.schedule(at, Event::Tick { node, epoch });
+                if self.nodes[node].epoch == epoch {
+                    let at = self.now + self.cfg.tick_ms;
+                    self.schedule(at, Event::Tick { node, epoch });
+                }
             }
             Event::Crash { node } => {
                 if !self.faults || !self.nodes[node].up() {
@@ -501,12 +623,17 @@ impl Cluster {
                 if self.rng.gen_bool(0.5) {
                     self.nodes[node].crash_armed = true;
                 } else {
-                    self.crash(node);
+                    self.stop(node);
                 }
             }
-            Event::Restart { node } => {
-                self.restart(node);
+            Event::Stop { node } => {
+                if !self.faults || !self.nodes[node].up() {
+                    return;
+                }
+                self.log(&[b"stop", &t, &(node as u64).to_le_bytes()]);
+                self.stop(node);
             }
+            Event::Restart { node } => self.restart(node),
             Event::Partition { groups } => {
                 if self.faults {
                     self.log(&[b"part", &t, &groups]);
@@ -516,6 +643,18 @@ impl Cluster {
             Event::Heal => {
                 self.log(&[b"heal", &t]);
                 self.partition = None;
+            }
+            Event::Submit { node, tx } => {
+                if !self.nodes[node].up() {
+                    return;
+                }
+                self.log(&[b"submit", &t, &(node as u64).to_le_bytes()]);
+                let now = self.base_ms + self.now;
+                self.drive(node, |d| {
+                    let _ = d.core_mut().submit(&tx);
+                    d.set_time(now);
+                    d.poll()
+                });
             }
             Event::FaultsEnd => {
                 self.log(&[b"faults-end", &t]);
@@ -527,20 +666,24 @@ impl Cluster {
                 }
                 let top = (0..self.nodes.len())
                     .filter(|i| self.honest(*i))
-                    .map(|i| self.nodes[i].height())
+                    .map(|i| self.nodes[i].tip())
                     .max()
-                    .unwrap_or(1);
+                    .unwrap_or(0);
+                self.faults_end_ms = self.now;
+                self.height_at_faults_end = (0..self.nodes.len())
+                    .filter(|i| self.honest(*i))
+                    .map(|i| self.nodes[i].tip())
+                    .next()
+                    .unwrap_or(0);
                 self.target = Some(top.max(self.cfg.min_heights) + self.cfg.extra_heights);
             }
         }
     }
 
-    fn crash(&mut self, node: usize) {
+    fn stop(&mut self, node: usize) {
         let n = &mut self.nodes[node];
-        n.engine = None;
+        n.driver = None;
         n.epoch += 1;
-        n.later.clear();
-        n.sent.clear();
         n.crash_armed = false;
         self.crashes += 1;
         let t = self.now.to_le_bytes();
@@ -551,199 +694,116 @@ impl Cluster {
         if self.nodes[node].up() {
             return;
         }
-        let t = self.now.to_le_bytes();
-        self.log(&[b"restart", &t, &(node as u64).to_le_bytes()]);
-        self.start_engine(node);
+        self.start(node);
         let epoch = self.nodes[node].epoch;
         let at = self.now + 1;
         self.schedule(at, Event::Tick { node, epoch });
     }
 
-    /// Feeds one input to node `i`'s engine and performs the outputs.
-    fn feed(&mut self, i: usize, input: Input) {
-        let Some(engine) = self.nodes[i].engine.as_mut() else {
+    /// Runs one driver call on node `i` (with the virtual clock set) and performs its effects.
+    fn drive(&mut self, i: usize, f: impl FnOnce(&mut BftDriver<MemStore>) -> Vec<Effect>) {
+        let now = self.base_ms + self.now;
+        let Some(driver) = self.nodes[i].driver.as_mut() else {
             return;
         };
-        let outputs = match engine.try_handle(input.clone()) {
-            Ok(o) => o,
-            Err(InputError::WrongHeight { expected, got }) => {
-                if got > expected && got <= expected + BUFFER_HEIGHTS {
-                    let later = &mut self.nodes[i].later;
-                    if later.len() < BUFFER_MAX {
-                        match input {
-                            Input::Proposal(p) => later.push(Message::Proposal(p)),
-                            Input::Vote(v) => later.push(Message::Vote(v)),
-                            _ => {}
-                        }
-                    }
-                }
-                return;
-            }
-            Err(_) => return,
-        };
-        self.check_persist_first(i, &outputs);
+        driver.set_time(now);
+        let effects = f(driver);
         let cut = if self.nodes[i].crash_armed {
-            self.rng.gen_range(0..=outputs.len())
+            self.rng.gen_range(0..=effects.len())
         } else {
             usize::MAX
         };
-        for (k, o) in outputs.into_iter().enumerate() {
+        for (k, e) in effects.into_iter().enumerate() {
             if k == cut {
                 break;
             }
-            self.perform(i, o);
+            self.perform(i, e);
             if !self.nodes[i].up() {
                 return;
             }
         }
         if cut != usize::MAX {
-            // The crash hits after `cut` outputs: what was not yet performed is lost.
-            self.crash(i);
+            // The crash hits after `cut` effects: what was not yet performed is lost.
+            self.stop(i);
+            return;
         }
-    }
-
-    fn check_persist_first(&mut self, i: usize, outputs: &[Output]) {
-        let persists = outputs
-            .iter()
-            .filter(|o| matches!(o, Output::PersistSafety(_)))
-            .count();
-        let mut bad = persists > 1;
-        let mark = match outputs.first() {
-            Some(Output::PersistSafety(s)) => s.watermark(),
-            _ => None,
-        };
-        for o in outputs {
-            if let Output::Broadcast(m) = o {
-                match mark {
-                    Some(w) if Watermark::of(m) <= w => {}
-                    _ => bad = true,
-                }
+        if let Some(d) = &self.nodes[i].driver {
+            let h = d.core().tip().height;
+            if h != self.nodes[i].height_seen {
+                self.nodes[i].height_seen = h;
+                self.nodes[i].height_since = self.now;
             }
         }
-        if bad {
-            let now = self.now;
-            self.checker.violation(
-                Invariant::PersistFirst,
-                now,
-                format!("node {i} outputs break the persist-first contract: {outputs:?}"),
-            );
-        }
     }
 
-    fn new_block(&mut self, height: u64, round: u32, node: usize) -> Hash {
-        self.block_counter += 1;
-        Hash::digest_parts(&[
-            b"sim-block",
-            &height.to_le_bytes(),
-            &round.to_le_bytes(),
-            &(node as u64).to_le_bytes(),
-            &self.block_counter.to_le_bytes(),
-        ])
-    }
-
-    fn local(&mut self, node: usize, delay: u64, input: Input) {
-        let epoch = self.nodes[node].epoch;
-        let at = self.now + delay;
-        self.schedule(at, Event::Local { node, epoch, input });
-    }
-
-    fn perform(&mut self, i: usize, o: Output) {
+    fn perform(&mut self, i: usize, e: Effect) {
         let t = self.now.to_le_bytes();
         let id = (i as u64).to_le_bytes();
-        match o {
-            Output::PersistSafety(s) => {
+        match e {
+            Effect::Persist(s, lock) => {
                 self.log(&[b"persist", &t, &id]);
                 self.nodes[i].safety = s;
+                if let Some(lock) = lock {
+                    self.nodes[i].lock_evidence = Some(*lock);
+                }
             }
-            Output::Broadcast(m) => {
-                self.log(&[b"bcast", &t, &id, &msg_digest(&m)]);
-                self.broadcast(i, m);
+            Effect::Send(msg) => {
+                self.log(&[b"send", &t, &id, &msg_digest(&msg)]);
+                if std::env::var_os("CONCORDAT_SIM_DEBUG").is_some() {
+                    eprintln!("{} node {i} sends {}", self.now, describe_msg(&msg));
+                }
+                let own = self.keys[self.nodes[i].key].public_key();
+                // Honest nodes only: a Byzantine one signs around its safety rules, and a
+                // twin relays what its other instance signed under the same key.
+                let mine = signed_message(&msg).filter(|m| signer(m) == own && self.honest(i));
+                if let Some(m) = mine {
+                    // Persist before speak: what we signed is on "disk" before it leaves.
+                    let w = Watermark::of(&m);
+                    let disk = &self.nodes[i].safety;
+                    let durable = disk.watermark().is_some_and(|d| w <= d)
+                        && disk.signed_at(w).is_none_or(|held| held == &m);
+                    if !durable {
+                        let now = self.now;
+                        self.checker.violation(
+                            Invariant::PersistFirst,
+                            now,
+                            format!("node {i} sent {m:?} before persisting it"),
+                        );
+                    }
+                    let now = self.now;
+                    let key = self.nodes[i].key;
+                    self.checker.on_signed(now, i, key, &m);
+                }
+                self.broadcast(i, msg);
             }
-            Output::ScheduleTimeout {
+            Effect::Timer {
                 kind,
                 height,
                 round,
                 duration_ms,
             } => {
-                let input = Input::TimeoutElapsed {
-                    kind,
-                    height,
-                    round,
-                };
-                self.local(i, duration_ms, input);
-            }
-            Output::RequestProposal {
-                height,
-                round,
-                valid_value,
-            } => {
-                let block_hash = match valid_value {
-                    Some(v) => v,
-                    None => {
-                        let b = self.new_block(height, round, i);
-                        if self.nodes[i].byz == Some(Behaviour::InvalidProposals) {
-                            self.invalid.insert(b);
-                        }
-                        b
-                    }
-                };
-                self.local(i, 1, Input::ProposeValue { round, block_hash });
-            }
-            Output::ValidateProposal {
-                round, block_hash, ..
-            } => {
-                let valid = !self.invalid.contains(&block_hash) || !self.honest(i);
-                let delay = self.rng.gen_range(1..=self.cfg.max_delay_ms.max(1));
-                self.local(
-                    i,
-                    delay,
-                    Input::ProposalValidity {
+                let epoch = self.nodes[i].epoch;
+                let at = self.now + duration_ms;
+                self.schedule(
+                    at,
+                    Event::Timer {
+                        node: i,
+                        epoch,
+                        kind,
+                        height,
                         round,
-                        block_hash,
-                        valid,
                     },
                 );
             }
-            Output::Decide {
-                height,
-                round,
-                block_hash,
-                certificate,
+            Effect::Committed {
+                height, block_hash, ..
             } => {
-                self.log(&[b"decide", &t, &id, &height.to_le_bytes(), &block_hash.0]);
-                if let Err(e) = certificate.verify(
-                    SIM_CHAIN,
-                    &self.set,
-                    height,
-                    &block_hash,
-                    ChaCha8Rng::seed_from_u64(height),
-                ) {
-                    let now = self.now;
-                    self.checker.violation(
-                        Invariant::Certificate,
-                        now,
-                        format!("node {i} decided height {height} with a bad certificate: {e}"),
-                    );
-                    return;
-                }
-                if self.invalid.contains(&block_hash) && self.honest(i) {
-                    let now = self.now;
-                    self.checker.violation(
-                        Invariant::Agreement,
-                        now,
-                        format!("node {i} decided an invalid block at height {height}"),
-                    );
-                }
-                self.max_round = self.max_round.max(round);
-                self.commit(i, height, block_hash, certificate);
+                self.log(&[b"commit", &t, &id, &height.to_le_bytes(), &block_hash.0]);
+                self.on_commit(i, height, block_hash);
             }
-            Output::Evidence(e) => {
+            Effect::Evidence(e) => {
                 self.evidence += 1;
-                let offender = e.offender();
-                let honest_key = (0..self.nodes.len()).any(|j| {
-                    self.honest(j) && self.keys[self.nodes[j].key].public_key() == offender
-                });
-                if honest_key {
+                if self.honest_key(&e.offender()) {
                     let now = self.now;
                     self.checker.violation(
                         Invariant::HonestDoubleSign,
@@ -755,86 +815,202 @@ impl Cluster {
         }
     }
 
-    /// Commits a decided (or synced, verified) block on node `i` and starts the next height.
-    fn commit(&mut self, i: usize, height: u64, block: Hash, cert: CommitCertificate) {
-        if height != self.nodes[i].height() {
+    fn on_commit(&mut self, i: usize, height: u64, block_hash: Hash) {
+        if !self.honest(i) {
             return;
         }
-        if self.honest(i) {
-            let now = self.now;
-            self.checker.on_commit(now, i, height, block);
+        let now = self.now;
+        self.checker.on_commit(now, i, height, block_hash);
+        if self.invalid.contains(&block_hash) {
+            self.checker.violation(
+                Invariant::Agreement,
+                now,
+                format!("node {i} committed an invalid block at height {height}"),
+            );
         }
-        self.nodes[i].chain.insert(height, (block, cert));
-        self.start_engine(i);
+        let store = &self.nodes[i].store;
+        match store.certificate(height) {
+            Ok(Some(cert)) => {
+                self.max_round = self.max_round.max(cert.round);
+                let ok = cert
+                    .verify(
+                        SIM_CHAIN,
+                        &self.set,
+                        height,
+                        &block_hash,
+                        ChaCha8Rng::seed_from_u64(height),
+                    )
+                    .is_ok();
+                if !ok {
+                    self.checker.violation(
+                        Invariant::Certificate,
+                        now,
+                        format!("node {i} committed height {height} with a bad certificate"),
+                    );
+                }
+            }
+            _ => self.checker.violation(
+                Invariant::Certificate,
+                now,
+                format!("node {i} committed height {height} without a stored certificate"),
+            ),
+        }
+        self.commit_times.entry(i).or_default().push(now);
     }
 
-    /// Sends `m` from node `i` according to its behaviour.
-    fn broadcast(&mut self, i: usize, m: Message) {
-        if self.honest(i) {
-            let now = self.now;
-            let key = self.nodes[i].key;
-            self.checker.on_signed(now, i, key, &m);
-            self.nodes[i].sent.push(m.clone());
+    /// With a nonce gap pending, the chain must not spin: honest nodes commit at most one
+    /// block per empty-block interval (plus slack) over any second of virtual time.
+    fn check_rate(&mut self) {
+        let Some(max) = self.cfg.max_blocks_per_second else {
+            return;
+        };
+        let now = self.now;
+        for (i, times) in &self.commit_times {
+            let recent = times.iter().filter(|t| **t + 1_000 > now).count() as u64;
+            if recent > max {
+                let detail =
+                    format!("node {i} committed {recent} blocks in the last second (max {max})");
+                self.checker.violation(Invariant::Liveness, now, detail);
+                return;
+            }
         }
+    }
+
+    /// Sends `msg` from node `i` according to its behaviour.
+    fn broadcast(&mut self, i: usize, msg: NetMsg) {
         let peers: Vec<usize> = (0..self.nodes.len()).filter(|j| *j != i).collect();
         match self.nodes[i].byz {
-            None | Some(Behaviour::Twins) | Some(Behaviour::InvalidProposals) => {
+            None | Some(Behaviour::Twins) | Some(Behaviour::ForgedSync) => {
                 for j in peers {
-                    self.send(i, j, Payload::Consensus(m.clone()));
+                    self.send(i, j, msg.clone());
                 }
             }
             Some(Behaviour::Withhold) => {
                 let to: Vec<usize> = self.nodes[i].withhold_to.iter().copied().collect();
                 for j in to {
-                    self.send(i, j, Payload::Consensus(m.clone()));
+                    self.send(i, j, msg.clone());
                 }
             }
             Some(Behaviour::Equivocate) => {
-                let other = self.conflicting(i, &m);
+                let other = self.conflicting(i, &msg);
                 for j in peers {
-                    let msg = if self.rng.gen_bool(0.5) {
-                        m.clone()
-                    } else {
-                        other.clone()
+                    let m = match &other {
+                        Some(o) if self.rng.gen_bool(0.5) => o.clone(),
+                        _ => msg.clone(),
                     };
-                    self.send(i, j, Payload::Consensus(msg));
+                    self.send(i, j, m);
                 }
             }
+            Some(Behaviour::InvalidProposals) => {
+                let m = match &msg {
+                    NetMsg::Proposal { proposal, block } => self.tampered(i, proposal, block),
+                    _ => msg.clone(),
+                };
+                for j in peers {
+                    self.send(i, j, m.clone());
+                }
+            }
+            Some(Behaviour::BadPolRound) => {
+                let m = match &msg {
+                    NetMsg::Proposal { proposal, block } => {
+                        let p = proposal.proposal;
+                        // A proof-of-lock claim at or above its own round, or an older round
+                        // than honest locks (a stale one).
+                        let pol = if self.rng.gen_bool(0.5) || p.round == 0 {
+                            Some(p.round + self.rng.gen_range(0..2))
+                        } else {
+                            Some(self.rng.gen_range(0..p.round))
+                        };
+                        let proposal = self.sign_proposal(
+                            i,
+                            Proposal {
+                                pol_round: pol,
+                                ..p
+                            },
+                        );
+                        NetMsg::Proposal {
+                            proposal,
+                            block: block.clone(),
+                        }
+                    }
+                    _ => msg.clone(),
+                };
+                for j in peers {
+                    self.send(i, j, m.clone());
+                }
+            }
+            Some(Behaviour::BodyFlood) => {}
         }
     }
 
-    /// A message conflicting with `m`, signed directly with node `i`'s key (bypassing its
-    /// safety rules).
-    fn conflicting(&mut self, i: usize, m: &Message) -> Message {
+    fn sign_proposal(&self, i: usize, proposal: Proposal) -> SignedProposal {
+        let key = &self.keys[self.nodes[i].key];
+        SignedProposal {
+            proposal,
+            proposer: key.public_key(),
+            signature: key.sign(&proposal.signing_bytes(SIM_CHAIN)),
+        }
+    }
+
+    /// A message conflicting with `msg`, signed with node `i`'s key directly (bypassing its
+    /// safety rules): another valid block for a proposal, another block or nil for a vote.
+    fn conflicting(&mut self, i: usize, msg: &NetMsg) -> Option<NetMsg> {
         let key = self.keys[self.nodes[i].key].clone();
-        match m {
-            Message::Proposal(p) => {
-                let block_hash = self.new_block(p.proposal.height, p.proposal.round, i);
-                let proposal = Proposal {
-                    block_hash,
-                    ..p.proposal
+        match msg {
+            NetMsg::Proposal { proposal, .. } => {
+                let later = self.base_ms + self.now + self.rng.gen_range(1..50);
+                let block = self.nodes[i]
+                    .driver
+                    .as_ref()?
+                    .core()
+                    .build_proposal(later)
+                    .block;
+                let p = Proposal {
+                    block_hash: block.hash(),
+                    ..proposal.proposal
                 };
-                Message::Proposal(SignedProposal {
-                    proposal,
-                    proposer: key.public_key(),
-                    signature: key.sign(&proposal.signing_bytes(SIM_CHAIN)),
+                Some(NetMsg::Proposal {
+                    proposal: self.sign_proposal(i, p),
+                    block: Box::new(block),
                 })
             }
-            Message::Vote(v) => {
+            NetMsg::Consensus(Message::Vote(v)) => {
                 let block_hash = match v.vote.block_hash {
                     Some(_) if self.rng.gen_bool(0.5) => None,
-                    _ => Some(self.new_block(v.vote.height, v.vote.round, i)),
+                    _ => Some(Hash::digest_parts(&[
+                        b"sim-other",
+                        &v.vote.height.to_le_bytes(),
+                        &self.rng.gen::<u64>().to_le_bytes(),
+                    ])),
                 };
                 let vote = Vote {
                     block_hash,
                     ..v.vote
                 };
-                Message::Vote(SignedVote {
+                Some(NetMsg::Consensus(Message::Vote(SignedVote {
                     vote,
                     validator: key.public_key(),
                     signature: key.sign(&vote.signing_bytes(SIM_CHAIN)),
-                })
+                })))
             }
+            NetMsg::Consensus(Message::Proposal(_)) => None,
+        }
+    }
+
+    /// The proposal with a body whose header lies about its state root (re-signed).
+    fn tampered(&mut self, i: usize, proposal: &SignedProposal, block: &Block) -> NetMsg {
+        let mut bad = block.clone();
+        bad.header.state_root =
+            Hash::digest_parts(&[b"sim-lie", &self.rng.gen::<u64>().to_le_bytes()]);
+        let hash = bad.hash();
+        self.invalid.insert(hash);
+        let p = Proposal {
+            block_hash: hash,
+            ..proposal.proposal
+        };
+        NetMsg::Proposal {
+            proposal: self.sign_proposal(i, p),
+            block: Box::new(bad),
         }
     }
 
@@ -845,16 +1021,12 @@ impl Cluster {
         }
     }
 
-    /// Puts one payload on the network from `from` to `to`: partitions, loss, duplication
+    /// Puts one message on the network from `from` to `to`: partitions, loss, duplication
     /// and delay apply.
-    fn send(&mut self, from: usize, to: usize, payload: Payload) {
+    fn send(&mut self, from: usize, to: usize, msg: NetMsg) {
         if !self.connected(from, to) {
             return;
         }
-        let (lo, hi) = (
-            self.cfg.min_delay_ms,
-            self.cfg.max_delay_ms.max(self.cfg.min_delay_ms),
-        );
         if self.faults && self.cfg.loss > 0.0 && self.rng.gen_bool(self.cfg.loss) {
             return;
         }
@@ -865,98 +1037,228 @@ impl Cluster {
             } else {
                 1
             };
+        let (lo, hi) = (
+            self.cfg.min_delay_ms,
+            self.cfg.max_delay_ms.max(self.cfg.min_delay_ms),
+        );
         for _ in 0..copies {
             let at = self.now + self.rng.gen_range(lo..=hi);
             self.schedule(
                 at,
                 Event::Deliver {
                     to,
-                    payload: payload.clone(),
+                    msg: msg.clone(),
                 },
             );
         }
     }
 
-    /// Periodic work of node `i`: ask a random peer for decided blocks it lacks (simple block
-    /// sync) and rebroadcast its own messages of the current height (gossip retransmission).
+    /// The runtime's periodic work for node `i` (as `service.rs`): poll for an owed proposal,
+    /// re-send and relay when the height stalls, and block sync from a random peer.
     fn tick(&mut self, i: usize) {
-        let n = self.nodes.len();
-        let peer = self.rng.gen_range(0..n);
-        if peer != i && self.nodes[peer].up() {
-            let from = self.nodes[i].height();
-            let have = self.nodes[peer].height();
-            if have > from {
-                let blocks: Vec<(u64, Hash, CommitCertificate)> = (from..have
-                    .min(from + SYNC_BATCH))
-                    .filter_map(|h| {
-                        self.nodes[peer]
-                            .chain
-                            .get(&h)
-                            .map(|(b, c)| (h, *b, c.clone()))
-                    })
-                    .collect();
-                self.send(peer, i, Payload::Sync(blocks));
+        self.drive(i, BftDriver::poll);
+        if !self.nodes[i].up() {
+            return;
+        }
+        let n = &self.nodes[i];
+        if self.now.saturating_sub(n.height_since) >= self.cfg.resend_after_ms
+            && self.now.saturating_sub(n.last_resend) >= self.cfg.resend_after_ms
+        {
+            self.nodes[i].last_resend = self.now;
+            self.drive(i, |d| d.resend());
+        }
+        if self.nodes[i].byz == Some(Behaviour::BodyFlood) {
+            self.flood(i);
+        }
+        // Block sync: ask a random peer for what it has beyond our tip.
+        let peer = self.rng.gen_range(0..self.nodes.len());
+        if peer == i || !self.nodes[peer].up() || !self.connected(i, peer) {
+            return;
+        }
+        let from = self.nodes[i].tip() + 1;
+        let have = self.nodes[peer].tip();
+        if self.nodes[peer].byz == Some(Behaviour::ForgedSync) {
+            if let Some(blocks) = self.forged_sync(peer, from) {
+                let at = self.now + self.rng.gen_range(1..=self.cfg.max_delay_ms.max(1));
+                self.schedule(at, Event::Sync { to: i, blocks });
+                return;
             }
         }
-        if self.honest(i) {
-            let round = self.nodes[i].engine.as_ref().map_or(0, Engine::round);
-            let mut again: Vec<Message> = self.nodes[i]
-                .sent
-                .iter()
-                .filter(|m| m.round() + 1 >= round)
-                .cloned()
-                .collect();
-            // Proof-of-lock gossip: relay the proposal and prevotes of our valid round, so
-            // peers that missed them (partition, loss, restart) can accept its re-proposal.
-            if let Some(e) = &self.nodes[i].engine {
-                if let Some(vr) = e.valid().map(|v| v.round) {
-                    if let Some(p) = e.proposal(vr) {
-                        again.push(Message::Proposal(p.clone()));
-                    }
-                    for v in self.set.validators() {
-                        if let Some(sv) = e.votes().get(vr, VoteKind::Prevote, &v.key) {
-                            again.push(Message::Vote(sv.clone()));
-                        }
-                    }
-                }
-            }
-            for m in again {
-                for j in (0..n).filter(|j| *j != i) {
-                    self.send(i, j, Payload::Consensus(m.clone()));
+        if have < from {
+            return;
+        }
+        let store = self.nodes[peer].store.clone();
+        let blocks: Vec<(Block, CommitCertificate)> = (from..=have.min(from + SYNC_BATCH - 1))
+            .map_while(|h| match (store.block(h), store.certificate(h)) {
+                (Ok(Some(b)), Ok(Some(c))) => Some((b, c)),
+                _ => None,
+            })
+            .collect();
+        if !blocks.is_empty() {
+            let at = self.now + self.rng.gen_range(1..=self.cfg.max_delay_ms.max(1));
+            self.schedule(at, Event::Sync { to: i, blocks });
+        }
+    }
+
+    /// An observer (admitted, not a validator) sends block bodies for the current height
+    /// with proposals it signed itself, as fast as the tick allows.
+    fn flood(&mut self, i: usize) {
+        let Some(d) = self.nodes[i].driver.as_ref() else {
+            return;
+        };
+        let height = d.height();
+        let mut msgs = Vec::new();
+        for k in 0..MAX_FLOOD_PER_TICK {
+            let later = self.base_ms + self.now + k as u64 + 1;
+            let block = d.core().build_proposal(later).block;
+            let proposal = Proposal {
+                height,
+                round: (k % 3) as u32,
+                block_hash: block.hash(),
+                pol_round: None,
+            };
+            msgs.push(NetMsg::Proposal {
+                proposal: self.sign_proposal(i, proposal),
+                block: Box::new(block),
+            });
+        }
+        for m in msgs {
+            for j in 0..self.nodes.len() {
+                if j != i {
+                    self.send(i, j, m.clone());
                 }
             }
         }
     }
 
-    /// Block sync: commit each handed-over block whose certificate verifies.
-    fn on_sync(&mut self, i: usize, blocks: Vec<(u64, Hash, CommitCertificate)>) {
-        for (h, block, cert) in blocks {
-            if h != self.nodes[i].height() || !self.nodes[i].up() {
-                continue;
+    /// Records precommits and bodies a sync-forging node sees, to build weak certificates.
+    fn note_precommit(&mut self, i: usize, msg: &NetMsg) {
+        if let NetMsg::Proposal { proposal, block } = msg {
+            if self.nodes[i].seen_bodies.len() < 256 {
+                self.nodes[i]
+                    .seen_bodies
+                    .insert(proposal.proposal.block_hash, (**block).clone());
             }
-            let ok = cert
-                .verify(
-                    SIM_CHAIN,
-                    &self.set,
-                    h,
-                    &block,
-                    ChaCha8Rng::seed_from_u64(h),
-                )
-                .is_ok();
-            if !ok {
-                continue;
+        }
+        if let NetMsg::Consensus(Message::Vote(v)) = msg {
+            if v.vote.kind == VoteKind::Precommit && v.vote.block_hash.is_some() {
+                let slot = (v.vote.height, v.vote.round, v.vote.block_hash);
+                let list = self.nodes[i].precommits.entry(slot).or_default();
+                if !list.contains(v) && list.len() < 64 {
+                    list.push(v.clone());
+                }
             }
-            self.synced += 1;
-            self.commit(i, h, block, cert);
+        }
+    }
+
+    /// What a sync-forging node serves for height `from`: a block honest nodes did NOT
+    /// commit (a real proposal of that height it saw), with a certificate of the precommits
+    /// it saw for it in some round plus its own signature (a weak certificate: not more than
+    /// 2/3 of the power), or else a block of its own with a forged certificate (its own
+    /// signature in every slot).
+    fn forged_sync(&mut self, i: usize, from: u64) -> Option<Vec<(Block, CommitCertificate)>> {
+        let committed = self.checker.decided_at(from);
+        let key = self.keys[self.nodes[i].key].clone();
+        let weak = self.nodes[i]
+            .precommits
+            .iter()
+            .filter(|((h, _, b), _)| *h == from && *b != committed)
+            .find_map(|((_, r, b), votes)| {
+                let b = (*b)?;
+                let body = self.nodes[i].seen_bodies.get(&b)?;
+                Some((*r, b, votes.clone(), body.clone()))
+            });
+        if let Some((round, block_hash, votes, body)) = weak {
+            let mut sigs: Vec<_> = votes.iter().map(|v| (v.validator, v.signature)).collect();
+            if !sigs.iter().any(|(k, _)| *k == key.public_key()) {
+                let own = Vote {
+                    kind: VoteKind::Precommit,
+                    height: from,
+                    round,
+                    block_hash: Some(block_hash),
+                };
+                sigs.push((key.public_key(), key.sign(&own.signing_bytes(SIM_CHAIN))));
+            }
+            let cert =
+                CommitCertificate::from_signatures(&self.set, from, round, block_hash, &sigs)
+                    .ok()?;
+            return Some(vec![(body, cert)]);
+        }
+        let tip = self.nodes[i].store.tip().ok().flatten()?;
+        if tip.height + 1 != from {
+            return None;
+        }
+        let later = self.base_ms + self.now;
+        let body = self.nodes[i]
+            .driver
+            .as_ref()?
+            .core()
+            .build_proposal(later)
+            .block;
+        let vote = Vote {
+            kind: VoteKind::Precommit,
+            height: from,
+            round: 0,
+            block_hash: Some(body.hash()),
+        };
+        let sig = key.sign(&vote.signing_bytes(SIM_CHAIN));
+        let sigs: Vec<_> = self.set.validators().iter().map(|v| (v.key, sig)).collect();
+        let cert =
+            CommitCertificate::from_signatures(&self.set, from, 0, body.hash(), &sigs).ok()?;
+        Some(vec![(body, cert)])
+    }
+
+    /// Block sync: apply each handed-over block through the driver (certificate and
+    /// execution verified there).
+    fn on_sync(&mut self, i: usize, blocks: Vec<(Block, CommitCertificate)>) {
+        for (block, cert) in blocks {
+            let Some(d) = self.nodes[i].driver.as_mut() else {
+                return;
+            };
+            match d.apply_synced(block, cert) {
+                Ok(effects) => {
+                    self.synced += 1;
+                    // Feed the effects through `drive` so crashes and checks apply.
+                    let mut effects = Some(effects);
+                    self.drive(i, |_| effects.take().unwrap_or_default());
+                }
+                Err(SyncError::NotNext { got, tip }) if got <= tip => {}
+                Err(_) => {
+                    self.sync_rejected += 1;
+                    return;
+                }
+            }
         }
     }
 }
 
+/// Most proposals a flooding observer sends per tick.
+const MAX_FLOOD_PER_TICK: usize = 8;
+
+fn signed_message(msg: &NetMsg) -> Option<Message> {
+    Some(match msg {
+        NetMsg::Consensus(m) => m.clone(),
+        NetMsg::Proposal { proposal, .. } => Message::Proposal(proposal.clone()),
+    })
+}
+
+fn signer(m: &Message) -> concordat_primitives::PublicKey {
+    match m {
+        Message::Proposal(p) => p.proposer,
+        Message::Vote(v) => v.validator,
+    }
+}
+
 /// A short digest of a message for the trace: kind, height, round, value and signer.
-fn msg_digest(m: &Message) -> [u8; 32] {
+fn msg_digest(msg: &NetMsg) -> [u8; 32] {
+    let (tag, m) = match msg {
+        NetMsg::Consensus(m) => (b"C", m.clone()),
+        NetMsg::Proposal { proposal, .. } => (b"B", Message::Proposal(proposal.clone())),
+    };
     match m {
         Message::Proposal(p) => {
             Hash::digest_parts(&[
+                tag,
                 b"P",
                 &p.proposal.height.to_le_bytes(),
                 &p.proposal.round.to_le_bytes(),
@@ -967,6 +1269,7 @@ fn msg_digest(m: &Message) -> [u8; 32] {
         }
         Message::Vote(v) => {
             Hash::digest_parts(&[
+                tag,
                 b"V",
                 &[v.vote.kind as u8],
                 &v.vote.height.to_le_bytes(),
@@ -976,5 +1279,35 @@ fn msg_digest(m: &Message) -> [u8; 32] {
             ])
             .0
         }
+    }
+}
+
+fn describe_msg(msg: &NetMsg) -> String {
+    let short = |h: &Hash| h.to_hex()[..8].to_string();
+    match msg {
+        NetMsg::Proposal { proposal, .. } => format!(
+            "proposal+body h{} r{} {} vr {:?} by {}",
+            proposal.proposal.height,
+            proposal.proposal.round,
+            short(&proposal.proposal.block_hash),
+            proposal.proposal.pol_round,
+            &proposal.proposer.to_hex()[..6]
+        ),
+        NetMsg::Consensus(Message::Proposal(p)) => format!(
+            "proposal h{} r{} {} vr {:?} by {}",
+            p.proposal.height,
+            p.proposal.round,
+            short(&p.proposal.block_hash),
+            p.proposal.pol_round,
+            &p.proposer.to_hex()[..6]
+        ),
+        NetMsg::Consensus(Message::Vote(v)) => format!(
+            "{:?} h{} r{} {:?} by {}",
+            v.vote.kind,
+            v.vote.height,
+            v.vote.round,
+            v.vote.block_hash.as_ref().map(short),
+            &v.validator.to_hex()[..6]
+        ),
     }
 }

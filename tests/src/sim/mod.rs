@@ -1,11 +1,13 @@
-//! Deterministic simulation of a Concordat validator cluster.
+//! Deterministic simulation of a Concordat validator cluster, running the node's real code.
 //!
-//! N validators (4 or 7 in the suite) each run the real consensus [`concordat_consensus::Engine`],
-//! one engine per height, inside one process. A seeded `ChaCha8Rng` drives a simulated network
-//! (per-message delay, loss, duplication, partitions that start and heal), a virtual clock with
-//! timeouts, crash-restart (only the last completed `PersistSafety` and the decided blocks
-//! survive), simple block sync (decided blocks handed over with certificates that must verify)
-//! and Byzantine behaviours ([`Behaviour`]).
+//! N validators (3, 4, 6 or 7 in the suite, equal or weighted voting power) each run the
+//! node's own [`concordat_node::bft::BftDriver`] and core over an in-memory store, inside one
+//! process: blocks with real transactions are built, re-executed by the contract modules,
+//! committed and synced exactly as in the daemon. A seeded `ChaCha8Rng` drives a simulated
+//! network (per-message delay, loss, duplication, partitions that start and heal), a virtual
+//! clock with timeouts, crash-restart and whole-network restarts (only the last completed
+//! `Persist` and the committed blocks survive), block sync through the driver (certificates
+//! and execution verified), client transactions, and Byzantine behaviours ([`Behaviour`]).
 //!
 //! Invariants are checked after every step ([`check`]); liveness is checked after the fault
 //! window: every honest node must reach the target height within a bound of virtual time.
@@ -34,6 +36,14 @@ pub enum Behaviour {
     InvalidProposals,
     /// Two node instances with the same key (put them in different partitions).
     Twins,
+    /// Proposes with proof-of-lock rounds at or above the proposal's round, or stale ones.
+    BadPolRound,
+    /// Serves block sync with weak certificates (precommits it saw for a block that was not
+    /// committed, plus its own: at most 2/3 of the power) or forged ones.
+    ForgedSync,
+    /// An admitted observer (not a validator) sending block bodies under proposals it signed
+    /// itself, as fast as it can.
+    BodyFlood,
 }
 
 /// A scripted partition: from `start_ms` to `end_ms`, node instance `i` is in group
@@ -53,8 +63,13 @@ pub struct PartitionSpec {
 pub struct Config {
     /// The seed of every random choice.
     pub seed: u64,
-    /// Number of validators (power 1 each).
+    /// Number of validators.
     pub validators: usize,
+    /// Voting power per validator (missing entries: 1).
+    pub powers: Vec<u64>,
+    /// Observer instances (keys outside the set), after the validators; give them a
+    /// behaviour in `byzantine` by their key index (`validators + i`).
+    pub observers: usize,
     /// Byzantine validators by key index.
     pub byzantine: Vec<(usize, Behaviour)>,
     /// Minimum message delay (ms).
@@ -71,6 +86,25 @@ pub struct Config {
     pub partitions: Vec<PartitionSpec>,
     /// Number of crash-restarts during the fault window.
     pub crashes: u32,
+    /// Whole-network restarts during the fault window: every instance stops within
+    /// `restart_spread_ms` and all start again.
+    pub restart_all: u32,
+    /// Spread of the stops (and of the starts) of a whole-network restart.
+    pub restart_spread_ms: u64,
+    /// Whole-network restarts stop gracefully (after a step) instead of crashing (possibly
+    /// in the middle of one).
+    pub graceful_restarts: bool,
+    /// Client transactions (party registrations) submitted during the fault window.
+    pub txs: usize,
+    /// A transaction with a nonce gap and a far expiry is pending from the start.
+    pub nonce_gap: bool,
+    /// If set, honest nodes may commit at most this many blocks in any second of virtual
+    /// time (a Liveness violation otherwise: the chain spins).
+    pub max_blocks_per_second: Option<u64>,
+    /// The proposer's wait for an includable transaction before an empty block.
+    pub empty_block_interval_ms: u64,
+    /// A height without a commit for this long re-sends and relays (the daemon's 2 s).
+    pub resend_after_ms: u64,
     /// Length of the fault window (virtual ms); then partitions heal, loss stops and crashed
     /// nodes restart (Byzantine nodes keep misbehaving).
     pub fault_window_ms: u64,
@@ -83,7 +117,7 @@ pub struct Config {
     /// Whether missing the target height within the bound is a violation (safety-only runs
     /// set this to `false`).
     pub check_liveness: bool,
-    /// Block sync and rebroadcast period (ms).
+    /// Tick period (ms): owed proposals, stall re-send, block sync.
     pub tick_ms: u64,
     /// Consensus timeouts.
     pub timeouts: TimeoutConfig,
@@ -95,6 +129,8 @@ impl Config {
         Config {
             seed,
             validators,
+            powers: Vec::new(),
+            observers: 0,
             byzantine: Vec::new(),
             min_delay_ms: 1,
             max_delay_ms: 40,
@@ -103,12 +139,20 @@ impl Config {
             random_partitions: false,
             partitions: Vec::new(),
             crashes: 0,
+            restart_all: 0,
+            restart_spread_ms: 0,
+            graceful_restarts: true,
+            txs: 6,
+            nonce_gap: false,
+            max_blocks_per_second: None,
+            empty_block_interval_ms: 100,
+            resend_after_ms: 600,
             fault_window_ms: 1_500,
             extra_heights: 2,
             min_heights: 3,
             liveness_bound_ms: 120_000,
             check_liveness: true,
-            tick_ms: 400,
+            tick_ms: 100,
             timeouts: TimeoutConfig {
                 propose: Backoff {
                     base_ms: 300,
