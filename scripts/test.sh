@@ -3,7 +3,8 @@
 # and test. CI (.ci/run) calls this script. Exit code 0 means everything passed.
 #
 # Steps: prerequisites -> fmt -> clippy -> purity (cargo tree + wasm32 build) -> cargo deny
-#        -> pymerkle cross-check of the tx log and of bundles' log proofs -> all Rust tests (nextest).
+#        -> pymerkle cross-check of the tx log and of bundles' log proofs -> binaries and the
+#        localnet smoke test -> the simulation (2,000 seeds per scenario) -> all other Rust tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -112,10 +113,23 @@ stop_localnet
 unset LOCALNET_DIR
 
 # ---------------------------------------------------------------------------------------------
+# The deterministic simulation (the node's real driver and core, docs/TESTING.md): 2,000 seeds
+# per scenario with liveness checked (about 17 minutes on two cores). CONCORDAT_SIM_SEEDS
+# overrides the count.
+step "simulation: ${CONCORDAT_SIM_SEEDS:-2000} seeds per scenario"
+export CONCORDAT_SIM_SEEDS="${CONCORDAT_SIM_SEEDS:-2000}"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --locked -p concordat-tests --test sim --no-fail-fast
+else
+  cargo test --locked -p concordat-tests --test sim --no-fail-fast
+fi
+unset CONCORDAT_SIM_SEEDS
+
+# ---------------------------------------------------------------------------------------------
 # The Rust tests run last so that the runner's summary line closes the output.
 step "tests"
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --workspace --locked --no-fail-fast
+  cargo nextest run --workspace --locked --no-fail-fast -E 'not (package(concordat-tests) & binary(sim))'
 else
   cargo test --workspace --locked --no-fail-fast
 fi

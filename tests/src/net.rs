@@ -153,6 +153,11 @@ impl Node {
         self.child.is_some()
     }
 
+    /// The process id while running.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// The node's public key (from its `node_key`).
     pub fn key(&self) -> SecretKey {
         read_key(&self.home.join("node_key"))

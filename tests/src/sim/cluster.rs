@@ -111,6 +111,8 @@ struct Node {
     precommits: BTreeMap<(u64, u32, Option<Hash>), Vec<SignedVote>>,
     /// Proposed bodies a sync-forging node has seen.
     seen_bodies: BTreeMap<Hash, Block>,
+    /// Committed height (the store's tip).
+    committed: u64,
 }
 
 impl Node {
@@ -118,8 +120,9 @@ impl Node {
         self.driver.is_some()
     }
 
+    /// The committed height (kept from the commits seen, so no store read per event).
     fn tip(&self) -> u64 {
-        self.store.tip().ok().flatten().map_or(0, |t| t.height)
+        self.committed
     }
 }
 
@@ -251,6 +254,7 @@ impl Cluster {
                     last_resend: 0,
                     precommits: BTreeMap::new(),
                     seen_bodies: BTreeMap::new(),
+                    committed: 0,
                 });
             }
         }
@@ -563,6 +567,12 @@ impl Cluster {
             .with_empty_block_interval(self.cfg.empty_block_interval_ms)
             .with_lock_evidence(self.nodes[i].lock_evidence.clone());
         self.nodes[i].driver = Some(driver);
+        self.nodes[i].committed = self.nodes[i]
+            .store
+            .tip()
+            .ok()
+            .flatten()
+            .map_or(0, |t| t.height);
         self.nodes[i].height_since = self.now;
         self.nodes[i].height_seen = self.nodes[i].tip();
         self.nodes[i].last_resend = self.now;
@@ -798,6 +808,7 @@ impl Cluster {
             Effect::Committed {
                 height, block_hash, ..
             } => {
+                self.nodes[i].committed = self.nodes[i].committed.max(height);
                 self.log(&[b"commit", &t, &id, &height.to_le_bytes(), &block_hash.0]);
                 self.on_commit(i, height, block_hash);
             }
@@ -832,6 +843,17 @@ impl Cluster {
         match store.certificate(height) {
             Ok(Some(cert)) => {
                 self.max_round = self.max_round.max(cert.round);
+                let power = signer_power(&self.set, &cert);
+                if power * 3 <= self.set.total_power() * 2 {
+                    self.checker.violation(
+                        Invariant::Certificate,
+                        now,
+                        format!(
+                            "node {i} committed height {height} with a certificate of {power} of {} power (not more than 2/3)",
+                            self.set.total_power()
+                        ),
+                    );
+                }
                 let ok = cert
                     .verify(
                         SIM_CHAIN,
@@ -1157,6 +1179,18 @@ impl Cluster {
     /// 2/3 of the power), or else a block of its own with a forged certificate (its own
     /// signature in every slot).
     fn forged_sync(&mut self, i: usize, from: u64) -> Option<Vec<(Block, CommitCertificate)>> {
+        // Half of the time, when it holds the committed block: the real block with its
+        // certificate thinned to at most 2/3 of the power (exactly 2/3 where the powers allow,
+        // e.g. 3 + 1 of [1, 1, 1, 3]). Only a verifier that accepts 2/3 takes it.
+        if self.rng.gen_bool(0.5) {
+            let store = &self.nodes[i].store;
+            if let (Ok(Some(block)), Ok(Some(cert))) = (store.block(from), store.certificate(from))
+            {
+                if let Some(thin) = thinned(&self.set, &cert) {
+                    return Some(vec![(block, thin)]);
+                }
+            }
+        }
         let committed = self.checker.decided_at(from);
         let key = self.keys[self.nodes[i].key].clone();
         let weak = self.nodes[i]
@@ -1310,4 +1344,59 @@ fn describe_msg(msg: &NetMsg) -> String {
             &v.validator.to_hex()[..6]
         ),
     }
+}
+
+/// The power of a certificate's signers, computed here from the bitmap and the set (not with
+/// the consensus crate's quorum code, so that a weakened rule there cannot hide from it).
+pub(crate) fn signer_power(set: &ValidatorSet, cert: &CommitCertificate) -> u64 {
+    let mut power = 0u64;
+    for (i, v) in set.validators().iter().enumerate() {
+        if cert
+            .signers
+            .get(i / 8)
+            .is_some_and(|b| b & (1 << (i % 8)) != 0)
+        {
+            power += v.power;
+        }
+    }
+    power
+}
+
+/// `cert` with signers dropped (largest power first, then by index) until they hold at most
+/// 2/3 of the total power, keeping as much power as possible; `None` if nothing was dropped.
+fn thinned(set: &ValidatorSet, cert: &CommitCertificate) -> Option<CommitCertificate> {
+    let total = set.total_power();
+    let keys = cert.signer_keys(set).ok()?;
+    let sigs: Vec<_> = keys
+        .iter()
+        .copied()
+        .zip(cert.signatures.iter().copied())
+        .collect();
+    let power = |k: &concordat_primitives::PublicKey| {
+        set.index_of(k).map_or(0, |i| set.validators()[i].power)
+    };
+    // Choose the subset with the most power not above 2/3 (sets here are small: try all).
+    let n = sigs.len();
+    if n > 16 {
+        return None;
+    }
+    let mut best: Option<(u64, u32)> = None;
+    for mask in 0u32..(1 << n) {
+        let p: u64 = (0..n)
+            .filter(|j| mask & (1 << j) != 0)
+            .map(|j| power(&sigs[j].0))
+            .sum();
+        if p * 3 <= total * 2 && best.is_none_or(|(bp, _)| p > bp) {
+            best = Some((p, mask));
+        }
+    }
+    let (_, mask) = best?;
+    let kept: Vec<_> = (0..n)
+        .filter(|j| mask & (1 << j) != 0)
+        .map(|j| sigs[j])
+        .collect();
+    if kept.len() == n || kept.is_empty() {
+        return None;
+    }
+    CommitCertificate::from_signatures(set, cert.height, cert.round, cert.block_hash, &kept).ok()
 }
