@@ -111,9 +111,11 @@ pub struct Lock {
 pub struct SafetyState {
     last_signed: Option<Message>,
     lock: Option<Lock>,
-    /// Our other messages of the watermark's height and round, signed before `last_signed`
-    /// (at most a proposal and a prevote), so that a restarted node can count and re-send
-    /// every message it signed in the round it was in, not only the last one.
+    /// Our other messages of the watermark's height, in its round and the round before,
+    /// signed before `last_signed` (at most five), so that a restarted node can count and
+    /// re-send every message it signed in the round it was in and the one before, not only
+    /// the last one. (A node can be one round ahead of the rest: they may still need its
+    /// precommit of the round before to time out and follow.)
     earlier: Vec<Message>,
 }
 
@@ -128,9 +130,9 @@ impl SafetyState {
         self.last_signed.as_ref()
     }
 
-    /// Every message signed at the watermark's height and round, in signing order (the last
-    /// one is [`SafetyState::last_signed`]). A restarted node counts these as its own and
-    /// sends them again.
+    /// Every message still held of the watermark's height (its round and the round before),
+    /// in signing order (the last one is [`SafetyState::last_signed`]). A restarted node
+    /// counts these as its own and sends them again.
     pub fn signed_in_round(&self) -> Vec<Message> {
         self.earlier
             .iter()
@@ -157,18 +159,17 @@ impl SafetyState {
         }
     }
 
-    /// Records `message` as the new last signed one, keeping the previous one when it belongs
-    /// to the same height and round.
+    /// Records `message` as the new last signed one, keeping the earlier messages of the same
+    /// height in its round and the round before (at most five besides the last one).
     fn record(&mut self, message: Message) {
         let next = Watermark::of(&message);
         if let Some(prev) = self.last_signed.take() {
-            let w = Watermark::of(&prev);
-            if w.height == next.height && w.round == next.round {
-                self.earlier.push(prev);
-            } else {
-                self.earlier.clear();
-            }
+            self.earlier.push(prev);
         }
+        self.earlier.retain(|m| {
+            let w = Watermark::of(m);
+            w.height == next.height && w.round.saturating_add(1) >= next.round
+        });
         self.last_signed = Some(message);
     }
 

@@ -363,8 +363,7 @@ fn one_sync_forger_of_four_with_crashes() {
 
 /// Weighted voting power with a total divisible by 3, so that exactly 2/3 occurs: powers
 /// [1, 1, 1, 3] (a quorum needs 5 of 6), one small Byzantine validator of every kind.
-#[test]
-fn weighted_power_one_byzantine_of_four() {
+fn weighted_scenario(s: u64) -> Config {
     let behaviours = [
         Behaviour::Equivocate,
         Behaviour::Withhold,
@@ -372,21 +371,24 @@ fn weighted_power_one_byzantine_of_four() {
         Behaviour::BadPolRound,
         Behaviour::ForgedSync,
     ];
+    let mut cfg = byzantine(
+        s,
+        4,
+        &[((s % 3) as usize, behaviours[((s / 3) % 5) as usize])],
+    );
+    cfg.powers = vec![1, 1, 1, 3];
+    cfg.crashes = 2;
+    cfg
+}
+
+#[test]
+fn weighted_power_one_byzantine_of_four() {
     let r = sim::campaign(
         "weighted4",
         "weighted_power_one_byzantine_of_four",
         170_000,
         60,
-        |s| {
-            let mut cfg = byzantine(
-                s,
-                4,
-                &[((s % 3) as usize, behaviours[((s / 3) % 5) as usize])],
-            );
-            cfg.powers = vec![1, 1, 1, 3];
-            cfg.crashes = 2;
-            cfg
-        },
+        weighted_scenario,
     );
     summary("weighted4", &r);
 }
@@ -467,6 +469,17 @@ fn pinned_seeds_of_issue_11() {
         ),
     );
     one(70_535, twins_scenario(70_535));
+    // Found by this simulation while fixing the above: locked validators that all restarted
+    // lost the locked block (120002); an equivocator's made-up values crowded out the
+    // proof-of-lock's (170011); a restarted node one round ahead had lost its precommit of
+    // the round before, which the others needed to time out (171514).
+    one(120_002, {
+        let mut cfg = restart_scenario(120_002, true, 400).with_network_faults();
+        cfg.random_partitions = false;
+        cfg
+    });
+    one(170_011, weighted_scenario(170_011));
+    one(171_514, weighted_scenario(171_514));
     one(
         41_160,
         byzantine(41_160, 4, &[((41_160 % 4) as usize, Behaviour::Equivocate)]),
