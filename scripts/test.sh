@@ -114,7 +114,7 @@ unset LOCALNET_DIR
 
 # ---------------------------------------------------------------------------------------------
 # The deterministic simulation (the node's real driver and core, docs/TESTING.md): 2,000 seeds
-# per scenario with liveness checked (about 17 minutes on two cores). CONCORDAT_SIM_SEEDS
+# per scenario with liveness checked (about 22 minutes on two cores). CONCORDAT_SIM_SEEDS
 # overrides the count.
 step "simulation: ${CONCORDAT_SIM_SEEDS:-2000} seeds per scenario"
 export CONCORDAT_SIM_SEEDS="${CONCORDAT_SIM_SEEDS:-2000}"
