@@ -66,8 +66,15 @@ esac
 case "$VALIDATORS" in
   ''|*[!0-9]*|0) echo "--validators must be a positive number" >&2; exit 2 ;;
 esac
-echo "building concordat and concordat-node (the first build compiles RocksDB: about 13 minutes)"
-cargo build --locked --bins -p concordat-node -p concordat-client
+if [ -n "${LOCALNET_SKIP_BUILD:-}" ]; then
+  # scripts/test.sh has built every target already (with the tests' feature set; building
+  # --bins alone here would compile RocksDB a second time).
+  [ -x "$BIN/concordat-node" ] && [ -x "$BIN/concordat" ] \
+    || { echo "LOCALNET_SKIP_BUILD is set but $BIN holds no binaries" >&2; exit 1; }
+else
+  echo "building concordat and concordat-node (the first build compiles RocksDB: about 13 minutes)"
+  cargo build --locked --bins -p concordat-node -p concordat-client
+fi
 # The browser verifier served at /verify (docs/bundle.md).
 rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$' \
   || rustup target add wasm32-unknown-unknown

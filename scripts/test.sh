@@ -94,7 +94,7 @@ LN=$(mktemp -d)
 export LOCALNET_DIR="$LN/localnet"
 stop_localnet() { scripts/localnet.sh stop >/dev/null 2>&1 || true; rm -rf "$LN"; }
 trap 'rm -f "$tmp"; stop_localnet' EXIT
-scripts/localnet.sh >/dev/null
+LOCALNET_SKIP_BUILD=1 scripts/localnet.sh >/dev/null
 BIN="${CARGO_TARGET_DIR:-target}/debug"
 demo=$("$BIN/concordat" demo --node http://127.0.0.1:8700 --home "$LOCALNET_DIR" --count 100 --output json)
 committed=$("$PY" -c 'import json,sys; print(json.loads(sys.argv[1])["committed"])' "$demo")
