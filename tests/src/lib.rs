@@ -11,6 +11,7 @@ use concordat_primitives::{Hash, PublicKey, SecretKey};
 /// Chain id of every fixture.
 pub const CHAIN_ID: &str = "concordat-golden";
 
+pub mod browser;
 pub mod net;
 pub mod sim;
 

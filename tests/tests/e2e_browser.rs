@@ -4,22 +4,11 @@
 //! reported by the page and printed here.
 
 use std::process::Command;
+use std::time::Duration;
 
+use concordat_tests::browser::Browser;
 use concordat_tests::net::*;
 use serde_json::Value;
-
-fn chromium() -> &'static str {
-    for c in ["chromium", "chromium-browser", "google-chrome"] {
-        if Command::new(c)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-        {
-            return c;
-        }
-    }
-    panic!("headless Chromium is needed: apt-get install chromium (scripts/test.sh installs it)");
-}
 
 fn url_encode(s: &str) -> String {
     s.bytes()
@@ -39,28 +28,11 @@ fn page_verdict(url: &str, bundle: &[u8], trust: &str, profile: &std::path::Path
         hex::encode(bundle),
         url_encode(trust)
     );
-    let out = Command::new(chromium())
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(["--virtual-time-budget=15000", "--dump-dom", &page])
-        .output()
-        .expect("run chromium");
-    let dom = String::from_utf8_lossy(&out.stdout);
-    let start = dom
-        .find("<pre id=\"result\">")
-        .unwrap_or_else(|| panic!("no result in the page: {dom}"));
-    let rest = &dom[start + "<pre id=\"result\">".len()..];
-    let json = &rest[..rest.find("</pre>").expect("</pre>")];
-    let json = json
-        .replace("&quot;", "\"")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&");
+    let mut browser = Browser::open(&page, profile);
+    let json = browser.wait_for_text(
+        "document.getElementById('result').textContent",
+        Duration::from_secs(60),
+    );
     serde_json::from_str(&json)
         .unwrap_or_else(|e| panic!("the page shows no verdict ({e}): {json}"))
 }
@@ -113,7 +85,7 @@ fn the_browser_verifies_a_bundle_locally() {
     assert_eq!(code, 200);
 
     let profile = dir.path().join("chromium");
-    let verdict = page_verdict(&url, &bundle, &genesis, &profile);
+    let verdict = page_verdict(&url, &bundle, &genesis, &profile.join("1"));
     assert_eq!(verdict["valid"], true, "{verdict}");
     assert_eq!(verdict["proven"], "present");
     assert_eq!(verdict["value"]["uscc"], "91110105MA01R7K442");
@@ -145,9 +117,14 @@ fn the_browser_verifies_a_bundle_locally() {
     let mut tampered = bundle.clone();
     let mid = tampered.len() / 2;
     tampered[mid] ^= 0x01;
-    let verdict = page_verdict(&url, &tampered, &genesis, &profile);
+    let verdict = page_verdict(&url, &tampered, &genesis, &profile.join("2"));
     assert_eq!(verdict["valid"], false, "{verdict}");
-    let verdict = page_verdict(&url, &bundle, &format!("1:{}", "00".repeat(32)), &profile);
+    let verdict = page_verdict(
+        &url,
+        &bundle,
+        &format!("1:{}", "00".repeat(32)),
+        &profile.join("3"),
+    );
     assert_eq!(verdict["valid"], false, "{verdict}");
     node.stop();
 }
