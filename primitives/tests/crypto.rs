@@ -194,3 +194,16 @@ fn signature_hex_round_trip() {
     assert_eq!(Signature::from_hex(&sig.to_hex()), Ok(sig));
     assert!(Signature::from_hex("abc").is_err());
 }
+
+/// `SecretKey::public_key` skips the point checks of `PublicKey::from_bytes`: every derived
+/// key must pass them anyway.
+#[test]
+fn derived_public_keys_pass_the_admission_checks() {
+    for i in 0u32..2_000 {
+        let mut seed = [0u8; 32];
+        seed[..4].copy_from_slice(&i.to_le_bytes());
+        seed[31] = 0xA5;
+        let pk = SecretKey::from_seed(seed).public_key();
+        assert_eq!(PublicKey::from_bytes(*pk.as_bytes()), Ok(pk), "seed {i}");
+    }
+}
