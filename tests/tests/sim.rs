@@ -232,6 +232,27 @@ fn four_validators_all_stop_gracefully_at_once() {
     summary("restart-graceful", &r);
 }
 
+/// A graceful restart of every validator must resume from what each re-sends at start alone:
+/// the stall relay is off here (`resend_after_ms` never comes). A validator restarted at step
+/// prevote with only its own prevote schedules no timeout (line 34 needs 2f+1 prevotes), so a
+/// driver that forgot to re-send its saved messages at start leaves the four waiting for each
+/// other for good (caught: see docs/TESTING.md).
+#[test]
+fn a_whole_network_restart_resumes_without_the_stall_relay() {
+    let r = sim::campaign(
+        "restart-norelay",
+        "a_whole_network_restart_resumes_without_the_stall_relay",
+        200_000,
+        60,
+        |s| {
+            let mut cfg = restart_scenario(s, true, 0);
+            cfg.resend_after_ms = u64::MAX;
+            cfg
+        },
+    );
+    summary("restart-norelay", &r);
+}
+
 #[test]
 fn four_validators_all_crash_at_once() {
     let r = sim::campaign(
@@ -358,6 +379,59 @@ fn one_sync_forger_of_four_with_crashes() {
     assert!(
         r.iter().map(|r| r.sync_rejected).sum::<u64>() > 0,
         "no forged certificate was ever offered"
+    );
+}
+
+/// "Lock, decide, crash the locked nodes": half the precommits are lost during the faults (so
+/// validators lock on blocks that are not decided and later rounds run with the locks held),
+/// honest validators crash just after they precommit a block (they hold a lock) and restart
+/// from what they persisted, while one Byzantine
+/// validator equivocates, runs as twins, or re-proposes stale proofs-of-lock (a block that
+/// had a polka in an earlier round) and claims vr >= round to some peers. The locking
+/// invariant (`Invariant::Locking`) judges every honest vote against the lock its own
+/// signatures imply, so a node that forgets its lock on restart, or takes a stale or
+/// too-new proof-of-lock, is caught even when no fork follows.
+fn lock_crash_scenario(s: u64) -> Config {
+    let behaviours = [
+        Behaviour::Equivocate,
+        Behaviour::Twins,
+        Behaviour::BadPolRound,
+        Behaviour::BadPolRound,
+    ];
+    let b = behaviours[(s % 4) as usize];
+    let key = if b == Behaviour::Twins {
+        3
+    } else {
+        ((s / 4) % 4) as usize
+    };
+    let mut cfg = byzantine(s, 4, &[(key, b)]);
+    cfg.random_partitions = b != Behaviour::Twins || s % 2 == 0;
+    if b == Behaviour::Twins {
+        cfg.partitions = vec![PartitionSpec {
+            start_ms: 0,
+            end_ms: 1_000,
+            groups: vec![0, 0, 1, 0, 1],
+        }];
+    }
+    cfg.crash_on_lock = 0.3;
+    cfg.precommit_loss = 0.5;
+    cfg.fault_window_ms = 3_000;
+    cfg
+}
+
+#[test]
+fn lock_decide_crash_the_locked_nodes() {
+    let r = sim::campaign(
+        "lockcrash4",
+        "lock_decide_crash_the_locked_nodes",
+        190_000,
+        100,
+        lock_crash_scenario,
+    );
+    summary("lockcrash4", &r);
+    assert!(
+        r.iter().map(|r| r.crashes).sum::<u64>() > 0,
+        "no locked node crashed"
     );
 }
 

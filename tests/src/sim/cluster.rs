@@ -189,6 +189,7 @@ pub struct Cluster {
     target: Option<u64>,
     max_round: u32,
     crashes: u64,
+    lock_crashes: u32,
     evidence: u64,
     synced: u64,
     sync_rejected: u64,
@@ -234,6 +235,7 @@ impl Cluster {
         }
         let byz: BTreeMap<usize, Behaviour> = cfg.byzantine.iter().copied().collect();
         let rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+        let checker = Checker::new(set.validators().iter().map(|v| (v.key, v.power)));
         let mut nodes = Vec::new();
         for key in 0..n + cfg.observers {
             let b = byz.get(&key).copied();
@@ -275,12 +277,13 @@ impl Cluster {
             faults_end_ms: 0,
             height_at_faults_end: 0,
             invalid: BTreeSet::new(),
-            checker: Checker::default(),
+            checker,
             trace: Sha256::new(),
             events: 0,
             target: None,
             max_round: 0,
             crashes: 0,
+            lock_crashes: 0,
             evidence: 0,
             synced: 0,
             sync_rejected: 0,
@@ -589,7 +592,10 @@ impl Cluster {
                     return;
                 }
                 self.log(&[b"dlv", &t, &(to as u64).to_le_bytes(), &msg_digest(&msg)]);
-                if self.nodes[to].byz == Some(Behaviour::ForgedSync) {
+                if matches!(
+                    self.nodes[to].byz,
+                    Some(Behaviour::ForgedSync | Behaviour::BadPolRound)
+                ) {
                     self.note_precommit(to, &msg);
                 }
                 self.drive(to, |d| d.on_message(msg));
@@ -700,6 +706,25 @@ impl Cluster {
         self.log(&[b"down", &t, &(node as u64).to_le_bytes()]);
     }
 
+    /// "Lock, then crash": after an honest precommit for a block, maybe crash the node.
+    fn maybe_crash_locked(&mut self, i: usize, m: &Message) {
+        let Message::Vote(v) = m else { return };
+        if v.vote.kind != VoteKind::Precommit
+            || v.vote.block_hash.is_none()
+            || !self.faults
+            || self.cfg.crash_on_lock <= 0.0
+            || self.lock_crashes >= MAX_LOCK_CRASHES
+            || !self.rng.gen_bool(self.cfg.crash_on_lock)
+        {
+            return;
+        }
+        self.lock_crashes += 1;
+        let at = self.now + self.rng.gen_range(1..40);
+        let back = at + self.rng.gen_range(200..1_500);
+        self.schedule(at, Event::Crash { node: i });
+        self.schedule(back, Event::Restart { node: i });
+    }
+
     fn restart(&mut self, node: usize) {
         if self.nodes[node].up() {
             return;
@@ -783,6 +808,7 @@ impl Cluster {
                     let now = self.now;
                     let key = self.nodes[i].key;
                     self.checker.on_signed(now, i, key, &m);
+                    self.maybe_crash_locked(i, &m);
                 }
                 self.broadcast(i, msg);
             }
@@ -933,32 +959,112 @@ impl Cluster {
                 }
             }
             Some(Behaviour::BadPolRound) => {
-                let m = match &msg {
-                    NetMsg::Proposal { proposal, block } => {
-                        let p = proposal.proposal;
-                        // A proof-of-lock claim at or above its own round, or an older round
-                        // than honest locks (a stale one).
+                let NetMsg::Proposal { proposal, block } = &msg else {
+                    for j in peers {
+                        self.send(i, j, msg.clone());
+                    }
+                    return;
+                };
+                let p = proposal.proposal;
+                // Prefer the attack that has a target: a block with an earlier polka to
+                // re-propose, or a peer seen locked on another block to mislead.
+                let stale = self
+                    .stale_polka(i, p.height, p.round, p.block_hash)
+                    .is_some();
+                let target = p.round > 0
+                    && peers
+                        .iter()
+                        .any(|j| self.seen_locked(i, *j, p.height, p.round, Hash::ZERO));
+                let attack = match (stale, target) {
+                    (true, _) if self.rng.gen_bool(0.5) => 0,
+                    (_, true) => 1,
+                    _ => self.rng.gen_range(0..3),
+                };
+                match attack {
+                    // A stale proof-of-lock: re-propose a block that had a polka in an
+                    // earlier round (one honest validators may since have locked against),
+                    // claiming that round. Only a validator that accepts a proof-of-lock
+                    // older than its lock prevotes it.
+                    0 => {
+                        let stale = self.stale_polka(i, p.height, p.round, p.block_hash);
+                        let m = match stale {
+                            Some((vr, body)) => NetMsg::Proposal {
+                                proposal: self.sign_proposal(
+                                    i,
+                                    Proposal {
+                                        block_hash: body.hash(),
+                                        pol_round: Some(vr),
+                                        ..p
+                                    },
+                                ),
+                                block: Box::new(body),
+                            },
+                            None => msg.clone(),
+                        };
+                        for j in peers {
+                            self.send(i, j, m.clone());
+                        }
+                    }
+                    // Two proposals of a fresh block: no proof-of-lock claim to some peers
+                    // (they prevote it and may make a polka in this round), a claim at this
+                    // very round (or the next) to the others, above all to those it saw lock
+                    // on another block. Only a validator that accepts
+                    // vr >= round takes that polka as a proof-of-lock.
+                    1 => {
+                        // A fresh block of its own (not the value its engine re-proposes).
+                        let later = self.base_ms + self.now + self.rng.gen_range(1..50);
+                        let fresh = match self.nodes[i].driver.as_ref() {
+                            Some(d) => d.core().build_proposal(later).block,
+                            None => (**block).clone(),
+                        };
+                        let w = fresh.hash();
+                        let claim = Some(p.round + self.rng.gen_range(0..2));
+                        let signed = |claim: Option<u32>| NetMsg::Proposal {
+                            proposal: self.sign_proposal(
+                                i,
+                                Proposal {
+                                    block_hash: w,
+                                    pol_round: claim,
+                                    ..p
+                                },
+                            ),
+                            block: Box::new(fresh.clone()),
+                        };
+                        let honest = signed(None);
+                        let bad = signed(claim);
+                        for j in peers {
+                            // Aimed at the peers it saw lock on another block (their
+                            // precommits), at random for the rest.
+                            let locked = self.seen_locked(i, j, p.height, p.round, w);
+                            let m = if locked || self.rng.gen_bool(0.5) {
+                                bad.clone()
+                            } else {
+                                honest.clone()
+                            };
+                            self.send(i, j, m);
+                        }
+                    }
+                    // A claim at or above its own round, or an older random round.
+                    _ => {
                         let pol = if self.rng.gen_bool(0.5) || p.round == 0 {
                             Some(p.round + self.rng.gen_range(0..2))
                         } else {
                             Some(self.rng.gen_range(0..p.round))
                         };
-                        let proposal = self.sign_proposal(
-                            i,
-                            Proposal {
-                                pol_round: pol,
-                                ..p
-                            },
-                        );
-                        NetMsg::Proposal {
-                            proposal,
+                        let m = NetMsg::Proposal {
+                            proposal: self.sign_proposal(
+                                i,
+                                Proposal {
+                                    pol_round: pol,
+                                    ..p
+                                },
+                            ),
                             block: block.clone(),
+                        };
+                        for j in peers {
+                            self.send(i, j, m.clone());
                         }
                     }
-                    _ => msg.clone(),
-                };
-                for j in peers {
-                    self.send(i, j, m.clone());
                 }
             }
             Some(Behaviour::BodyFlood) => {}
@@ -1046,10 +1152,25 @@ impl Cluster {
     /// Puts one message on the network from `from` to `to`: partitions, loss, duplication
     /// and delay apply.
     fn send(&mut self, from: usize, to: usize, msg: NetMsg) {
+        match &msg {
+            NetMsg::Consensus(m) => self.checker.on_wire(m),
+            NetMsg::Proposal { proposal, .. } => self.checker.on_wire_proposal(proposal),
+        }
         if !self.connected(from, to) {
             return;
         }
         if self.faults && self.cfg.loss > 0.0 && self.rng.gen_bool(self.cfg.loss) {
+            return;
+        }
+        let precommit = matches!(
+            &msg,
+            NetMsg::Consensus(Message::Vote(v)) if v.vote.kind == VoteKind::Precommit
+        );
+        if precommit
+            && self.faults
+            && self.cfg.precommit_loss > 0.0
+            && self.rng.gen_bool(self.cfg.precommit_loss)
+        {
             return;
         }
         let copies =
@@ -1153,13 +1274,41 @@ impl Cluster {
         }
     }
 
-    /// Records precommits and bodies a sync-forging node sees, to build weak certificates.
+    /// Whether node `i` saw node `j` precommit a block other than `not` at `height` in a
+    /// round before `round` (so `j` is locked on another block).
+    fn seen_locked(&self, i: usize, j: usize, height: u64, round: u32, not: Hash) -> bool {
+        let key = self.keys[self.nodes[j].key].public_key();
+        self.nodes[i].precommits.iter().any(|((h, r, b), votes)| {
+            *h == height
+                && *r < round
+                && *b != Some(not)
+                && votes.iter().any(|v| v.validator == key)
+        })
+    }
+
+    /// The latest earlier round of `height` (before `round`) in which a block other than
+    /// `not` had a polka, with that block's body as node `i` received it.
+    fn stale_polka(&self, i: usize, height: u64, round: u32, not: Hash) -> Option<(u32, Block)> {
+        (0..round).rev().find_map(|vr| {
+            self.nodes[i]
+                .seen_bodies
+                .iter()
+                .filter(|(b, body)| **b != not && body.header.height == height)
+                .find(|(b, _)| self.checker.polka(height, vr, **b))
+                .map(|(_, body)| (vr, body.clone()))
+        })
+    }
+
+    /// Records precommits and bodies a sync-forging (or stale-proof-of-lock) node sees.
     fn note_precommit(&mut self, i: usize, msg: &NetMsg) {
         if let NetMsg::Proposal { proposal, block } = msg {
-            if self.nodes[i].seen_bodies.len() < 256 {
-                self.nodes[i]
-                    .seen_bodies
-                    .insert(proposal.proposal.block_hash, (**block).clone());
+            let bodies = &mut self.nodes[i].seen_bodies;
+            if bodies.len() >= 256 {
+                let h = block.header.height;
+                bodies.retain(|_, b| b.header.height + 1 >= h);
+            }
+            if bodies.len() < 256 {
+                bodies.insert(proposal.proposal.block_hash, (**block).clone());
             }
         }
         if let NetMsg::Consensus(Message::Vote(v)) = msg {
@@ -1265,6 +1414,9 @@ impl Cluster {
         }
     }
 }
+
+/// Most "lock, then crash" crashes per run.
+const MAX_LOCK_CRASHES: u32 = 8;
 
 /// Most proposals a flooding observer sends per tick.
 const MAX_FLOOD_PER_TICK: usize = 8;
