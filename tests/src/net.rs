@@ -171,6 +171,26 @@ impl Node {
         }
     }
 
+    /// Waits up to `timeout` for the process to exit by itself and returns its exit status
+    /// (`None`: still running).
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                self.child = None;
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Graceful stop (SIGTERM), waiting for the exit.
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
