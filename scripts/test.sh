@@ -4,7 +4,7 @@
 #
 # Steps: prerequisites -> fmt -> clippy -> purity (cargo tree + wasm32 build) -> cargo deny
 #        -> pymerkle cross-check of the tx log and of bundles' log proofs -> binaries and the
-#        localnet smoke test -> the simulation (2,000 seeds per scenario) -> all other Rust tests.
+#        localnet smoke test -> the simulation (500 seeds per scenario) -> all other Rust tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -113,11 +113,12 @@ stop_localnet
 unset LOCALNET_DIR
 
 # ---------------------------------------------------------------------------------------------
-# The deterministic simulation (the node's real driver and core, docs/TESTING.md): 2,000 seeds
-# per scenario with liveness checked (about 22 minutes on two cores). CONCORDAT_SIM_SEEDS
-# overrides the count.
-step "simulation: ${CONCORDAT_SIM_SEEDS:-2000} seeds per scenario"
-export CONCORDAT_SIM_SEEDS="${CONCORDAT_SIM_SEEDS:-2000}"
+# The deterministic simulation (the node's real driver and core, docs/TESTING.md): 500 seeds per
+# scenario with liveness checked (about 5 minutes on two cores). The 2,000-seed campaign takes
+# about 19 minutes and does not fit CI's time with everything else: run it with
+# `scripts/sim-campaign.sh 2000`. CONCORDAT_SIM_SEEDS overrides the count here.
+step "simulation: ${CONCORDAT_SIM_SEEDS:-500} seeds per scenario"
+export CONCORDAT_SIM_SEEDS="${CONCORDAT_SIM_SEEDS:-500}"
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --locked -p concordat-tests --test sim --no-fail-fast
 else
