@@ -10,7 +10,7 @@ export CONCORDAT_SIM_SEEDS="${1:-2000}"
 filter=("${@:2}")
 echo "simulation campaign: $CONCORDAT_SIM_SEEDS seeds per scenario"
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --locked -p concordat-tests --test sim --no-fail-fast "${filter[@]}"
+  cargo nextest run --workspace --locked --no-fail-fast -E 'package(concordat-tests) & binary(sim)' "${filter[@]}"
 else
   cargo test --locked -p concordat-tests --test sim --no-fail-fast -- "${filter[@]}"
 fi
