@@ -92,7 +92,7 @@ cargo run -q --locked -p concordat-client --example dump_bundle_log_proofs >"$tm
 "$PY" tests/pymerkle/check_bundle.py "$tmp"
 
 # ---------------------------------------------------------------------------------------------
-step "binaries (all targets: the same feature set as clippy and the tests, so RocksDB builds once)"
+step "binaries (all targets: the tests' feature set, so RocksDB builds once, here)"
 cargo build --locked --workspace --all-targets
 cargo build --locked --target wasm32-unknown-unknown --profile wasm -p concordat-verifier-wasm
 ls -l "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm/concordat_verifier_wasm.wasm"
