@@ -121,13 +121,7 @@ impl Checker {
             Message::Proposal(p) => self.on_wire_proposal(p),
             Message::Vote(v) if v.vote.kind == VoteKind::Prevote => {
                 let slot = (v.vote.height, v.vote.round, v.vote.block_hash);
-                if !self
-                    .prevotes
-                    .get(&slot)
-                    .is_some_and(|s| s.contains(&v.validator))
-                {
-                    self.prevotes.entry(slot).or_default().insert(v.validator);
-                }
+                self.prevotes.entry(slot).or_default().insert(v.validator);
             }
             Message::Vote(_) => {}
         }

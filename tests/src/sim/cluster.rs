@@ -968,14 +968,12 @@ impl Cluster {
                 let p = proposal.proposal;
                 // Prefer the attack that has a target: a block with an earlier polka to
                 // re-propose, or a peer seen locked on another block to mislead.
-                let stale = self
-                    .stale_polka(i, p.height, p.round, p.block_hash)
-                    .is_some();
+                let stale = self.stale_polka(i, p.height, p.round, p.block_hash);
                 let target = p.round > 0
                     && peers
                         .iter()
                         .any(|j| self.seen_locked(i, *j, p.height, p.round, Hash::ZERO));
-                let attack = match (stale, target) {
+                let attack = match (stale.is_some(), target) {
                     (true, _) if self.rng.gen_bool(0.5) => 0,
                     (_, true) => 1,
                     _ => self.rng.gen_range(0..3),
@@ -986,7 +984,6 @@ impl Cluster {
                     // claiming that round. Only a validator that accepts a proof-of-lock
                     // older than its lock prevotes it.
                     0 => {
-                        let stale = self.stale_polka(i, p.height, p.round, p.block_hash);
                         let m = match stale {
                             Some((vr, body)) => NetMsg::Proposal {
                                 proposal: self.sign_proposal(
@@ -1012,11 +1009,7 @@ impl Cluster {
                     // vr >= round takes that polka as a proof-of-lock.
                     1 => {
                         // A fresh block of its own (not the value its engine re-proposes).
-                        let later = self.base_ms + self.now + self.rng.gen_range(1..50);
-                        let fresh = match self.nodes[i].driver.as_ref() {
-                            Some(d) => d.core().build_proposal(later).block,
-                            None => (**block).clone(),
-                        };
+                        let fresh = self.fresh_block(i).unwrap_or_else(|| (**block).clone());
                         let w = fresh.hash();
                         let claim = Some(p.round + self.rng.gen_range(0..2));
                         let signed = |claim: Option<u32>| NetMsg::Proposal {
@@ -1080,19 +1073,20 @@ impl Cluster {
         }
     }
 
+    /// Another valid block node `i` could propose now (built a little later than the clock).
+    fn fresh_block(&mut self, i: usize) -> Option<Block> {
+        let later = self.base_ms + self.now + self.rng.gen_range(1..50);
+        let driver = self.nodes[i].driver.as_ref()?;
+        Some(driver.core().build_proposal(later).block)
+    }
+
     /// A message conflicting with `msg`, signed with node `i`'s key directly (bypassing its
     /// safety rules): another valid block for a proposal, another block or nil for a vote.
     fn conflicting(&mut self, i: usize, msg: &NetMsg) -> Option<NetMsg> {
         let key = self.keys[self.nodes[i].key].clone();
         match msg {
             NetMsg::Proposal { proposal, .. } => {
-                let later = self.base_ms + self.now + self.rng.gen_range(1..50);
-                let block = self.nodes[i]
-                    .driver
-                    .as_ref()?
-                    .core()
-                    .build_proposal(later)
-                    .block;
+                let block = self.fresh_block(i)?;
                 let p = Proposal {
                     block_hash: block.hash(),
                     ..proposal.proposal
