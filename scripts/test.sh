@@ -9,7 +9,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
-step() { printf '\n=== %s\n' "$*"; }
+START=$(date +%s)
+# Each step prints the minutes and seconds since the start, so a slow step shows in CI's log.
+step() {
+  local t=$(($(date +%s) - START))
+  printf '\n=== [%dm%02ds] %s\n' $((t / 60)) $((t % 60)) "$*"
+}
 
 # ---------------------------------------------------------------------------------------------
 step "prerequisites"

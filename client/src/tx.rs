@@ -5,17 +5,9 @@
 //! `{"Party":{"Register":{"uscc":"91110105MA01R7K442","name":"…","legal_rep_ref":null,
 //! "registered_address":"…"}}}`. See `docs/transactions.md`.
 
-use concordat_contracts::governance::{GovAction, GovCall, ValidatorEntry, MAX_NAME_BYTES};
-use concordat_contracts::ids::{
-    uscc_check_char, validate_region_code, validate_text, Uscc, USCC_CHARSET,
-};
-use concordat_contracts::licence::LicenceCall;
-use concordat_contracts::party::{
-    PartyCall, MAX_ADDRESS_BYTES, MAX_BASIS_BYTES, MAX_PARTY_NAME_BYTES,
-};
-use concordat_contracts::seal::SealCall;
+use concordat_contracts::ids::{uscc_check_char, USCC_CHARSET};
 use concordat_contracts::{Call, SignedTransaction, Transaction};
-use concordat_primitives::ledger::{validate_chain_id, Validator, ValidatorSet};
+use concordat_primitives::ledger::validate_chain_id;
 use concordat_primitives::SecretKey;
 
 /// Why a call or transaction was refused before signing.
@@ -91,82 +83,14 @@ fn find_unknown_field(
     }
 }
 
-fn uscc(s: &str) -> Result<Uscc, TxBuildError> {
-    Uscc::parse(s).map_err(|e| TxBuildError::Invalid(e.to_string()))
-}
-
-fn text(field: &str, value: &str, max: usize) -> Result<(), TxBuildError> {
-    validate_text(field, value, max).map_err(TxBuildError::Invalid)
-}
-
-fn roster(validators: &[ValidatorEntry]) -> Result<(), TxBuildError> {
-    ValidatorSet::new(
-        validators
-            .iter()
-            .map(|v| Validator {
-                key: v.key,
-                power: v.power,
-            })
-            .collect(),
-    )
-    .map(|_| ())
-    .map_err(|e| TxBuildError::Invalid(e.to_string()))
-}
-
 /// The checks of a call that need no state (identifiers, text limits, department shape), so
 /// that a call the ledger would refuse for its form alone is not signed and does not use up a
-/// nonce. State-dependent refusals (already registered, wrong status, roles) are the ledger's.
+/// nonce. These are the contract modules' own checks ([`Call::precheck`]), the same the node
+/// runs at admission. State-dependent refusals (already registered, wrong status, roles) are
+/// the ledger's.
 pub fn precheck_call(call: &Call) -> Result<(), TxBuildError> {
-    match call {
-        Call::Party(PartyCall::Register {
-            uscc: u,
-            name,
-            registered_address,
-            ..
-        }) => {
-            uscc(u)?;
-            text("name", name, MAX_PARTY_NAME_BYTES)?;
-            text("registered address", registered_address, MAX_ADDRESS_BYTES)
-        }
-        Call::Party(PartyCall::RevokeLicence { uscc: u, basis })
-        | Call::Party(PartyCall::Deregister { uscc: u, basis }) => {
-            uscc(u)?;
-            text("basis", basis, MAX_BASIS_BYTES)
-        }
-        Call::Party(PartyCall::MoveOut { uscc: u, to_region }) => {
-            uscc(u)?;
-            validate_region_code(to_region).map_err(TxBuildError::Invalid)
-        }
-        Call::Governance(GovCall::Propose { action, .. }) => match action {
-            GovAction::AddDepartment(d) | GovAction::UpdateDepartment(d) => {
-                text("department name", &d.name, MAX_NAME_BYTES)?;
-                d.validate()
-                    .map_err(|e| TxBuildError::Invalid(e.message.clone()))
-            }
-            GovAction::RemoveDepartment { .. } | GovAction::SetPolicyOwner { .. } => Ok(()),
-            GovAction::SetValidators { validators } => roster(validators),
-        },
-        Call::Governance(GovCall::Approve { .. }) => Ok(()),
-        Call::Party(PartyCall::AddSite {
-            uscc: u,
-            region_code,
-            ..
-        }) => {
-            uscc(u)?;
-            validate_region_code(region_code).map_err(TxBuildError::Invalid)
-        }
-        Call::Party(PartyCall::SetKeys { uscc: u, .. }) => uscc(u).map(|_| ()),
-        Call::Licence(LicenceCall::Apply { issuer, .. }) => uscc(issuer).map(|_| ()),
-        Call::Seal(SealCall::Register { owner, .. }) => uscc(owner).map(|_| ()),
-        // The other calls' checks need state or repeat the ledger's own; the ledger refuses
-        // them with a named reason.
-        Call::Policy(_)
-        | Call::Licence(_)
-        | Call::Commitment(_)
-        | Call::Seal(_)
-        | Call::Recognition(_)
-        | Call::Filing(_) => Ok(()),
-    }
+    call.precheck()
+        .map_err(|e| TxBuildError::Invalid(e.to_string()))
 }
 
 /// Builds and signs a transaction of `key`'s public key.
@@ -223,7 +147,7 @@ mod tests {
         let mut seen = std::collections::BTreeSet::new();
         for serial in [0, 1, 30, 31, 12_345_678, DEMO_USCC_SPACE - 1] {
             let u = demo_uscc("110105", serial).expect("uscc");
-            Uscc::parse(&u).expect("valid GB 32100 code");
+            concordat_contracts::ids::Uscc::parse(&u).expect("valid GB 32100 code");
             assert!(u.starts_with("91110105"));
             assert!(seen.insert(u));
         }

@@ -21,8 +21,7 @@
 
 use concordat_consensus::{CertificateError, CommitCertificate};
 use concordat_contracts::executor::TxLogRecord;
-use concordat_contracts::records;
-use concordat_contracts::state::keys;
+use concordat_contracts::kinds;
 use concordat_primitives::encoding::{self, DecodeError};
 use concordat_primitives::ledger::{Header, ValidatorSet};
 use concordat_primitives::merkle_log::{self, InclusionProof, LogProofError};
@@ -30,9 +29,6 @@ use concordat_primitives::state::{self, StateProof, StateProofError};
 use concordat_primitives::Hash;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
-
-/// The kinds of `GET /v1/state/{kind}/{id}`.
-pub const STATE_KINDS: &[&str] = keys::QUERY_KINDS;
 
 /// Largest header, certificate or validator set accepted (bytes); real ones are far smaller.
 const MAX_PART_BYTES: usize = 1024 * 1024;
@@ -52,7 +48,7 @@ pub enum VerifyError {
         detail: String,
     },
     /// Unknown state kind.
-    #[error("unknown state kind {0:?} (expected one of {kinds})", kinds = keys::QUERY_KINDS.join(", "))]
+    #[error("unknown state kind {0:?} (expected one of {kinds})", kinds = kinds::names().join(", "))]
     UnknownKind(String),
     /// The id does not fit the kind.
     #[error("bad id {id:?} for kind {kind}: {detail}")]
@@ -329,28 +325,30 @@ pub fn check_header_json(header: &Header, json: &serde_json::Value) -> Result<()
 /// `party` and `department`: a USCC; `validators`: `current`; `proposal`: a decimal id;
 /// `nonce`: a signer public key (hex); `raw`: the key itself in hex.
 pub fn state_key(kind: &str, id: &str) -> Result<Vec<u8>, VerifyError> {
-    keys::query_key(kind, id).map_err(|e| match e {
-        keys::QueryKeyError::UnknownKind(k) => VerifyError::UnknownKind(k),
-        keys::QueryKeyError::BadId(detail) => VerifyError::BadId {
-            kind: kind.into(),
-            id: id.into(),
-            detail,
-        },
+    kinds::query_key(kind, id).map_err(|e| match e {
+        kinds::KindError::UnknownKind(k) => VerifyError::UnknownKind(k),
+        kinds::KindError::BadId(detail) | kinds::KindError::BadValue { detail, .. } => {
+            VerifyError::BadId {
+                kind: kind.into(),
+                id: id.into(),
+                detail,
+            }
+        }
     })
 }
 
 /// Decodes verified value bytes of `kind` into the record's JSON form (the serde form of the
-/// contract types, see `concordat_contracts::records`; a `raw` value as hex).
+/// contract types, from the kind registry `concordat_contracts::kinds`; a `raw` value as hex).
 pub fn decode_value(kind: &str, bytes: &[u8]) -> Result<serde_json::Value, VerifyError> {
-    let value_err = |detail: String| VerifyError::ValueDecode {
-        kind: kind.into(),
-        detail,
-    };
-    if !keys::QUERY_KINDS.contains(&kind) {
-        return Err(VerifyError::UnknownKind(kind.into()));
-    }
-    let record = records::decode_record(kind, bytes).map_err(value_err)?;
-    serde_json::to_value(&record).map_err(|e| value_err(e.to_string()))
+    kinds::decode(kind, bytes).map_err(|e| match e {
+        kinds::KindError::UnknownKind(k) => VerifyError::UnknownKind(k),
+        kinds::KindError::BadId(detail) | kinds::KindError::BadValue { detail, .. } => {
+            VerifyError::ValueDecode {
+                kind: kind.into(),
+                detail,
+            }
+        }
+    })
 }
 
 /// The JSON answer of `GET /v1/state/{kind}/{id}?proof=true`, as sent (hex strings).

@@ -15,18 +15,20 @@
 //!
 //! FULFILLED, BREACHED and WITHDRAWN are terminal. A breach decision ([`CommitmentCall::Breach`])
 //! applies R4: a FALSE_COMMITMENT dishonesty record, and the relying licence annulled (see
-//! [`crate::licence::false_commitment`]).
+//! [`crate::rules::r4_false_commitment`]).
 
 use concordat_primitives::{Hash, PublicKey};
 use serde::{Deserialize, Serialize};
 
 use crate::actor::Actor;
+use crate::context::BlockContext;
 use crate::error::{ExecError, ResultCode};
-use crate::executor::BlockContext;
 use crate::ids::{validate_id, Uscc};
+use crate::kinds::{json_of, Id, KindSpec};
 use crate::party;
+use crate::record::Table;
 use crate::roles::Role;
-use crate::state::{keys, require, Overlay};
+use crate::state::{keys, Overlay};
 use crate::time::Date;
 
 /// Longest commitment id (bytes); the record id of its dishonesty record adds "FC-".
@@ -144,15 +146,68 @@ impl CommitmentCall {
             }
         }
     }
+
+    /// The checks that need no state (identifiers, text limits): run at admission, by the
+    /// executor before the call, and by the client before signing.
+    pub fn precheck(&self) -> Result<(), ExecError> {
+        let id = |v: &str| validate_id("commitment_id", v, MAX_COMMITMENT_ID_BYTES);
+        let text = |field: &str, v: &str| {
+            crate::ids::validate_text(field, v, crate::ids::MAX_REF_BYTES)
+                .map_err(crate::error::invalid)
+        };
+        match self {
+            CommitmentCall::Make {
+                commitment_id,
+                relates_to,
+                seal_signature_id,
+                addressed_to,
+                ..
+            } => {
+                id(commitment_id)?;
+                if let Some(a) = addressed_to {
+                    Uscc::parse(a)
+                        .map_err(|e| ExecError::new(ResultCode::BadIdentifier, e.to_string()))?;
+                }
+                if let Some(r) = relates_to {
+                    text("relates_to", r)?;
+                }
+                if let Some(sig) = seal_signature_id {
+                    validate_id("seal_signature_id", sig, crate::seal::MAX_ES_ID_BYTES)?;
+                }
+                Ok(())
+            }
+            CommitmentCall::Withdraw { commitment_id } => id(commitment_id),
+            CommitmentCall::Fulfil {
+                commitment_id,
+                basis,
+            } => {
+                id(commitment_id)?;
+                text("basis", basis)
+            }
+            CommitmentCall::Breach {
+                commitment_id,
+                basis_doc_no,
+                ..
+            } => {
+                id(commitment_id)?;
+                text("basis_doc_no", basis_doc_no)
+            }
+        }
+    }
 }
 
 /// Loads a commitment or fails with `NotFound`.
 pub fn load(state: &Overlay<'_>, id: &str) -> Result<Commitment, ExecError> {
-    validate_id("commitment_id", id, MAX_COMMITMENT_ID_BYTES)?;
-    require(state, &keys::commitment(id), || {
-        format!("commitment {id} does not exist")
-    })
+    COMMITMENTS.load(state, id)
 }
+
+/// The commitments, by id.
+pub const COMMITMENTS: Table<Commitment> = Table::new(
+    "commitment",
+    "commitment_id",
+    MAX_COMMITMENT_ID_BYTES,
+    keys::commitment,
+);
 
 fn require_status(c: &Commitment, to: CommitmentStatus) -> Result<(), ExecError> {
     if c.status != CommitmentStatus::Active {
@@ -313,7 +368,7 @@ pub fn execute(
             let c = load(state, commitment_id)?;
             require_relying(actor, &c)?;
             require_status(&c, CommitmentStatus::Breached)?;
-            crate::licence::false_commitment(
+            crate::rules::r4_false_commitment::apply(
                 state,
                 ctx,
                 actor.uscc(),
@@ -328,3 +383,13 @@ pub fn execute(
     }
     Ok(())
 }
+
+/// The record kinds this module keeps (registered in [`crate::kinds`]).
+pub const KINDS: &[KindSpec] = &[KindSpec::new(
+    "commitment",
+    "commitment",
+    "a commitment id",
+    Id::Record(keys::commitment),
+    json_of::<Commitment>,
+)
+.with_status("status")];

@@ -9,9 +9,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ExecError, ResultCode};
-use crate::executor::BlockContext;
+use crate::context::BlockContext;
+use crate::error::ExecError;
 use crate::ids::Uscc;
+use crate::kinds::{json_of, Id, KindSpec};
+use crate::record::OwnerIndex;
 use crate::state::{keys, Overlay};
 use crate::time::Date;
 
@@ -159,10 +161,15 @@ pub struct NewRecord<'a> {
 
 /// The ids of a party's dishonesty records.
 pub fn records_of(state: &Overlay<'_>, party: &Uscc) -> Vec<String> {
-    state
-        .get(&keys::dishonesty_index(party.as_str()))
-        .unwrap_or_default()
+    BY_PARTY.ids(state, party)
 }
+
+/// The dishonesty record ids of each party.
+pub const BY_PARTY: OwnerIndex = OwnerIndex {
+    what: "dishonesty records",
+    cap: MAX_RECORDS_PER_PARTY,
+    key: keys::dishonesty_index,
+};
 
 /// Creates a dishonesty record; a record with the same id already present is kept as it is
 /// (a decision is recorded once).
@@ -173,16 +180,6 @@ pub fn record(
 ) -> Result<DishonestyRecord, ExecError> {
     if let Some(existing) = state.get(&keys::dishonesty(&new.record_id)) {
         return Ok(existing);
-    }
-    let mut index = records_of(state, new.party);
-    if index.len() >= MAX_RECORDS_PER_PARTY {
-        return Err(ExecError::new(
-            ResultCode::InvalidArgument,
-            format!(
-                "party {} already has {MAX_RECORDS_PER_PARTY} dishonesty records",
-                new.party
-            ),
-        ));
     }
     let (min, max) = new.severity.publicity_months();
     let rec = DishonestyRecord {
@@ -204,36 +201,9 @@ pub fn record(
         policy_version: new.policy_version,
         recorded_at_height: ctx.height,
     };
-    index.push(rec.record_id.clone());
-    state.put(keys::dishonesty_index(new.party.as_str()), &index);
+    BY_PARTY.add(state, new.party, &rec.record_id)?;
     state.put(keys::dishonesty(&rec.record_id), &rec);
     Ok(rec)
-}
-
-/// R3: why `party` may not use the notification-commitment route on `today`, if it may not.
-/// Active SERIOUS records and unrepaired false commitments bar it. (List entries with
-/// NO_NOTIFICATION_COMMITMENT join this check with the list module.)
-pub fn nc_ineligibility(state: &Overlay<'_>, party: &Uscc, today: Date) -> Option<String> {
-    records_of(state, party).iter().find_map(|id| {
-        let rec: DishonestyRecord = state.get(&keys::dishonesty(id))?;
-        if !rec.is_active(today) {
-            return None;
-        }
-        if rec.category == DishonestyCategory::FalseCommitment {
-            Some(format!(
-                "R3: unrepaired false commitment {} (record {})",
-                rec.relates_to.as_deref().unwrap_or("?"),
-                rec.record_id
-            ))
-        } else if rec.severity == Severity::Serious {
-            Some(format!(
-                "R3: active SERIOUS dishonesty record {}",
-                rec.record_id
-            ))
-        } else {
-            None
-        }
-    })
 }
 
 /// The active re-application bar on (`holder`, `type_code`) on `today`, if any.
@@ -256,3 +226,32 @@ pub fn set_bar(state: &mut Overlay<'_>, bar: ReapplyBar) {
         _ => state.put(key, &bar),
     }
 }
+
+/// The record kinds this module keeps (registered in [`crate::kinds`]).
+pub const KINDS: &[KindSpec] = &[
+    KindSpec::new(
+        "dishonesty",
+        "dishonesty record",
+        "a record id",
+        Id::Record(keys::dishonesty),
+        json_of::<DishonestyRecord>,
+    )
+    .with_status("status"),
+    KindSpec::new(
+        "reapply_bar",
+        "re-application bar",
+        "USCC:TYPE_CODE",
+        Id::Custom(|id| match (id.get(..18), id.get(18..19), id.get(19..)) {
+            (Some(uscc), Some(":"), Some(t)) if !t.is_empty() => Ok(keys::reapply_bar(uscc, t)),
+            _ => Err("a reapply_bar id is USCC:TYPE_CODE".into()),
+        }),
+        json_of::<ReapplyBar>,
+    ),
+    KindSpec::new(
+        "party_records",
+        "a party's dishonesty records",
+        "a USCC",
+        Id::Uscc(keys::dishonesty_index),
+        json_of::<Vec<String>>,
+    ),
+];

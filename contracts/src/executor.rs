@@ -9,7 +9,8 @@
 //! 1. envelope: chain id, expiry, known signer, next nonce. A failure here changes nothing;
 //! 2. the nonce advances;
 //! 3. the signer's department must hold a role the call allows;
-//! 4. the module runs in a nested overlay, kept only on success.
+//! 4. the call's stateless checks ([`Call::precheck`]; the node already ran them at admission);
+//! 5. the module runs in a nested overlay, kept only on success.
 //!
 //! Signatures are NOT checked here: the node verifies each once, at admission or when it
 //! validates a proposal, and only hands verified transactions to the executor.
@@ -19,23 +20,14 @@ use concordat_primitives::{encoding, Hash};
 use serde::{Deserialize, Serialize};
 
 use crate::actor::Actor;
+pub use crate::context::BlockContext;
 use crate::error::{ExecError, ResultCode};
 use crate::governance;
+use crate::kinds::{json_of, Id, KindSpec};
 use crate::roles::Role;
 use crate::state::{keys, Overlay, StateView, WriteSet};
 use crate::tx::{Call, SignedTransaction};
 use crate::{commitment, filing, licence, party, policy, recognition, seal};
-
-/// What the executor knows about the block being executed.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct BlockContext {
-    /// The chain id.
-    pub chain_id: String,
-    /// Height being executed.
-    pub height: u64,
-    /// Proposer time (ms since the Unix epoch).
-    pub time_ms: u64,
-}
 
 /// The outcome of one transaction.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
@@ -197,6 +189,7 @@ fn run_call(
     call: &Call,
 ) -> Result<(), ExecError> {
     authorise(actor, call)?;
+    call.precheck()?;
     let mut nested = state.nested();
     let n = &mut nested;
     match call {
@@ -286,8 +279,9 @@ pub fn execute_block(
 }
 
 /// Admission pre-check for the mempool against committed state: chain id, expiry (against the
-/// next height), a known signer, and a role that allows the call. The nonce and the signature
-/// are the mempool's business. Returns the signer as an actor.
+/// next height), a known signer, a role that allows the call, and the call's stateless checks
+/// ([`Call::precheck`]). The nonce and the signature are the mempool's business. Returns the
+/// signer as an actor.
 pub fn check_admission(
     view: &dyn StateView,
     chain_id: &str,
@@ -316,5 +310,19 @@ pub fn check_admission(
     }
     let actor = resolve_signer(&state, &tx.signer).ok_or_else(|| unknown_signer(&tx.signer))?;
     authorise(&actor, &tx.call)?;
+    tx.call.precheck()?;
     Ok(actor)
 }
+
+/// The record kinds this module keeps (registered in [`crate::kinds`]).
+pub const KINDS: &[KindSpec] = &[KindSpec::new(
+    "nonce",
+    "a signer's next nonce",
+    "a signer public key (hex)",
+    Id::Custom(|id| {
+        concordat_primitives::PublicKey::from_hex(id)
+            .map(|pk| keys::nonce(&pk))
+            .map_err(|e| e.to_string())
+    }),
+    json_of::<u64>,
+)];

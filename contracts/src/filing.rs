@@ -9,9 +9,10 @@ use concordat_primitives::Hash;
 use serde::{Deserialize, Serialize};
 
 use crate::actor::Actor;
+use crate::context::BlockContext;
 use crate::error::{invalid, ExecError, ResultCode};
-use crate::executor::BlockContext;
 use crate::ids::{validate_id, validate_text, Uscc};
+use crate::kinds::{json_of, Id, KindSpec};
 use crate::party;
 use crate::policy;
 use crate::roles::Role;
@@ -90,6 +91,24 @@ impl FilingCall {
     pub fn allowed_roles(&self) -> &'static [Role] {
         &[Role::Enterprise]
     }
+
+    /// The checks that need no state: run at admission, by the executor before the call, and
+    /// by the client before signing.
+    pub fn precheck(&self) -> Result<(), ExecError> {
+        let FilingCall::Submit {
+            filing_id,
+            period,
+            seal_signature_id,
+            ..
+        } = self;
+        validate_id("filing_id", filing_id, MAX_FILING_ID_BYTES)?;
+        validate_text("period", period, 32).map_err(invalid)?;
+        validate_id(
+            "seal_signature_id",
+            seal_signature_id,
+            crate::seal::MAX_ES_ID_BYTES,
+        )
+    }
 }
 
 /// Executes a filing call.
@@ -106,8 +125,6 @@ pub fn execute(
         doc_hash,
         seal_signature_id,
     } = call;
-    validate_id("filing_id", filing_id, MAX_FILING_ID_BYTES)?;
-    validate_text("period", period, 32).map_err(invalid)?;
     let filer = party::require_existing(state, actor.uscc())?;
     if state.get_raw(&keys::filing(filing_id)).is_some() {
         return Err(ExecError::new(
@@ -155,3 +172,12 @@ pub fn execute(
     state.put(keys::filing(filing_id), &f);
     Ok(())
 }
+
+/// The record kinds this module keeps (registered in [`crate::kinds`]).
+pub const KINDS: &[KindSpec] = &[KindSpec::new(
+    "filing",
+    "paperless filing",
+    "a filing id",
+    Id::Record(keys::filing),
+    json_of::<Filing>,
+)];

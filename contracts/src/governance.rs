@@ -19,9 +19,10 @@ use concordat_primitives::ledger::{Validator, ValidatorSet};
 use concordat_primitives::PublicKey;
 use serde::{Deserialize, Serialize};
 
+use crate::context::BlockContext;
 use crate::error::{invalid, ExecError, ResultCode};
-use crate::executor::BlockContext;
 use crate::ids::{validate_region_code, validate_text, Uscc};
+use crate::kinds::{json_of, Id, KindSpec};
 use crate::roles::Role;
 use crate::state::{keys, require, Overlay, WriteSet};
 
@@ -150,6 +151,25 @@ pub enum GovCall {
         /// Proposal id.
         proposal_id: u64,
     },
+}
+
+impl GovCall {
+    /// The checks that need no state (a department's shape, a roster's powers): run at
+    /// admission, by the executor before the call, and by the client before signing.
+    pub fn precheck(&self) -> Result<(), ExecError> {
+        match self {
+            GovCall::Propose { action, .. } => match action {
+                GovAction::AddDepartment(d) | GovAction::UpdateDepartment(d) => d.validate(),
+                GovAction::SetValidators { validators } => Roster {
+                    validators: validators.clone(),
+                }
+                .validator_set()
+                .map(|_| ()),
+                GovAction::RemoveDepartment { .. } | GovAction::SetPolicyOwner { .. } => Ok(()),
+            },
+            GovCall::Approve { .. } => Ok(()),
+        }
+    }
 }
 
 /// Proposal status.
@@ -454,3 +474,34 @@ pub fn genesis_writes(
     )?;
     Ok(state.into_writes())
 }
+
+/// The record kinds this module keeps (registered in [`crate::kinds`]).
+pub const KINDS: &[KindSpec] = &[
+    KindSpec::new(
+        "department",
+        "department",
+        "a USCC",
+        Id::Uscc(keys::department),
+        json_of::<Department>,
+    ),
+    KindSpec::new(
+        "validators",
+        "validator roster",
+        "current",
+        Id::Custom(|id| match id {
+            "current" => Ok(keys::VALIDATORS.to_vec()),
+            _ => Err("the only id is `current`".into()),
+        }),
+        json_of::<Roster>,
+    ),
+    KindSpec::new(
+        "proposal",
+        "governance proposal",
+        "a decimal proposal id",
+        Id::Custom(|id| {
+            crate::kinds::by_number(id, "a proposal id is a decimal number", keys::proposal)
+        }),
+        json_of::<Proposal>,
+    )
+    .with_status("status"),
+];

@@ -21,23 +21,27 @@
 //! Anything else is refused with `INVALID_TRANSITION`; REFUSED, 03, 04, 05, 06, 07 and 99 have
 //! no way out ([`allowed`] is the table; a test walks every pair).
 //!
-//! R2 cascade: a holder moved to REVOKED_LICENCE (吊销) takes its live licences to 07, a holder
-//! DEREGISTERED takes them to 04; open applications are REFUSED.
+//! R2 cascade ([`crate::rules::r2_party_closure`]): a holder moved to REVOKED_LICENCE (吊销) or
+//! DEREGISTERED takes its live licences to 04 CANCELLED (ADR 0011; 07 is for a licence penalised
+//! in its own right, by its own `Revoke`); open applications are REFUSED. R3 and R4 are in
+//! [`crate::rules`].
 
 use concordat_primitives::Hash;
 use serde::{Deserialize, Serialize};
 
 use crate::actor::Actor;
-use crate::commitment::{self, Commitment, CommitmentKind, CommitmentStatus};
-use crate::credit::{self, DishonestyCategory, NewRecord, ReapplyBar};
+use crate::commitment::{self, CommitmentKind, CommitmentStatus};
+use crate::context::BlockContext;
+use crate::credit::{self, DishonestyCategory, NewRecord};
 use crate::error::{invalid, ExecError, ResultCode};
-use crate::executor::BlockContext;
 use crate::governance::Department;
 use crate::ids::{validate_code, validate_id, validate_text, Uscc, MAX_REF_BYTES};
+use crate::kinds::{json_of, Id, KindSpec};
 use crate::party::{self, Party};
 use crate::policy;
+use crate::record::{OwnerIndex, Table};
 use crate::roles::Role;
-use crate::state::{keys, require, Overlay};
+use crate::state::{keys, Overlay};
 use crate::time::Date;
 
 /// Longest licence id (GB/T 36904 identifiers are opaque strings).
@@ -375,17 +379,126 @@ impl LicenceCall {
             Expire { .. } | FlagOverdueCheck { .. } => &Role::ALL,
         }
     }
+
+    /// The checks that need no state (identifiers, codes, text limits): run at admission, by
+    /// the executor before the call, and by the client before signing.
+    pub fn precheck(&self) -> Result<(), ExecError> {
+        use LicenceCall::*;
+        let id = |v: &str| validate_id("licence_id", v, MAX_LICENCE_ID_BYTES);
+        match self {
+            Apply {
+                licence_id,
+                type_code,
+                issuer,
+                commitment_id,
+                scope,
+                site_ids,
+                ..
+            } => {
+                id(licence_id)?;
+                validate_code("type_code", type_code).map_err(invalid)?;
+                text("scope", scope, MAX_SCOPE_BYTES)?;
+                Uscc::parse(issuer)
+                    .map_err(|e| ExecError::new(ResultCode::BadIdentifier, e.to_string()))?;
+                if let Some(c) = commitment_id {
+                    validate_id(
+                        "commitment_id",
+                        c,
+                        crate::commitment::MAX_COMMITMENT_ID_BYTES,
+                    )?;
+                }
+                if site_ids.len() > MAX_LICENCE_SITES {
+                    return Err(invalid(format!(
+                        "{} sites, over the limit of {MAX_LICENCE_SITES}",
+                        site_ids.len()
+                    )));
+                }
+                Ok(())
+            }
+            Refuse { licence_id, reason } => {
+                id(licence_id)?;
+                text("reason", reason, MAX_REF_BYTES)
+            }
+            Issue {
+                licence_id,
+                licence_no,
+                seal_signature_id,
+                ..
+            } => {
+                id(licence_id)?;
+                text("licence_no", licence_no, MAX_REF_BYTES)?;
+                if let Some(sig) = seal_signature_id {
+                    validate_id("seal_signature_id", sig, crate::seal::MAX_ES_ID_BYTES)?;
+                }
+                Ok(())
+            }
+            RecordCheck {
+                licence_id,
+                inspection_ref,
+                ..
+            } => {
+                id(licence_id)?;
+                text("inspection_ref", inspection_ref, MAX_REF_BYTES)
+            }
+            Annul {
+                licence_id,
+                basis_doc_no,
+                ..
+            } => {
+                id(licence_id)?;
+                text("basis_doc_no", basis_doc_no, MAX_REF_BYTES)
+            }
+            Suspend { licence_id, basis }
+            | LiftSuspension { licence_id, basis }
+            | Revoke { licence_id, basis }
+            | Cancel { licence_id, basis } => {
+                id(licence_id)?;
+                text("basis", basis, MAX_REF_BYTES)
+            }
+            Expire { licence_id } | FlagOverdueCheck { licence_id } => id(licence_id),
+            TransferOut {
+                licence_id,
+                to_region,
+            } => {
+                id(licence_id)?;
+                crate::ids::validate_region_code(to_region)
+                    .map_err(|m| ExecError::new(ResultCode::BadIdentifier, m))
+            }
+            Renew {
+                licence_id,
+                new_licence_id,
+                licence_no,
+                scope,
+                ..
+            } => {
+                id(licence_id)?;
+                id(new_licence_id)?;
+                text("licence_no", licence_no, MAX_REF_BYTES)?;
+                match scope {
+                    Some(s) => text("scope", s, MAX_SCOPE_BYTES),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
 }
 
 /// Loads a licence or fails with `NotFound`.
 pub fn load(state: &Overlay<'_>, id: &str) -> Result<Licence, ExecError> {
-    validate_id("licence_id", id, MAX_LICENCE_ID_BYTES)?;
-    require(state, &keys::licence(id), || {
-        format!("licence {id} does not exist")
-    })
+    LICENCES.load(state, id)
 }
 
-fn transition(
+/// The licences, by licence id.
+pub const LICENCES: Table<Licence> =
+    Table::new("licence", "licence_id", MAX_LICENCE_ID_BYTES, keys::licence);
+/// The licence ids of each holder.
+pub const BY_HOLDER: OwnerIndex = OwnerIndex {
+    what: "licences",
+    cap: MAX_LICENCES_PER_HOLDER,
+    key: keys::licences_of,
+};
+
+pub(crate) fn transition(
     state: &mut Overlay<'_>,
     ctx: &BlockContext,
     by: &Uscc,
@@ -433,7 +546,7 @@ fn require_issuer(actor: &Actor, l: &Licence) -> Result<(), ExecError> {
     Ok(())
 }
 
-fn text(field: &str, v: &str, max: usize) -> Result<(), ExecError> {
+pub(crate) fn text(field: &str, v: &str, max: usize) -> Result<(), ExecError> {
     validate_text(field, v, max).map_err(invalid)
 }
 
@@ -483,27 +596,11 @@ pub fn status_bit(status: LicenceStatus, revocation: bool) -> bool {
 }
 
 fn index_for_holder(state: &mut Overlay<'_>, holder: &Uscc, id: &str) -> Result<(), ExecError> {
-    let key = keys::licences_of(holder.as_str());
-    let mut ids: Vec<String> = state.get(&key).unwrap_or_default();
-    if ids.len() >= MAX_LICENCES_PER_HOLDER {
-        return Err(invalid(format!(
-            "holder {holder} already has {MAX_LICENCES_PER_HOLDER} licences"
-        )));
-    }
-    ids.push(id.to_string());
-    state.put(key, &ids);
-    Ok(())
+    BY_HOLDER.add(state, holder, id)
 }
 
 fn require_new_id(state: &Overlay<'_>, id: &str) -> Result<(), ExecError> {
-    validate_id("licence_id", id, MAX_LICENCE_ID_BYTES)?;
-    if state.get_raw(&keys::licence(id)).is_some() {
-        return Err(ExecError::new(
-            ResultCode::AlreadyExists,
-            format!("licence {id} already exists"),
-        ));
-    }
-    Ok(())
+    LICENCES.require_new(state, id)
 }
 
 /// A decision document behind an annulment or a breach.
@@ -514,98 +611,6 @@ pub struct Decision<'a> {
     pub doc_date: Date,
     /// Fraud or false materials found.
     pub fraud: bool,
-}
-
-fn annul(
-    state: &mut Overlay<'_>,
-    ctx: &BlockContext,
-    by: &Uscc,
-    l: Licence,
-    d: &Decision<'_>,
-) -> Result<(), ExecError> {
-    let l = transition(state, ctx, by, l, LicenceStatus::Annulled, d.doc_no)?;
-    if d.fraud {
-        let p = policy::current(state).params;
-        let months = if p.safety_licence_types.contains(&l.type_code) {
-            p.reapply_bar_safety_months
-        } else {
-            p.reapply_bar_months
-        };
-        credit::set_bar(
-            state,
-            ReapplyBar {
-                holder: l.holder.clone(),
-                type_code: l.type_code.clone(),
-                until: d.doc_date.add_months(months),
-                licence_id: l.licence_id.clone(),
-                basis_doc_no: d.doc_no.to_string(),
-            },
-        );
-    }
-    Ok(())
-}
-
-/// R4, the false commitment: the commitment becomes BREACHED (if it is not already), a
-/// FALSE_COMMITMENT dishonesty record is created once (severity from the policy; SERIOUS-level
-/// policy severity when `fraud`), and the licence that relied on it, if still 01, is annulled
-/// with the same decision (and barred from re-application when `fraud`).
-pub fn false_commitment(
-    state: &mut Overlay<'_>,
-    ctx: &BlockContext,
-    authority: &Uscc,
-    c: Commitment,
-    d: Decision<'_>,
-) -> Result<(), ExecError> {
-    text("basis_doc_no", d.doc_no, MAX_REF_BYTES)?;
-    if d.doc_date > Date::of_ms(ctx.time_ms) {
-        return Err(invalid(format!(
-            "basis_doc_date {} is after the block date",
-            d.doc_date
-        )));
-    }
-    let c = match c.status {
-        CommitmentStatus::Active => {
-            commitment::set_status(state, ctx, c, CommitmentStatus::Breached, d.doc_no)?
-        }
-        CommitmentStatus::Breached => c,
-        other => {
-            return Err(ExecError::new(
-                ResultCode::InvalidTransition,
-                format!(
-                    "commitment {} is {other:?}; it cannot be found false",
-                    c.commitment_id
-                ),
-            ))
-        }
-    };
-    let pol = policy::current(state);
-    let severity = if d.fraud {
-        pol.params.fraud_severity
-    } else {
-        pol.params.false_commitment_severity
-    };
-    credit::record(
-        state,
-        ctx,
-        NewRecord {
-            record_id: format!("FC-{}", c.commitment_id),
-            party: &c.party,
-            authority,
-            basis_doc_no: d.doc_no,
-            basis_doc_date: d.doc_date,
-            category: DishonestyCategory::FalseCommitment,
-            severity,
-            relates_to: Some(c.commitment_id.clone()),
-            policy_version: pol.version,
-        },
-    )?;
-    if let Some(lid) = &c.relied_on_by {
-        let l = load(state, lid)?;
-        if l.status == LicenceStatus::Valid {
-            annul(state, ctx, authority, l, &d)?;
-        }
-    }
-    Ok(())
 }
 
 fn apply(
@@ -668,7 +673,9 @@ fn apply(
     let mut routed_reason = None;
     let mut commitment = None;
     if mode == ApprovalMode::NotificationCommitment {
-        if let Some(reason) = credit::nc_ineligibility(state, &holder.uscc, today) {
+        if let Some(reason) =
+            crate::rules::r3_nc_eligibility::ineligibility(state, &holder.uscc, today)
+        {
             mode = ApprovalMode::Standard;
             routed_reason = Some(format!("routed to STANDARD: {reason}"));
         } else {
@@ -988,7 +995,7 @@ pub fn execute(
                 let found_false = c.status == CommitmentStatus::Breached
                     || (c.status == CommitmentStatus::Active && d.fraud);
                 if relied_here && found_false {
-                    return false_commitment(state, ctx, &by, c, d);
+                    return crate::rules::r4_false_commitment::apply(state, ctx, &by, c, d);
                 }
             }
             if d.doc_date > Date::of_ms(ctx.time_ms) {
@@ -1016,7 +1023,7 @@ pub fn execute(
                     },
                 )?;
             }
-            annul(state, ctx, &by, l, &d)
+            crate::rules::r4_false_commitment::annul(state, ctx, &by, l, &d)
         }
         Suspend { licence_id, basis } => {
             text("basis", basis, MAX_REF_BYTES)?;
@@ -1187,3 +1194,43 @@ pub fn status_list(view: &dyn crate::state::StateView, issuer: &Uscc, revocation
     }
     list
 }
+
+/// A licence as shown: the record plus its e-licence status code.
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub struct LicenceView {
+    /// The record.
+    #[serde(flatten)]
+    pub licence: Licence,
+    /// 01..07 or 99; `null` before issue.
+    pub status_code: Option<&'static str>,
+}
+
+fn licence_json(bytes: &[u8]) -> Result<serde_json::Value, String> {
+    let licence: Licence =
+        concordat_primitives::encoding::from_bytes(bytes).map_err(|e| e.to_string())?;
+    let status_code = licence.status_code();
+    serde_json::to_value(LicenceView {
+        licence,
+        status_code,
+    })
+    .map_err(|e| e.to_string())
+}
+
+/// The record kinds this module keeps (registered in [`crate::kinds`]).
+pub const KINDS: &[KindSpec] = &[
+    KindSpec::new(
+        "licence",
+        "licence",
+        "a licence id",
+        Id::Record(keys::licence),
+        licence_json,
+    )
+    .with_status("status"),
+    KindSpec::new(
+        "party_licences",
+        "a party's licences",
+        "a USCC",
+        Id::Uscc(keys::licences_of),
+        json_of::<Vec<String>>,
+    ),
+];

@@ -17,9 +17,9 @@
 //!   party and for nothing else. A key belongs to at most one party and no department.
 //!
 //! # R2 cascade
-//! 吊销 takes the party's live licences to 07 and its seals to REVOKED; deregistration takes
-//! the licences to 04 and the seals to REVOKED; open applications are refused. (Authorisations
-//! and bids join with their modules.)
+//! 吊销 and deregistration both take the party's live licences to 04 CANCELLED (ADR 0011) and
+//! its seals to REVOKED; open applications are refused. The one list of what closes is
+//! [`crate::rules::r2_party_closure`].
 
 use std::collections::BTreeSet;
 
@@ -27,10 +27,12 @@ use concordat_primitives::{Hash, PublicKey};
 use serde::{Deserialize, Serialize};
 
 use crate::actor::Actor;
+use crate::context::BlockContext;
 use crate::error::{invalid, ExecError, ResultCode};
-use crate::executor::BlockContext;
 use crate::ids::{validate_id, validate_region_code, validate_text, Uscc};
+use crate::kinds::{json_of, Id, KindSpec};
 use crate::roles::Role;
+use crate::rules::r2_party_closure::{close_everything_of, Closure};
 use crate::state::{keys, require, Overlay};
 
 /// Longest party name (bytes).
@@ -208,6 +210,75 @@ impl PartyCall {
             PartyCall::RevokeLicence { .. } => &[Role::Registrar, Role::EnforcementAuthority],
         }
     }
+
+    /// The party the call is about.
+    pub fn uscc(&self) -> &str {
+        match self {
+            PartyCall::Register { uscc, .. }
+            | PartyCall::RevokeLicence { uscc, .. }
+            | PartyCall::Deregister { uscc, .. }
+            | PartyCall::MoveOut { uscc, .. }
+            | PartyCall::AddSite { uscc, .. }
+            | PartyCall::SetKeys { uscc, .. } => uscc,
+        }
+    }
+
+    /// The checks that need no state: identifiers, codes and text limits. The node runs them
+    /// at admission (a call failing them never reaches a block) and the client before signing.
+    pub fn precheck(&self) -> Result<(), ExecError> {
+        parse_uscc(self.uscc())?;
+        match self {
+            PartyCall::Register {
+                name,
+                registered_address,
+                ..
+            } => {
+                validate_text("name", name, MAX_PARTY_NAME_BYTES).map_err(invalid)?;
+                validate_text("registered address", registered_address, MAX_ADDRESS_BYTES)
+                    .map_err(invalid)
+            }
+            PartyCall::RevokeLicence { basis, .. } | PartyCall::Deregister { basis, .. } => {
+                validate_text("basis", basis, MAX_BASIS_BYTES).map_err(invalid)
+            }
+            PartyCall::MoveOut { to_region, .. } => validate_region_code(to_region)
+                .map_err(|m| ExecError::new(ResultCode::BadIdentifier, m)),
+            PartyCall::AddSite {
+                site_id,
+                region_code,
+                address,
+                ..
+            } => {
+                validate_id("site_id", site_id, MAX_SITE_ID_BYTES)?;
+                validate_region_code(region_code)
+                    .map_err(|m| ExecError::new(ResultCode::BadIdentifier, m))?;
+                validate_text("address", address, MAX_ADDRESS_BYTES).map_err(invalid)
+            }
+            PartyCall::SetKeys { keys, .. } => {
+                if keys.len() > MAX_PARTY_KEYS {
+                    return Err(invalid(format!("at most {MAX_PARTY_KEYS} keys per party")));
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Every party call is made within the department's jurisdiction (domain.md A: registration,
+/// sites, keys, 吊销, 注销 and 迁出 alike): the party's region (USCC characters 3 to 8) must
+/// lie in the department's region.
+fn require_jurisdiction(actor: &Actor, uscc: &Uscc) -> Result<(), ExecError> {
+    if actor.covers(uscc.region()) {
+        return Ok(());
+    }
+    Err(ExecError::new(
+        ResultCode::Unauthorised,
+        format!(
+            "party {uscc} (region {}) is outside the jurisdiction {} of {}",
+            uscc.region(),
+            actor.jurisdiction(),
+            actor.uscc()
+        ),
+    ))
 }
 
 fn parse_uscc(s: &str) -> Result<Uscc, ExecError> {
@@ -275,9 +346,6 @@ fn add_site(
     site: (&str, &str, &str),
 ) -> Result<Party, ExecError> {
     let (site_id, region_code, address) = site;
-    validate_id("site_id", site_id, MAX_SITE_ID_BYTES)?;
-    validate_region_code(region_code).map_err(|m| ExecError::new(ResultCode::BadIdentifier, m))?;
-    validate_text("address", address, MAX_ADDRESS_BYTES).map_err(invalid)?;
     if p.status != PartyStatus::Existing {
         return Err(ExecError::new(
             ResultCode::InvalidTransition,
@@ -329,25 +397,9 @@ fn add_site(
 
 fn set_keys(
     state: &mut Overlay<'_>,
-    actor: &Actor,
     mut p: Party,
     new: &BTreeSet<PublicKey>,
 ) -> Result<Party, ExecError> {
-    if !actor.covers(&p.region_code) {
-        return Err(ExecError::new(
-            ResultCode::Unauthorised,
-            format!(
-                "party {} (region {}) is outside the jurisdiction {} of registrar {}",
-                p.uscc,
-                p.region_code,
-                actor.jurisdiction(),
-                actor.uscc()
-            ),
-        ));
-    }
-    if new.len() > MAX_PARTY_KEYS {
-        return Err(invalid(format!("at most {MAX_PARTY_KEYS} keys per party")));
-    }
     for k in new {
         if state.get_raw(&keys::signer(k)).is_some() {
             return Err(ExecError::new(
@@ -381,6 +433,7 @@ pub fn execute(
     actor: &Actor,
     call: &PartyCall,
 ) -> Result<(), ExecError> {
+    require_jurisdiction(actor, &parse_uscc(call.uscc())?)?;
     let updated = match call {
         PartyCall::Register {
             uscc,
@@ -389,9 +442,6 @@ pub fn execute(
             registered_address,
         } => {
             let uscc = parse_uscc(uscc)?;
-            validate_text("name", name, MAX_PARTY_NAME_BYTES).map_err(invalid)?;
-            validate_text("registered address", registered_address, MAX_ADDRESS_BYTES)
-                .map_err(invalid)?;
             if state.get_raw(&keys::party(uscc.as_str())).is_some() {
                 return Err(ExecError::new(
                     ResultCode::AlreadyExists,
@@ -415,7 +465,6 @@ pub fn execute(
             }
         }
         PartyCall::RevokeLicence { uscc, basis } => {
-            validate_text("basis", basis, MAX_BASIS_BYTES).map_err(invalid)?;
             let p = load(state, uscc)?;
             let p = transition(
                 p,
@@ -424,25 +473,10 @@ pub fn execute(
                 ctx,
                 Some(basis.clone()),
             )?;
-            let by = actor.uscc();
-            crate::licence::cascade_holder(
-                state,
-                ctx,
-                by,
-                &p.uscc,
-                "had its business licence revoked",
-            )?;
-            crate::seal::cascade_owner(
-                state,
-                ctx,
-                by,
-                &p.uscc,
-                "had its business licence revoked",
-            )?;
+            close_everything_of(state, ctx, actor.uscc(), &p.uscc, Closure::LicenceRevoked)?;
             p
         }
         PartyCall::Deregister { uscc, basis } => {
-            validate_text("basis", basis, MAX_BASIS_BYTES).map_err(invalid)?;
             let p = load(state, uscc)?;
             let from = [PartyStatus::Existing, PartyStatus::RevokedLicence];
             let p = transition(
@@ -452,9 +486,7 @@ pub fn execute(
                 ctx,
                 Some(basis.clone()),
             )?;
-            let by = actor.uscc();
-            crate::licence::cascade_holder(state, ctx, by, &p.uscc, "was deregistered")?;
-            crate::seal::cascade_owner(state, ctx, by, &p.uscc, "was deregistered")?;
+            close_everything_of(state, ctx, actor.uscc(), &p.uscc, Closure::Deregistered)?;
             p
         }
         PartyCall::AddSite {
@@ -468,11 +500,9 @@ pub fn execute(
         }
         PartyCall::SetKeys { uscc, keys: new } => {
             let p = load(state, uscc)?;
-            set_keys(state, actor, p, new)?
+            set_keys(state, p, new)?
         }
         PartyCall::MoveOut { uscc, to_region } => {
-            validate_region_code(to_region)
-                .map_err(|m| ExecError::new(ResultCode::BadIdentifier, m))?;
             let p = load(state, uscc)?;
             if p.region_code == *to_region {
                 return Err(invalid(format!(
@@ -493,3 +523,13 @@ pub fn execute(
     state.put(keys::party(updated.uscc.as_str()), &updated);
     Ok(())
 }
+
+/// The record kinds this module keeps (registered in [`crate::kinds`]).
+pub const KINDS: &[KindSpec] = &[KindSpec::new(
+    "party",
+    "party (enterprise or person)",
+    "a USCC",
+    Id::Uscc(keys::party),
+    json_of::<Party>,
+)
+.with_status("status")];

@@ -15,10 +15,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::actor::Actor;
+use crate::context::BlockContext;
 use crate::credit::Severity;
 use crate::error::{invalid, ExecError, ResultCode};
-use crate::executor::BlockContext;
 use crate::ids::{validate_code, Uscc};
+use crate::kinds::{json_of, Id, KindSpec};
 use crate::state::{keys, Overlay};
 
 /// Longest list in the policy (licence types, seal types).
@@ -147,6 +148,15 @@ pub enum PolicyCall {
     },
 }
 
+impl PolicyCall {
+    /// The checks that need no state (the parameters' ranges and codes): run at admission,
+    /// by the executor before the call, and by the client before signing.
+    pub fn precheck(&self) -> Result<(), ExecError> {
+        let PolicyCall::Update { params, .. } = self;
+        params.validate()
+    }
+}
+
 /// The current policy.
 pub fn current(state: &Overlay<'_>) -> Policy {
     state.get(keys::POLICY).unwrap_or_default()
@@ -210,3 +220,19 @@ pub fn execute(
     write(state, &policy);
     Ok(())
 }
+
+/// The record kinds this module keeps (registered in [`crate::kinds`]).
+pub const KINDS: &[KindSpec] = &[KindSpec::new(
+    "policy",
+    "policy parameters",
+    "current, or a version number",
+    Id::Custom(|id| match id {
+        "current" => Ok(keys::POLICY.to_vec()),
+        _ => crate::kinds::by_number(
+            id,
+            "a policy id is `current` or a version number",
+            keys::policy_version,
+        ),
+    }),
+    json_of::<Policy>,
+)];

@@ -22,9 +22,10 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use crate::actor::Actor;
+use crate::context::BlockContext;
 use crate::error::{invalid, ExecError, ResultCode};
-use crate::executor::BlockContext;
 use crate::ids::{validate_code, validate_id, Uscc};
+use crate::kinds::{json_of, Id, KindSpec};
 use crate::licence::{self, LicenceStatus};
 use crate::roles::Role;
 use crate::state::{keys, require, Overlay};
@@ -209,6 +210,35 @@ impl RecognitionCall {
         // A department of any kind may take part in agreements.
         &Role::DEPARTMENT
     }
+
+    /// The checks that need no state (identifiers, codes, list limits, dates in order): run
+    /// at admission, by the executor before the call, and by the client before signing.
+    pub fn precheck(&self) -> Result<(), ExecError> {
+        let id = |field: &str, v: &str| validate_id(field, v, MAX_AGREEMENT_ID_BYTES);
+        match self {
+            RecognitionCall::Propose {
+                agreement_id,
+                terms,
+            } => {
+                id("agreement_id", agreement_id)?;
+                check_terms_shape(terms)
+            }
+            RecognitionCall::ProposeChange { agreement_id, .. }
+            | RecognitionCall::Sign { agreement_id } => id("agreement_id", agreement_id),
+            RecognitionCall::Recognise {
+                decision_id,
+                agreement_id,
+                credential_id,
+                purpose,
+            } => {
+                id("decision_id", decision_id)?;
+                id("agreement_id", agreement_id)?;
+                validate_id("credential_id", credential_id, 64)?;
+                crate::ids::validate_text("purpose", purpose, crate::ids::MAX_REF_BYTES)
+                    .map_err(invalid)
+            }
+        }
+    }
 }
 
 fn load(state: &Overlay<'_>, id: &str) -> Result<Agreement, ExecError> {
@@ -232,7 +262,8 @@ fn require_party(actor: &Actor, a: &Agreement) -> Result<Uscc, ExecError> {
     }
 }
 
-fn check_terms(state: &Overlay<'_>, t: &Terms) -> Result<BTreeSet<String>, ExecError> {
+/// The checks of agreement terms that need no state.
+fn check_terms_shape(t: &Terms) -> Result<(), ExecError> {
     validate_code("scope", &t.scope).map_err(invalid)?;
     if t.parties.len() < 2 {
         return Err(invalid("an agreement has at least two party authorities"));
@@ -256,6 +287,11 @@ fn check_terms(state: &Overlay<'_>, t: &Terms) -> Result<BTreeSet<String>, ExecE
             return Err(invalid("effective_to is before effective_from"));
         }
     }
+    Ok(())
+}
+
+fn check_terms(state: &Overlay<'_>, t: &Terms) -> Result<BTreeSet<String>, ExecError> {
+    check_terms_shape(t)?;
     let mut regions = BTreeSet::new();
     for p in &t.parties {
         let d: crate::governance::Department =
@@ -482,9 +518,6 @@ pub fn execute(
             credential_id,
             purpose,
         } => {
-            validate_id("decision_id", decision_id, MAX_AGREEMENT_ID_BYTES)?;
-            crate::ids::validate_text("purpose", purpose, crate::ids::MAX_REF_BYTES)
-                .map_err(invalid)?;
             if state.get_raw(&keys::recognition(decision_id)).is_some() {
                 return Err(ExecError::new(
                     ResultCode::AlreadyExists,
@@ -519,3 +552,23 @@ pub fn execute(
         }
     }
 }
+
+/// The record kinds this module keeps (registered in [`crate::kinds`]).
+pub const KINDS: &[KindSpec] = &[
+    KindSpec::new(
+        "agreement",
+        "mutual-recognition agreement",
+        "an agreement id",
+        Id::Record(keys::agreement),
+        json_of::<Agreement>,
+    )
+    .with_status("status")
+    .with_history("history"),
+    KindSpec::new(
+        "recognition",
+        "recognition decision",
+        "a decision id",
+        Id::Record(keys::recognition),
+        json_of::<RecognitionDecision>,
+    ),
+];

@@ -38,11 +38,13 @@ use concordat_primitives::{encoding, namespace, Hash, PublicKey, Signature};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::actor::Actor;
+use crate::context::BlockContext;
 use crate::error::{invalid, ExecError, ResultCode};
-use crate::executor::BlockContext;
 use crate::ids::{validate_code, validate_id, validate_text, Uscc, MAX_REF_BYTES};
+use crate::kinds::{json_of, Id, KindSpec};
 use crate::party;
 use crate::policy;
+use crate::record::{OwnerIndex, Table};
 use crate::roles::Role;
 use crate::state::{keys, require, Overlay};
 
@@ -514,15 +516,88 @@ impl SealCall {
             SealCall::Expire { .. } | SealCall::RecordSignature { .. } => &Role::ALL,
         }
     }
+
+    /// The checks that need no state (identifiers, codes, text and key limits): run at
+    /// admission, by the executor before the call, and by the client before signing.
+    pub fn precheck(&self) -> Result<(), ExecError> {
+        let es = |v: &str| validate_id("es_id", v, MAX_ES_ID_BYTES);
+        let basis_text = |b: &str| validate_text("basis", b, MAX_REF_BYTES).map_err(invalid);
+        match self {
+            SealCall::Register {
+                es_id,
+                owner,
+                seal_type,
+                name,
+                signer_keys,
+                valid_start_ms,
+                valid_end_ms,
+                ..
+            } => {
+                es(es_id)?;
+                validate_code("seal_type", seal_type).map_err(invalid)?;
+                validate_text("name", name, MAX_REF_BYTES).map_err(invalid)?;
+                Uscc::parse(owner)
+                    .map_err(|e| ExecError::new(ResultCode::BadIdentifier, e.to_string()))?;
+                if signer_keys.is_empty() || signer_keys.len() > MAX_SIGNER_KEYS {
+                    return Err(invalid(format!(
+                        "a seal has 1..={MAX_SIGNER_KEYS} signer keys"
+                    )));
+                }
+                for k in signer_keys {
+                    check_key(k).map_err(invalid)?;
+                }
+                if valid_end_ms <= valid_start_ms {
+                    return Err(invalid("the seal's validity must end after it starts"));
+                }
+                Ok(())
+            }
+            SealCall::Suspend { es_id, basis }
+            | SealCall::Reactivate { es_id, basis }
+            | SealCall::Revoke { es_id, basis } => {
+                es(es_id)?;
+                basis_text(basis)
+            }
+            SealCall::Expire { es_id } => es(es_id),
+            SealCall::RegisterTsa { tsa_id, name, .. } => {
+                validate_id("tsa_id", tsa_id, MAX_ES_ID_BYTES)?;
+                validate_text("name", name, MAX_REF_BYTES).map_err(invalid)
+            }
+            SealCall::RecordSignature {
+                sig_id,
+                es_id,
+                signer_key,
+                property_info,
+                signature,
+                ..
+            } => {
+                validate_id("sig_id", sig_id, MAX_ES_ID_BYTES)?;
+                es(es_id)?;
+                validate_text("property_info", property_info, MAX_PROPERTY_INFO_BYTES)
+                    .map_err(invalid)?;
+                if signer_key.0.len() > 65 || signature.0.len() > 64 {
+                    return Err(invalid(
+                        "signer_key is at most 65 bytes and signature at most 64",
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
 /// Loads a seal or fails with `NotFound`.
 pub fn load(state: &Overlay<'_>, es_id: &str) -> Result<Seal, ExecError> {
-    validate_id("es_id", es_id, MAX_ES_ID_BYTES)?;
-    require(state, &keys::seal(es_id), || {
-        format!("seal {es_id} does not exist")
-    })
+    SEALS.load(state, es_id)
 }
+
+/// The seals, by esID.
+pub const SEALS: Table<Seal> = Table::new("seal", "es_id", MAX_ES_ID_BYTES, keys::seal);
+/// The esIDs of each owner.
+pub const BY_OWNER: OwnerIndex = OwnerIndex {
+    what: "seals",
+    cap: MAX_SEALS_PER_OWNER,
+    key: keys::seals_of,
+};
 
 /// Moves a seal to `to` if the state machine allows it.
 pub fn set_status(
@@ -573,10 +648,7 @@ pub fn cascade_owner(
     owner: &Uscc,
     basis: &str,
 ) -> Result<(), ExecError> {
-    let ids: Vec<String> = state
-        .get(&keys::seals_of(owner.as_str()))
-        .unwrap_or_default();
-    for id in ids {
+    for id in BY_OWNER.ids(state, owner) {
         let seal = load(state, &id)?;
         if matches!(seal.status, SealStatus::Active | SealStatus::Suspended) {
             set_status(
@@ -796,24 +868,12 @@ pub fn execute(
             seseal_hash,
             picture_hash,
         } => {
-            validate_id("es_id", es_id, MAX_ES_ID_BYTES)?;
-            validate_code("seal_type", seal_type).map_err(invalid)?;
-            validate_text("name", name, MAX_REF_BYTES).map_err(invalid)?;
+            // The form was checked by `precheck`; what needs the state or the time is here.
             let owner = Uscc::parse(owner)
                 .map_err(|e| ExecError::new(ResultCode::BadIdentifier, e.to_string()))?;
             party::require_existing(state, &owner)?;
-            if signer_keys.is_empty() || signer_keys.len() > MAX_SIGNER_KEYS {
-                return Err(invalid(format!(
-                    "a seal has 1..={MAX_SIGNER_KEYS} signer keys"
-                )));
-            }
-            for k in signer_keys {
-                check_key(k).map_err(invalid)?;
-            }
-            if valid_end_ms <= valid_start_ms || *valid_end_ms <= ctx.time_ms {
-                return Err(invalid(
-                    "the seal's validity must end after it starts and after the block time",
-                ));
+            if *valid_end_ms <= ctx.time_ms {
+                return Err(invalid("the seal's validity must end after the block time"));
             }
             if state.get_raw(&keys::seal(es_id)).is_some() {
                 return Err(ExecError::new(
@@ -821,15 +881,7 @@ pub fn execute(
                     format!("seal {es_id} already exists"),
                 ));
             }
-            let index_key = keys::seals_of(owner.as_str());
-            let mut index: Vec<String> = state.get(&index_key).unwrap_or_default();
-            if index.len() >= MAX_SEALS_PER_OWNER {
-                return Err(invalid(format!(
-                    "{owner} already has {MAX_SEALS_PER_OWNER} seals"
-                )));
-            }
-            index.push(es_id.clone());
-            state.put(index_key, &index);
+            BY_OWNER.add(state, &owner, es_id)?;
             let seal = Seal {
                 es_id: es_id.clone(),
                 owner,
@@ -896,8 +948,6 @@ pub fn execute(
             set_status(state, ctx, &by, seal, SealStatus::Expired, "validity ended")
         }
         SealCall::RegisterTsa { tsa_id, key, name } => {
-            validate_id("tsa_id", tsa_id, MAX_ES_ID_BYTES)?;
-            validate_text("name", name, MAX_REF_BYTES).map_err(invalid)?;
             if state.get_raw(&keys::tsa(tsa_id)).is_some() {
                 return Err(ExecError::new(
                     ResultCode::AlreadyExists,
@@ -926,14 +976,6 @@ pub fn execute(
             tsa,
             signature,
         } => {
-            validate_id("sig_id", sig_id, MAX_ES_ID_BYTES)?;
-            validate_text("property_info", property_info, MAX_PROPERTY_INFO_BYTES)
-                .map_err(invalid)?;
-            if signer_key.0.len() > 65 || signature.0.len() > 64 {
-                return Err(invalid(
-                    "signer_key is at most 65 bytes and signature at most 64",
-                ));
-            }
             if state.get_raw(&keys::seal_signature(sig_id)).is_some() {
                 return Err(ExecError::new(
                     ResultCode::AlreadyExists,
@@ -991,3 +1033,37 @@ pub fn execute(
         }
     }
 }
+
+/// The record kinds this module keeps (registered in [`crate::kinds`]).
+pub const KINDS: &[KindSpec] = &[
+    KindSpec::new(
+        "seal",
+        "electronic seal",
+        "an esID",
+        Id::Record(keys::seal),
+        json_of::<Seal>,
+    )
+    .with_status("status")
+    .with_history("history"),
+    KindSpec::new(
+        "seal_signature",
+        "recorded seal signature",
+        "a signature id",
+        Id::Record(keys::seal_signature),
+        json_of::<SealSignature>,
+    ),
+    KindSpec::new(
+        "tsa",
+        "time-stamping authority",
+        "a TSA id",
+        Id::Record(keys::tsa),
+        json_of::<Tsa>,
+    ),
+    KindSpec::new(
+        "party_seals",
+        "a party's seals",
+        "a USCC",
+        Id::Uscc(keys::seals_of),
+        json_of::<Vec<String>>,
+    ),
+];

@@ -43,6 +43,26 @@ pub enum Call {
     Filing(FilingCall),
 }
 
+impl Call {
+    /// The module's checks that need no state (identifiers, codes, dates, text and list
+    /// limits). The node runs them at admission, so a call failing them is refused with a 4xx
+    /// and never reaches a block; the executor runs them again before the call (a proposer
+    /// may include anything); the client runs them before signing. Only rules that need the
+    /// state may fail inside a block.
+    pub fn precheck(&self) -> Result<(), crate::error::ExecError> {
+        match self {
+            Call::Governance(c) => c.precheck(),
+            Call::Party(c) => c.precheck(),
+            Call::Policy(c) => c.precheck(),
+            Call::Licence(c) => c.precheck(),
+            Call::Commitment(c) => c.precheck(),
+            Call::Seal(c) => c.precheck(),
+            Call::Recognition(c) => c.precheck(),
+            Call::Filing(c) => c.precheck(),
+        }
+    }
+}
+
 /// An unsigned transaction.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct Transaction {

@@ -143,11 +143,46 @@ fn party_state_machine() {
         ResultCode::InvalidTransition
     );
     // Unknown party.
+    let first17 = "91110108MA0000001";
+    let check = concordat_contracts::ids::uscc_check_char(first17.as_bytes()).expect("charset");
     let other = Call::Party(PartyCall::Deregister {
-        uscc: "91120116MA07TJ3P7W".into(),
+        uscc: format!("{first17}{check}"),
         basis: "x".into(),
     });
     assert_eq!(c.run(&key(1), other).receipts[0].code, ResultCode::NotFound);
+}
+
+/// Every party call stays within the registrar's jurisdiction (domain.md A), registration
+/// included: the Beijing (110000) registrar neither registers nor changes a Tianjin party.
+#[test]
+fn party_calls_stay_within_the_jurisdiction() {
+    let mut c = four();
+    let tianjin = "91120116MA07TJ3P7W";
+    let code = c.run(&key(1), register(tianjin)).receipts[0].code;
+    assert_eq!(code, ResultCode::Unauthorised);
+    assert!(party(&c, tianjin).is_none());
+    for call in [
+        PartyCall::Deregister {
+            uscc: tianjin.into(),
+            basis: "x".into(),
+        },
+        PartyCall::MoveOut {
+            uscc: tianjin.into(),
+            to_region: "110105".into(),
+        },
+        PartyCall::SetKeys {
+            uscc: tianjin.into(),
+            keys: Default::default(),
+        },
+    ] {
+        let r = c.run(&key(1), Call::Party(call.clone()));
+        assert_eq!(r.receipts[0].code, ResultCode::Unauthorised, "{call:?}");
+    }
+    // Inside the jurisdiction the same registrar registers.
+    assert_eq!(
+        c.run(&key(1), register(E1)).receipts[0].code,
+        ResultCode::Ok
+    );
 }
 
 #[test]

@@ -12,6 +12,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use concordat_contracts::ids::Uscc;
+use concordat_contracts::kinds;
 use concordat_contracts::state::keys;
 use concordat_primitives::merkle_log;
 use concordat_primitives::state;
@@ -97,6 +98,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/v1/headers/{height}", get(get_header))
         .route("/v1/validator_changes", get(validator_changes))
         .route("/v1/status_lists/{issuer}/{purpose}", get(status_list))
+        .route("/v1/kinds", get(list_kinds))
         .route("/v1/state/{kind}/{id}", get(get_state))
         .route("/v1/txlog/consistency", get(txlog_consistency))
         .route("/v1/txlog/{index}", get(txlog_inclusion))
@@ -520,14 +522,23 @@ struct StateQuery {
 }
 
 fn state_key(kind: &str, id: &str) -> Result<Vec<u8>, ApiError> {
-    keys::query_key(kind, id).map_err(|e| bad_request(e.to_string()))
+    kinds::query_key(kind, id).map_err(|e| bad_request(e.to_string()))
 }
 
 fn decode_value(kind: &str, bytes: &[u8]) -> Value {
-    concordat_contracts::records::decode_record(kind, bytes)
-        .ok()
-        .and_then(|r| serde_json::to_value(r).ok())
-        .unwrap_or(Value::Null)
+    kinds::decode(kind, bytes).unwrap_or(Value::Null)
+}
+
+/// `GET /v1/kinds`: the record kinds `GET /v1/state/{kind}/{id}` serves, from the registry.
+async fn list_kinds(State(s): State<AppState>) -> ApiResult {
+    s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
+    let list: Vec<Value> = kinds::all()
+        .map(|k| {
+            json!({"name": k.name, "title": k.title, "id": k.id_rule,
+                   "status_field": k.status, "history_field": k.history})
+        })
+        .collect();
+    Ok(Json(json!({ "kinds": list })))
 }
 
 async fn get_state(

@@ -440,7 +440,9 @@ impl<S: NodeStore> NodeCore<S> {
                 ResultCode::Expired => ("EXPIRED", 400),
                 ResultCode::UnknownSigner => ("UNKNOWN_SIGNER", 403),
                 ResultCode::Unauthorised => ("UNAUTHORISED", 403),
-                _ => ("MALFORMED", 400),
+                // The call's stateless checks (BAD_IDENTIFIER, INVALID_ARGUMENT): refused
+                // here with the code the block would have given, never committed.
+                other => (other.as_str(), 400),
             };
             AdmissionError::new(code, http, e.message)
         })?;

@@ -17,3 +17,15 @@ pub mod net;
 pub mod rocks;
 pub mod service;
 pub mod store;
+
+/// Exit status of a node stopped by a storage failure or a broken invariant on the consensus
+/// thread (sysexits' EX_SOFTWARE).
+pub const FATAL_EXIT_STATUS: i32 = 70;
+
+/// Stops the whole process after an error log: used when the consensus thread cannot go on
+/// (a panic there, or a safety state that cannot be made durable). Every such stop looks the
+/// same to an operator and a supervisor: the same log line and exit status 70.
+pub fn stop_fatally() -> ! {
+    tracing::error!("the consensus thread failed; the node stops (exit status 70)");
+    std::process::exit(FATAL_EXIT_STATUS)
+}

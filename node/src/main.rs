@@ -97,8 +97,7 @@ fn main() -> Result<()> {
         tracing::error!(thread = %thread, panic = %info, "fatal error");
         default_hook(info);
         if thread == "concordat-consensus" {
-            tracing::error!("the consensus thread failed; the node stops (exit status 70)");
-            std::process::exit(70);
+            concordat_node::stop_fatally();
         }
     }));
 

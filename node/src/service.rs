@@ -452,9 +452,10 @@ impl<S: NodeStore> Service<S> {
                 Effect::Persist(state, lock) => {
                     if let Err(e) = (self.persist)(&state, lock.as_deref()) {
                         // Voting without a durable watermark could double-sign after a crash:
-                        // stop the whole process, not just this thread.
+                        // stop the whole process, not just this thread (status 70, as for any
+                        // storage failure on this thread).
                         tracing::error!(error = %e, "cannot persist the consensus safety state; stopping");
-                        std::process::abort();
+                        crate::stop_fatally();
                     }
                 }
                 Effect::Send(msg) => self.send_out(Outbound::Consensus(Box::new(msg))),

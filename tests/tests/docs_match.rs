@@ -1,7 +1,7 @@
 //! The documented query kinds are the ones the code serves: docs/openapi.yaml's enum and
-//! docs/api.md's table list exactly `contracts::state::keys::QUERY_KINDS`.
+//! docs/api.md's table list exactly the kind registry, `concordat_contracts::kinds`.
 
-use concordat_contracts::state::keys::QUERY_KINDS;
+use concordat_contracts::kinds;
 
 fn doc(path: &str) -> String {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
@@ -20,13 +20,13 @@ fn openapi_lists_every_query_kind() {
         .split(',')
         .map(str::trim)
         .collect();
-    assert_eq!(listed, QUERY_KINDS);
+    assert_eq!(listed, kinds::names());
 }
 
 #[test]
 fn api_md_has_a_row_per_query_kind() {
     let text = doc("docs/api.md");
-    for kind in QUERY_KINDS {
+    for kind in kinds::names() {
         assert!(
             text.contains(&format!("| `{kind}` |")),
             "docs/api.md lacks a row for {kind}"

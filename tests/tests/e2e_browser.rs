@@ -1,7 +1,8 @@
 //! The verification page in headless Chromium (Debian's `chromium`): the browser fetches the
 //! WASM verifier from the node and verifies a bundle made by `concordat proof`, locally; a
 //! tampered bundle and a wrong trust root are refused. The browser's verification time is
-//! reported by the page and printed here.
+//! reported by the page and printed here. The node's own page lists the registered kinds and
+//! looks a record up.
 
 use std::process::Command;
 use std::time::Duration;
@@ -126,5 +127,26 @@ fn the_browser_verifies_a_bundle_locally() {
         &profile.join("3"),
     );
     assert_eq!(verdict["valid"], false, "{verdict}");
+
+    // The node's own page lists every registered kind (from GET /v1/kinds) and looks one up.
+    let mut page = Browser::open(&format!("{url}/"), &profile.join("4"));
+    let listed = page.wait_for_text(
+        "Array.from(document.querySelectorAll('#kind option')).map(o => o.value).join(',')",
+        Duration::from_secs(30),
+    );
+    assert_eq!(listed, concordat_contracts::kinds::names().join(","));
+    page.eval(
+        "document.getElementById('kind').value = 'party'; \
+         document.getElementById('id').value = '91110105MA01R7K442'; \
+         document.getElementById('lookup').requestSubmit(); ''",
+    )
+    .expect("submit the lookup");
+    let shown = page.wait_for_text(
+        "document.getElementById('result').textContent",
+        Duration::from_secs(30),
+    );
+    let shown: Value = serde_json::from_str(&shown).expect("the lookup shows JSON");
+    assert_eq!(shown["found"], true, "{shown}");
+    assert_eq!(shown["value"]["uscc"], "91110105MA01R7K442", "{shown}");
     node.stop();
 }

@@ -331,7 +331,47 @@ fn scenario_1_and_1b_through_a_running_node() {
         false,
         "no policy version written: the defaults apply"
     );
+    if std::env::var_os("CONCORDAT_WRITE_BUNDLE_FIXTURES").is_some() {
+        write_bundle_fixtures(&net, &c.url);
+    }
     node.stop();
+}
+
+/// Golden bundles: offline bundles of this scenario's records, kept in tests/fixtures/bundles
+/// with the genesis they verify against and the verdict they gave when made. The golden test
+/// checks that every later build still verifies them to the same verdict, so a change of a
+/// record's format or of the bundle format cannot break bundles already handed out unseen.
+/// Written only when asked:
+/// `CONCORDAT_WRITE_BUNDLE_FIXTURES=1 cargo test -p concordat-tests --test e2e_contracts scenario_1`
+fn write_bundle_fixtures(net: &std::path::Path, url: &str) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/bundles");
+    std::fs::create_dir_all(&dir).expect("fixtures dir");
+    std::fs::copy(net.join("genesis.json"), dir.join("genesis.json")).expect("genesis");
+    for (kind, id) in [
+        ("party", E1),
+        ("licence", "L-E1-FOOD-1"),
+        ("licence", "L-E1-IND-1"),
+        ("licence", "L-NEVER-ISSUED"),
+        ("commitment", "C-2026-000123"),
+        ("dishonesty", "FC-C-2026-000123"),
+        ("seal", "ES-E1-01"),
+        ("party_licences", E1),
+    ] {
+        let file = dir.join(format!("{kind}-{id}.bundle"));
+        let path = file.to_str().expect("utf-8 path");
+        let (ok, v) = concordat_json(&["proof", kind, id, "--node", url, "--out", path]);
+        assert!(ok, "proof {kind} {id}: {v}");
+        let genesis = dir.join("genesis.json");
+        let (ok, verdict) = concordat_json(&[
+            "verify",
+            "--trust",
+            genesis.to_str().expect("utf-8 path"),
+            path,
+        ]);
+        assert!(ok, "verify {kind} {id}: {verdict}");
+        let text = serde_json::to_string_pretty(&verdict).expect("json") + "\n";
+        std::fs::write(file.with_extension("verdict.json"), text).expect("verdict");
+    }
 }
 
 fn send_json(

@@ -9,6 +9,43 @@ use concordat_tests::net::*;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
 
+/// A one-validator demo network that has committed one registration (salt `salt`).
+struct OneNode {
+    _dir: tempfile::TempDir,
+    net: std::path::PathBuf,
+    node: Node,
+    registrar: SecretKey,
+    chain: String,
+    good: concordat_contracts::SignedTransaction,
+}
+
+impl OneNode {
+    fn after_a_registration(salt: u32) -> OneNode {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let net = dir.path().join("net");
+        demo_network(&net, 1);
+        let chain = load_genesis(&net).chain_id;
+        let mut node = Node::new(net.join("node0"));
+        node.start();
+        let registrar = registrar_key(&net);
+        let good = register_tx(&registrar, &chain, 0, 1000, &synthetic_uscc(salt, 1));
+        let (code, v) = post_bytes(
+            &format!("{}/v1/txs?wait=true", node.url()),
+            &good.to_bytes(),
+        );
+        assert_eq!(code, 200, "{v}");
+        assert_eq!(v["result"]["code"], "OK", "{v}");
+        OneNode {
+            _dir: dir,
+            net,
+            node,
+            registrar,
+            chain,
+            good,
+        }
+    }
+}
+
 fn status(node: &Node) -> Value {
     let (code, s) = get(&format!("{}/v1/status", node.url()));
     assert_eq!(code, 200);
@@ -25,23 +62,80 @@ fn next_nonce(node: &Node, key: &SecretKey) -> u64 {
     v["value"].as_u64().unwrap_or(0)
 }
 
+/// Issue 12: a call that fails a stateless check (here five malformed USCCs and an over-long
+/// name) is refused at admission with a 4xx and its module's code; it never reaches a block,
+/// so the state root, the transaction log and the signer's nonce stay as they were.
+#[test]
+fn stateless_check_failures_are_refused_at_admission_and_change_nothing() {
+    let mut one = OneNode::after_a_registration(2);
+    let (node, registrar, chain, url) = (&one.node, &one.registrar, &one.chain, one.node.url());
+    let before = status(node);
+    assert_eq!(next_nonce(&node, &registrar), 1);
+
+    let valid = synthetic_uscc(2, 2);
+    let wrong_check = format!(
+        "{}{}",
+        &valid[..17],
+        if valid.ends_with('0') { '1' } else { '0' }
+    );
+    let bad_usccs = [
+        wrong_check,
+        valid[..17].to_string(),
+        format!("{valid}X"),
+        valid.to_lowercase(),
+        "91110105MA01R7K44I".to_string(),
+    ];
+    for (i, uscc) in bad_usccs.iter().enumerate() {
+        let tx = register_tx(&registrar, &chain, 1 + i as u64, 1000, uscc);
+        let (got, v) = post_bytes(&format!("{url}/v1/txs"), &tx.to_bytes());
+        assert_eq!(got, 400, "{uscc:?}: {v}");
+        assert_eq!(v["error"]["code"], "BAD_IDENTIFIER", "{uscc:?}: {v}");
+    }
+    let mut long_name = register_tx(&registrar, &chain, 1, 1000, &valid);
+    if let concordat_contracts::Call::Party(concordat_contracts::party::PartyCall::Register {
+        name,
+        ..
+    }) = &mut long_name.tx.call
+    {
+        *name = "名".repeat(1000);
+    }
+    let long_name = long_name.tx.sign(&registrar);
+    let (got, v) = post_bytes(&format!("{url}/v1/txs"), &long_name.to_bytes());
+    assert_eq!(got, 400, "{v}");
+    assert_eq!(v["error"]["code"], "INVALID_ARGUMENT", "{v}");
+
+    // Two more blocks: anything admitted would have committed by then.
+    let h = before["height"].as_u64().expect("height");
+    assert!(wait_height(
+        std::slice::from_ref(&url),
+        h + 2,
+        Duration::from_secs(20)
+    ));
+    let after = status(&node);
+    for f in ["state_root", "tx_log_root", "tx_log_size", "mempool_size"] {
+        assert_eq!(after[f], before[f], "{f} changed after refused submissions");
+    }
+    assert_eq!(
+        next_nonce(&node, &registrar),
+        1,
+        "a refused call used a nonce"
+    );
+    // The next valid call takes nonce 1.
+    let next = register_tx(&registrar, &chain, 1, 1000, &valid);
+    let (code, v) = post_bytes(&format!("{url}/v1/txs?wait=true"), &next.to_bytes());
+    assert_eq!(code, 200, "{v}");
+    assert_eq!(v["result"]["code"], "OK", "{v}");
+    one.node.stop();
+}
+
 #[test]
 fn bad_input_gets_4xx_with_its_code_and_changes_nothing() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let net = dir.path().join("net");
-    demo_network(&net, 1);
-    let chain = load_genesis(&net).chain_id;
-    let mut node = Node::new(net.join("node0"));
-    node.start();
-    let registrar = registrar_key(&net);
-    let url = node.url();
-
     // One good transaction first, so there is something to replay.
-    let good = register_tx(&registrar, &chain, 0, 1000, &synthetic_uscc(1, 1));
-    let (code, v) = post_bytes(&format!("{url}/v1/txs?wait=true"), &good.to_bytes());
-    assert_eq!(code, 200, "{v}");
-    assert_eq!(v["result"]["code"], "OK");
-    let before = status(&node);
+    let mut one = OneNode::after_a_registration(1);
+    let (net, good) = (one.net.clone(), one.good.clone());
+    let (registrar, chain, url) = (one.registrar.clone(), one.chain.clone(), one.node.url());
+    let node = &mut one.node;
+    let before = status(node);
 
     let tax = read_key(&net.join("keys").join("11110000MB03K8E2XU.key"));
     let stranger = SecretKey::from_seed([42; 32]);

@@ -105,3 +105,51 @@ fn a_block_whose_txs_do_not_match_its_root_is_refused() {
     b.txs.clear();
     assert!(b.check_shape().is_err());
 }
+
+/// Bundles handed out earlier (tests/fixtures/bundles, made by the scenario test with
+/// `CONCORDAT_WRITE_BUNDLE_FIXTURES=1`) still verify, against the genesis they were made on, to
+/// the verdict they gave when made: the same proof result, height and decoded record. A change
+/// of a stored record's format or of the bundle format shows here.
+#[test]
+fn bundles_handed_out_earlier_still_verify_to_the_same_verdict() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/bundles");
+    let genesis = dir.join("genesis.json");
+    let mut seen = 0;
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .expect("tests/fixtures/bundles")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "bundle"))
+        .collect();
+    entries.sort();
+    for bundle in entries {
+        let expected: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(bundle.with_extension("verdict.json")).expect("verdict"),
+        )
+        .expect("verdict json");
+        let (ok, got) = concordat_tests::net::concordat_json(&[
+            "verify",
+            "--trust",
+            genesis.to_str().expect("utf-8"),
+            bundle.to_str().expect("utf-8"),
+        ]);
+        assert!(ok, "{}: {got}", bundle.display());
+        for field in [
+            "valid",
+            "proven",
+            "subject",
+            "height",
+            "header_hash",
+            "state_root",
+            "value",
+        ] {
+            assert_eq!(
+                got[field],
+                expected[field],
+                "{}: {field} differs",
+                bundle.display()
+            );
+        }
+        seen += 1;
+    }
+    assert!(seen >= 8, "only {seen} golden bundles");
+}
