@@ -151,10 +151,8 @@ impl CommitmentCall {
     /// executor before the call, and by the client before signing.
     pub fn precheck(&self) -> Result<(), ExecError> {
         let id = |v: &str| validate_id("commitment_id", v, MAX_COMMITMENT_ID_BYTES);
-        let text = |field: &str, v: &str| {
-            crate::ids::validate_text(field, v, crate::ids::MAX_REF_BYTES)
-                .map_err(crate::error::invalid)
-        };
+        let text =
+            |field: &str, v: &str| crate::ids::validate_text(field, v, crate::ids::MAX_REF_BYTES);
         match self {
             CommitmentCall::Make {
                 commitment_id,
@@ -292,8 +290,7 @@ pub fn execute(
                 None => None,
             };
             if let Some(r) = relates_to {
-                crate::ids::validate_text("relates_to", r, crate::ids::MAX_REF_BYTES)
-                    .map_err(crate::error::invalid)?;
+                crate::ids::validate_text("relates_to", r, crate::ids::MAX_REF_BYTES)?;
             }
             let owner = party::require_existing(state, actor.uscc())?;
             if state.get_raw(&keys::commitment(commitment_id)).is_some() {
@@ -353,8 +350,7 @@ pub fn execute(
             commitment_id,
             basis,
         } => {
-            crate::ids::validate_text("basis", basis, crate::ids::MAX_REF_BYTES)
-                .map_err(crate::error::invalid)?;
+            crate::ids::validate_text("basis", basis, crate::ids::MAX_REF_BYTES)?;
             let c = load(state, commitment_id)?;
             require_relying(actor, &c)?;
             set_status(state, ctx, c, CommitmentStatus::Fulfilled, basis)?;
@@ -389,6 +385,7 @@ pub const KINDS: &[KindSpec] = &[KindSpec::new(
     "commitment",
     "commitment",
     "a commitment id",
+    "C-2026-000123",
     Id::Record(keys::commitment),
     json_of::<Commitment>,
 )

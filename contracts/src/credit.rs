@@ -233,6 +233,7 @@ pub const KINDS: &[KindSpec] = &[
         "dishonesty",
         "dishonesty record",
         "a record id",
+        "FC-C-2026-000123",
         Id::Record(keys::dishonesty),
         json_of::<DishonestyRecord>,
     )
@@ -241,6 +242,7 @@ pub const KINDS: &[KindSpec] = &[
         "reapply_bar",
         "re-application bar",
         "USCC:TYPE_CODE",
+        "91110105MA01R7K442:FOOD_BUSINESS",
         Id::Custom(|id| match (id.get(..18), id.get(18..19), id.get(19..)) {
             (Some(uscc), Some(":"), Some(t)) if !t.is_empty() => Ok(keys::reapply_bar(uscc, t)),
             _ => Err("a reapply_bar id is USCC:TYPE_CODE".into()),
@@ -251,6 +253,7 @@ pub const KINDS: &[KindSpec] = &[
         "party_records",
         "a party's dishonesty records",
         "a USCC",
+        "91110105MA01R7K442",
         Id::Uscc(keys::dishonesty_index),
         json_of::<Vec<String>>,
     ),

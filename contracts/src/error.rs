@@ -6,7 +6,11 @@
 use serde::{Deserialize, Serialize};
 
 /// The outcome class of a transaction. Numbers and names are stable.
+///
+/// One spelling everywhere: the JSON form is [`ResultCode::as_str`] (the canonical BCS form is
+/// the variant's position, which the names do not touch).
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[repr(u16)]
 pub enum ResultCode {
     /// Executed and applied.
@@ -78,4 +82,33 @@ impl ExecError {
 /// Shorthand for an `InvalidArgument` error.
 pub fn invalid(message: impl Into<String>) -> ExecError {
     ExecError::new(ResultCode::InvalidArgument, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_and_as_str_spell_every_code_the_same() {
+        use ResultCode::*;
+        for code in [
+            Ok,
+            WrongChain,
+            Expired,
+            BadNonce,
+            UnknownSigner,
+            Unauthorised,
+            InvalidArgument,
+            NotFound,
+            AlreadyExists,
+            InvalidTransition,
+            BadIdentifier,
+            ProposalRejected,
+        ] {
+            let json = serde_json::to_value(code).expect("json");
+            assert_eq!(json, serde_json::Value::String(code.as_str().into()));
+            let back: ResultCode = serde_json::from_value(json).expect("back");
+            assert_eq!(back, code);
+        }
+    }
 }

@@ -319,6 +319,7 @@ pub const KINDS: &[KindSpec] = &[KindSpec::new(
     "nonce",
     "a signer's next nonce",
     "a signer public key (hex)",
+    "0c34ec53fc0a292ee6248ea8c406b07b83eb28d623a852551a3c578ce091a7b6",
     Id::Custom(|id| {
         concordat_primitives::PublicKey::from_hex(id)
             .map(|pk| keys::nonce(&pk))

@@ -102,7 +102,7 @@ impl FilingCall {
             ..
         } = self;
         validate_id("filing_id", filing_id, MAX_FILING_ID_BYTES)?;
-        validate_text("period", period, 32).map_err(invalid)?;
+        validate_text("period", period, 32)?;
         validate_id(
             "seal_signature_id",
             seal_signature_id,
@@ -178,6 +178,7 @@ pub const KINDS: &[KindSpec] = &[KindSpec::new(
     "filing",
     "paperless filing",
     "a filing id",
+    "F-E1-VAT-2026-05",
     Id::Record(keys::filing),
     json_of::<Filing>,
 )];

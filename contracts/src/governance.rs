@@ -53,9 +53,8 @@ pub struct Department {
 impl Department {
     /// Checks the fields (not uniqueness against state).
     pub fn validate(&self) -> Result<(), ExecError> {
-        validate_text("department name", &self.name, MAX_NAME_BYTES).map_err(invalid)?;
-        validate_region_code(&self.region)
-            .map_err(|m| ExecError::new(ResultCode::BadIdentifier, m))?;
+        validate_text("department name", &self.name, MAX_NAME_BYTES)?;
+        validate_region_code(&self.region)?;
         if self.member_keys.is_empty() {
             return Err(invalid(format!(
                 "department {} needs at least one member key",
@@ -481,12 +480,14 @@ pub const KINDS: &[KindSpec] = &[
         "department",
         "department",
         "a USCC",
+        "11110000MB01A7C368",
         Id::Uscc(keys::department),
         json_of::<Department>,
     ),
     KindSpec::new(
         "validators",
         "validator roster",
+        "current",
         "current",
         Id::Custom(|id| match id {
             "current" => Ok(keys::VALIDATORS.to_vec()),
@@ -498,6 +499,7 @@ pub const KINDS: &[KindSpec] = &[
         "proposal",
         "governance proposal",
         "a decimal proposal id",
+        "0",
         Id::Custom(|id| {
             crate::kinds::by_number(id, "a proposal id is a decimal number", keys::proposal)
         }),

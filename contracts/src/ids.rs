@@ -116,40 +116,43 @@ impl<'de> Deserialize<'de> for Uscc {
 
 /// Checks a GB/T 2260 region code: six digits, a province prefix in 11..=82, not all zero
 /// below the province where it claims a city or district with zeros in between.
-pub fn validate_region_code(code: &str) -> Result<(), String> {
+pub fn validate_region_code(code: &str) -> Result<(), crate::error::ExecError> {
+    let err = |m: String| crate::error::ExecError::new(crate::error::ResultCode::BadIdentifier, m);
     let b = code.as_bytes();
     if b.len() != 6 || !b.iter().all(u8::is_ascii_digit) {
-        return Err(format!(
+        return Err(err(format!(
             "region code {code:?} must be six digits (GB/T 2260)"
-        ));
+        )));
     }
     let province = (b[0] - b'0') * 10 + (b[1] - b'0');
     if !(11..=82).contains(&province) {
-        return Err(format!(
+        return Err(err(format!(
             "region code {code:?}: province {province:02} is not a GB/T 2260 province"
-        ));
+        )));
     }
     if &code[2..4] == "00" && &code[4..6] != "00" {
-        return Err(format!(
+        return Err(err(format!(
             "region code {code:?}: a district needs a city part (positions 3-4)"
-        ));
+        )));
     }
     Ok(())
 }
 
 /// Checks free text: not empty after trimming, at most `max` bytes, no control characters.
-pub fn validate_text(field: &str, value: &str, max: usize) -> Result<(), String> {
+pub fn validate_text(field: &str, value: &str, max: usize) -> Result<(), crate::error::ExecError> {
+    let err =
+        |m: String| crate::error::ExecError::new(crate::error::ResultCode::InvalidArgument, m);
     if value.trim().is_empty() {
-        return Err(format!("{field} must not be empty"));
+        return Err(err(format!("{field} must not be empty")));
     }
     if value.len() > max {
-        return Err(format!(
+        return Err(err(format!(
             "{field} is {} bytes, over the limit of {max}",
             value.len()
-        ));
+        )));
     }
     if value.chars().any(char::is_control) {
-        return Err(format!("{field} must not contain control characters"));
+        return Err(err(format!("{field} must not contain control characters")));
     }
     Ok(())
 }
@@ -174,14 +177,16 @@ pub fn validate_id(field: &str, value: &str, max: usize) -> Result<(), crate::er
 pub const MAX_CODE_BYTES: usize = 64;
 
 /// Checks a code: 1..=64 characters of `A-Z 0-9 _ : . -`.
-pub fn validate_code(field: &str, value: &str) -> Result<(), String> {
+pub fn validate_code(field: &str, value: &str) -> Result<(), crate::error::ExecError> {
+    let err =
+        |m: String| crate::error::ExecError::new(crate::error::ResultCode::InvalidArgument, m);
     let ok_char = |c: char| {
         c.is_ascii_uppercase() || c.is_ascii_digit() || matches!(c, '_' | ':' | '.' | '-')
     };
     if value.is_empty() || value.len() > MAX_CODE_BYTES || !value.chars().all(ok_char) {
-        return Err(format!(
+        return Err(err(format!(
             "{field} {value:?} must be 1 to {MAX_CODE_BYTES} characters of A-Z, 0-9, '_', ':', '.' and '-'"
-        ));
+        )));
     }
     Ok(())
 }

@@ -22,6 +22,9 @@ pub struct KindSpec {
     pub title: &'static str,
     /// The id the kind is looked up by, for people.
     pub id_rule: &'static str,
+    /// A well-formed id, as an example for people (the page, the docs) and for the
+    /// kind-generic tests.
+    pub example: &'static str,
     /// How an id becomes the state key.
     pub id: Id,
     /// The stored bytes as the JSON the API shows.
@@ -50,6 +53,7 @@ impl KindSpec {
         name: &'static str,
         title: &'static str,
         id_rule: &'static str,
+        example: &'static str,
         id: Id,
         decode: fn(&[u8]) -> Result<serde_json::Value, String>,
     ) -> KindSpec {
@@ -57,6 +61,7 @@ impl KindSpec {
             name,
             title,
             id_rule,
+            example,
             id,
             decode,
             status: None,
@@ -106,6 +111,7 @@ pub const KINDS: &[KindSpec] = &[KindSpec::new(
     "raw",
     "a state key, raw",
     "the key in hex",
+    "676f762f76616c696461746f7273",
     Id::Custom(|id| hex::decode(id).map_err(|e| format!("a raw key is hex: {e}"))),
     |b| Ok(serde_json::Value::String(hex::encode(b))),
 )];
@@ -229,6 +235,15 @@ mod tests {
                     spec.name
                 );
             }
+        }
+    }
+
+    #[test]
+    fn every_kind_accepts_its_own_example_id() {
+        for spec in all() {
+            assert!(!spec.example.is_empty(), "{} has no example", spec.name);
+            query_key(spec.name, spec.example)
+                .unwrap_or_else(|e| panic!("{}: example {:?}: {e}", spec.name, spec.example));
         }
     }
 

@@ -396,7 +396,7 @@ impl LicenceCall {
                 ..
             } => {
                 id(licence_id)?;
-                validate_code("type_code", type_code).map_err(invalid)?;
+                validate_code("type_code", type_code)?;
                 text("scope", scope, MAX_SCOPE_BYTES)?;
                 Uscc::parse(issuer)
                     .map_err(|e| ExecError::new(ResultCode::BadIdentifier, e.to_string()))?;
@@ -462,7 +462,6 @@ impl LicenceCall {
             } => {
                 id(licence_id)?;
                 crate::ids::validate_region_code(to_region)
-                    .map_err(|m| ExecError::new(ResultCode::BadIdentifier, m))
             }
             Renew {
                 licence_id,
@@ -547,7 +546,7 @@ fn require_issuer(actor: &Actor, l: &Licence) -> Result<(), ExecError> {
 }
 
 pub(crate) fn text(field: &str, v: &str, max: usize) -> Result<(), ExecError> {
-    validate_text(field, v, max).map_err(invalid)
+    validate_text(field, v, max)
 }
 
 fn check_validity(ctx: &BlockContext, v: &Validity) -> Result<(), ExecError> {
@@ -632,7 +631,7 @@ fn apply(
         return Err(invalid("not an application"));
     };
     require_new_id(state, licence_id)?;
-    validate_code("type_code", type_code).map_err(invalid)?;
+    validate_code("type_code", type_code)?;
     text("scope", scope, MAX_SCOPE_BYTES)?;
     let holder: Party = party::require_existing(state, actor.uscc())?;
     let issuer = Uscc::parse(issuer)
@@ -1115,8 +1114,7 @@ pub fn execute(
             licence_id,
             to_region,
         } => {
-            crate::ids::validate_region_code(to_region)
-                .map_err(|m| ExecError::new(ResultCode::BadIdentifier, m))?;
+            crate::ids::validate_region_code(to_region)?;
             let l = load(state, licence_id)?;
             require_issuer(actor, &l)?;
             let basis = format!("transferred out to {to_region}");
@@ -1222,6 +1220,7 @@ pub const KINDS: &[KindSpec] = &[
         "licence",
         "licence",
         "a licence id",
+        "L-E1-FOOD-1",
         Id::Record(keys::licence),
         licence_json,
     )
@@ -1230,6 +1229,7 @@ pub const KINDS: &[KindSpec] = &[
         "party_licences",
         "a party's licences",
         "a USCC",
+        "91110105MA01R7K442",
         Id::Uscc(keys::licences_of),
         json_of::<Vec<String>>,
     ),

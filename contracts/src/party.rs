@@ -233,15 +233,13 @@ impl PartyCall {
                 registered_address,
                 ..
             } => {
-                validate_text("name", name, MAX_PARTY_NAME_BYTES).map_err(invalid)?;
+                validate_text("name", name, MAX_PARTY_NAME_BYTES)?;
                 validate_text("registered address", registered_address, MAX_ADDRESS_BYTES)
-                    .map_err(invalid)
             }
             PartyCall::RevokeLicence { basis, .. } | PartyCall::Deregister { basis, .. } => {
-                validate_text("basis", basis, MAX_BASIS_BYTES).map_err(invalid)
+                validate_text("basis", basis, MAX_BASIS_BYTES)
             }
-            PartyCall::MoveOut { to_region, .. } => validate_region_code(to_region)
-                .map_err(|m| ExecError::new(ResultCode::BadIdentifier, m)),
+            PartyCall::MoveOut { to_region, .. } => validate_region_code(to_region),
             PartyCall::AddSite {
                 site_id,
                 region_code,
@@ -249,9 +247,8 @@ impl PartyCall {
                 ..
             } => {
                 validate_id("site_id", site_id, MAX_SITE_ID_BYTES)?;
-                validate_region_code(region_code)
-                    .map_err(|m| ExecError::new(ResultCode::BadIdentifier, m))?;
-                validate_text("address", address, MAX_ADDRESS_BYTES).map_err(invalid)
+                validate_region_code(region_code)?;
+                validate_text("address", address, MAX_ADDRESS_BYTES)
             }
             PartyCall::SetKeys { keys, .. } => {
                 if keys.len() > MAX_PARTY_KEYS {
@@ -529,6 +526,7 @@ pub const KINDS: &[KindSpec] = &[KindSpec::new(
     "party",
     "party (enterprise or person)",
     "a USCC",
+    "91110105MA01R7K442",
     Id::Uscc(keys::party),
     json_of::<Party>,
 )

@@ -95,7 +95,7 @@ fn check_list(field: &str, list: &[String]) -> Result<(), ExecError> {
         )));
     }
     for code in list {
-        validate_code(field, code).map_err(invalid)?;
+        validate_code(field, code)?;
     }
     Ok(())
 }
@@ -226,6 +226,7 @@ pub const KINDS: &[KindSpec] = &[KindSpec::new(
     "policy",
     "policy parameters",
     "current, or a version number",
+    "current",
     Id::Custom(|id| match id {
         "current" => Ok(keys::POLICY.to_vec()),
         _ => crate::kinds::by_number(

@@ -235,7 +235,6 @@ impl RecognitionCall {
                 id("agreement_id", agreement_id)?;
                 validate_id("credential_id", credential_id, 64)?;
                 crate::ids::validate_text("purpose", purpose, crate::ids::MAX_REF_BYTES)
-                    .map_err(invalid)
             }
         }
     }
@@ -264,7 +263,7 @@ fn require_party(actor: &Actor, a: &Agreement) -> Result<Uscc, ExecError> {
 
 /// The checks of agreement terms that need no state.
 fn check_terms_shape(t: &Terms) -> Result<(), ExecError> {
-    validate_code("scope", &t.scope).map_err(invalid)?;
+    validate_code("scope", &t.scope)?;
     if t.parties.len() < 2 {
         return Err(invalid("an agreement has at least two party authorities"));
     }
@@ -280,7 +279,7 @@ fn check_terms_shape(t: &Terms) -> Result<(), ExecError> {
         }
     }
     for c in &t.credential_types {
-        validate_code("credential type", c).map_err(invalid)?;
+        validate_code("credential type", c)?;
     }
     if let Some(to) = t.effective_to {
         if to < t.effective_from {
@@ -559,6 +558,7 @@ pub const KINDS: &[KindSpec] = &[
         "agreement",
         "mutual-recognition agreement",
         "an agreement id",
+        "MR-1",
         Id::Record(keys::agreement),
         json_of::<Agreement>,
     )
@@ -568,6 +568,7 @@ pub const KINDS: &[KindSpec] = &[
         "recognition",
         "recognition decision",
         "a decision id",
+        "D1",
         Id::Record(keys::recognition),
         json_of::<RecognitionDecision>,
     ),

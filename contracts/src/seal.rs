@@ -521,7 +521,7 @@ impl SealCall {
     /// admission, by the executor before the call, and by the client before signing.
     pub fn precheck(&self) -> Result<(), ExecError> {
         let es = |v: &str| validate_id("es_id", v, MAX_ES_ID_BYTES);
-        let basis_text = |b: &str| validate_text("basis", b, MAX_REF_BYTES).map_err(invalid);
+        let basis_text = |b: &str| validate_text("basis", b, MAX_REF_BYTES);
         match self {
             SealCall::Register {
                 es_id,
@@ -534,8 +534,8 @@ impl SealCall {
                 ..
             } => {
                 es(es_id)?;
-                validate_code("seal_type", seal_type).map_err(invalid)?;
-                validate_text("name", name, MAX_REF_BYTES).map_err(invalid)?;
+                validate_code("seal_type", seal_type)?;
+                validate_text("name", name, MAX_REF_BYTES)?;
                 Uscc::parse(owner)
                     .map_err(|e| ExecError::new(ResultCode::BadIdentifier, e.to_string()))?;
                 if signer_keys.is_empty() || signer_keys.len() > MAX_SIGNER_KEYS {
@@ -560,7 +560,7 @@ impl SealCall {
             SealCall::Expire { es_id } => es(es_id),
             SealCall::RegisterTsa { tsa_id, name, .. } => {
                 validate_id("tsa_id", tsa_id, MAX_ES_ID_BYTES)?;
-                validate_text("name", name, MAX_REF_BYTES).map_err(invalid)
+                validate_text("name", name, MAX_REF_BYTES)
             }
             SealCall::RecordSignature {
                 sig_id,
@@ -572,8 +572,7 @@ impl SealCall {
             } => {
                 validate_id("sig_id", sig_id, MAX_ES_ID_BYTES)?;
                 es(es_id)?;
-                validate_text("property_info", property_info, MAX_PROPERTY_INFO_BYTES)
-                    .map_err(invalid)?;
+                validate_text("property_info", property_info, MAX_PROPERTY_INFO_BYTES)?;
                 if signer_key.0.len() > 65 || signature.0.len() > 64 {
                     return Err(invalid(
                         "signer_key is at most 65 bytes and signature at most 64",
@@ -855,7 +854,7 @@ pub fn execute(
     call: &SealCall,
 ) -> Result<(), ExecError> {
     let by = actor.uscc().clone();
-    let basis_text = |b: &str| validate_text("basis", b, MAX_REF_BYTES).map_err(invalid);
+    let basis_text = |b: &str| validate_text("basis", b, MAX_REF_BYTES);
     match call {
         SealCall::Register {
             es_id,
@@ -1040,6 +1039,7 @@ pub const KINDS: &[KindSpec] = &[
         "seal",
         "electronic seal",
         "an esID",
+        "ES-E1-01",
         Id::Record(keys::seal),
         json_of::<Seal>,
     )
@@ -1049,6 +1049,7 @@ pub const KINDS: &[KindSpec] = &[
         "seal_signature",
         "recorded seal signature",
         "a signature id",
+        "SIG-TAX-1",
         Id::Record(keys::seal_signature),
         json_of::<SealSignature>,
     ),
@@ -1056,6 +1057,7 @@ pub const KINDS: &[KindSpec] = &[
         "tsa",
         "time-stamping authority",
         "a TSA id",
+        "TSA-BJ-1",
         Id::Record(keys::tsa),
         json_of::<Tsa>,
     ),
@@ -1063,6 +1065,7 @@ pub const KINDS: &[KindSpec] = &[
         "party_seals",
         "a party's seals",
         "a USCC",
+        "91110105MA01R7K442",
         Id::Uscc(keys::seals_of),
         json_of::<Vec<String>>,
     ),

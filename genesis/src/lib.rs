@@ -259,10 +259,10 @@ fn validate_department(
         &d.name,
         concordat_contracts::governance::MAX_NAME_BYTES,
     ) {
-        errs.push(format!("{at}.name: {e}"));
+        errs.push(format!("{at}.name: {}", e.message));
     }
     if let Err(e) = validate_region_code(&d.region) {
-        errs.push(format!("{at}.region: {e}"));
+        errs.push(format!("{at}.region: {}", e.message));
     }
     let mut roles = BTreeSet::new();
     for r in &d.roles {

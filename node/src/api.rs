@@ -534,7 +534,7 @@ async fn list_kinds(State(s): State<AppState>) -> ApiResult {
     s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
     let list: Vec<Value> = kinds::all()
         .map(|k| {
-            json!({"name": k.name, "title": k.title, "id": k.id_rule,
+            json!({"name": k.name, "title": k.title, "id": k.id_rule, "example": k.example,
                    "status_field": k.status, "history_field": k.history})
         })
         .collect();

@@ -435,15 +435,14 @@ impl<S: NodeStore> NodeCore<S> {
             ));
         }
         check_admission(&self.view(), &self.chain_id, next_height, &stx).map_err(|e| {
-            let (code, http) = match e.code {
-                ResultCode::WrongChain => ("WRONG_CHAIN", 400),
-                ResultCode::Expired => ("EXPIRED", 400),
-                ResultCode::UnknownSigner => ("UNKNOWN_SIGNER", 403),
-                ResultCode::Unauthorised => ("UNAUTHORISED", 403),
-                // The call's stateless checks (BAD_IDENTIFIER, INVALID_ARGUMENT): refused
-                // here with the code the block would have given, never committed.
-                other => (other.as_str(), 400),
+            // One spelling of every code: the contract's own (`ResultCode::as_str`). Stateless
+            // check failures (BAD_IDENTIFIER, INVALID_ARGUMENT) are refused here with the code
+            // the block would have given, and never committed.
+            let http = match e.code {
+                ResultCode::UnknownSigner | ResultCode::Unauthorised => 403,
+                _ => 400,
             };
+            let code = e.code.as_str();
             AdmissionError::new(code, http, e.message)
         })?;
         Ok((stx, hash))

@@ -331,6 +331,34 @@ fn scenario_1_and_1b_through_a_running_node() {
         false,
         "no policy version written: the defaults apply"
     );
+    // Every registered kind answers with a proof `concordat verify` accepts (present or
+    // absent), for its example id: a kind the node, the client or the verifier misses fails.
+    let genesis = net.join("genesis.json");
+    for spec in concordat_contracts::kinds::all() {
+        let file = net.join(format!("{}.bundle", spec.name));
+        let path = file.to_str().expect("utf-8 path");
+        let (ok, v) = concordat_json(&[
+            "proof",
+            spec.name,
+            spec.example,
+            "--node",
+            &c.url,
+            "--out",
+            path,
+        ]);
+        assert!(ok, "proof {} {}: {v}", spec.name, spec.example);
+        let (ok, verdict) =
+            concordat_json(&["verify", "--trust", genesis.to_str().expect("utf-8"), path]);
+        assert!(ok, "verify {}: {verdict}", spec.name);
+        assert_eq!(verdict["valid"], true, "{}: {verdict}", spec.name);
+        if verdict["proven"] == "present" {
+            assert!(
+                !verdict["value"].is_null(),
+                "{}: a present record decodes: {verdict}",
+                spec.name
+            );
+        }
+    }
     if std::env::var_os("CONCORDAT_WRITE_BUNDLE_FIXTURES").is_some() {
         write_bundle_fixtures(&net, &c.url);
     }

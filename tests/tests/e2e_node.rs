@@ -68,9 +68,14 @@ fn next_nonce(node: &Node, key: &SecretKey) -> u64 {
 #[test]
 fn stateless_check_failures_are_refused_at_admission_and_change_nothing() {
     let mut one = OneNode::after_a_registration(2);
-    let (node, registrar, chain, url) = (&one.node, &one.registrar, &one.chain, one.node.url());
+    let (node, registrar, chain, url) = (
+        &one.node,
+        &one.registrar,
+        one.chain.as_str(),
+        one.node.url(),
+    );
     let before = status(node);
-    assert_eq!(next_nonce(&node, &registrar), 1);
+    assert_eq!(next_nonce(node, registrar), 1);
 
     let valid = synthetic_uscc(2, 2);
     let wrong_check = format!(
@@ -86,12 +91,12 @@ fn stateless_check_failures_are_refused_at_admission_and_change_nothing() {
         "91110105MA01R7K44I".to_string(),
     ];
     for (i, uscc) in bad_usccs.iter().enumerate() {
-        let tx = register_tx(&registrar, &chain, 1 + i as u64, 1000, uscc);
+        let tx = register_tx(registrar, chain, 1 + i as u64, 1000, uscc);
         let (got, v) = post_bytes(&format!("{url}/v1/txs"), &tx.to_bytes());
         assert_eq!(got, 400, "{uscc:?}: {v}");
         assert_eq!(v["error"]["code"], "BAD_IDENTIFIER", "{uscc:?}: {v}");
     }
-    let mut long_name = register_tx(&registrar, &chain, 1, 1000, &valid);
+    let mut long_name = register_tx(registrar, chain, 1, 1000, &valid);
     if let concordat_contracts::Call::Party(concordat_contracts::party::PartyCall::Register {
         name,
         ..
@@ -99,7 +104,7 @@ fn stateless_check_failures_are_refused_at_admission_and_change_nothing() {
     {
         *name = "名".repeat(1000);
     }
-    let long_name = long_name.tx.sign(&registrar);
+    let long_name = long_name.tx.sign(registrar);
     let (got, v) = post_bytes(&format!("{url}/v1/txs"), &long_name.to_bytes());
     assert_eq!(got, 400, "{v}");
     assert_eq!(v["error"]["code"], "INVALID_ARGUMENT", "{v}");
@@ -111,17 +116,17 @@ fn stateless_check_failures_are_refused_at_admission_and_change_nothing() {
         h + 2,
         Duration::from_secs(20)
     ));
-    let after = status(&node);
+    let after = status(node);
     for f in ["state_root", "tx_log_root", "tx_log_size", "mempool_size"] {
         assert_eq!(after[f], before[f], "{f} changed after refused submissions");
     }
     assert_eq!(
-        next_nonce(&node, &registrar),
+        next_nonce(node, registrar),
         1,
         "a refused call used a nonce"
     );
     // The next valid call takes nonce 1.
-    let next = register_tx(&registrar, &chain, 1, 1000, &valid);
+    let next = register_tx(registrar, chain, 1, 1000, &valid);
     let (code, v) = post_bytes(&format!("{url}/v1/txs?wait=true"), &next.to_bytes());
     assert_eq!(code, 200, "{v}");
     assert_eq!(v["result"]["code"], "OK", "{v}");
@@ -201,7 +206,7 @@ fn bad_input_gets_4xx_with_its_code_and_changes_nothing() {
     // None of the refused submissions changed anything: same state root, tx log and mempool.
     // (The height may grow by empty blocks, which an idle proposer makes every second.)
     std::thread::sleep(Duration::from_millis(300));
-    let unchanged = status(&node);
+    let unchanged = status(node);
     for f in ["state_root", "tx_log_root", "tx_log_size", "mempool_size"] {
         assert_eq!(
             unchanged[f], before[f],
@@ -222,7 +227,7 @@ fn bad_input_gets_4xx_with_its_code_and_changes_nothing() {
     assert!(wait_committed(&url, &pending.hash().to_hex(), Duration::from_secs(10)).is_some());
 
     // Apart from the one valid transaction, nothing changed.
-    let after = status(&node);
+    let after = status(node);
     assert!(after["height"].as_u64() > before["height"].as_u64());
     assert_eq!(
         after["tx_log_size"].as_u64(),
