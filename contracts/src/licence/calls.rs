@@ -1,31 +1,6 @@
-//! Licences (record kind B, 行政许可 / 电子证照) and the false-commitment rule R4.
-//!
-//! # State machine (the issuer is the LICENSING_AUTHORITY named at application)
-//! | From | To | Call | Who | Guard |
-//! |---|---|---|---|---|
-//! | — | APPLIED | `Apply` | ENTERPRISE (the holder) | holder EXISTING (R2); sites are the holder's; no re-application bar; NC ⇒ R3, else routed to STANDARD |
-//! | APPLIED | REFUSED | `Refuse` | issuer | — |
-//! | APPLIED | 01 VALID | `Issue` | issuer | NC ⇒ its commitment ACTIVE; verification PENDING, due issue date + policy window |
-//! | 01 PENDING | 01 VERIFIED | `RecordCheck{conforms:true}` | issuer or INSPECTOR | commitment → FULFILLED |
-//! | 01 PENDING | 01 NON_CONFORMING | `RecordCheck{conforms:false}` | issuer or INSPECTOR | commitment → BREACHED |
-//! | 01 PENDING | 01 OVERDUE | `FlagOverdueCheck` | anyone (a crank) | block date after `verification_due`; a check may still follow |
-//! | 01 | 03 ANNULLED | `Annul` | issuer | a commitment ⇒ R4 |
-//! | 01 | 02 SUSPENDED | `Suspend` | issuer or ENFORCEMENT_AUTHORITY | — |
-//! | 02 | 01 | `LiftSuspension` | issuer | — |
-//! | 01, 02 | 07 REVOKED | `Revoke` | ENFORCEMENT_AUTHORITY | — |
-//! | 01, 02 | 04 CANCELLED | `Cancel` | issuer | — |
-//! | 01 | 05 EXPIRED | `Expire` | anyone (a crank) | block date after `valid_until` |
-//! | 01 | 06 TRANSFERRED_OUT | `TransferOut` | issuer | — |
-//! | 01 | 99 SUPERSEDED, and a new 01 | `Renew` | issuer | the new version names the old in `supersedes` |
-//!
-//! Anything else is refused with `INVALID_TRANSITION`; REFUSED, 03, 04, 05, 06, 07 and 99 have
-//! no way out ([`allowed`] is the table; a test walks every pair).
-//!
-//! R2 cascade ([`crate::rules::r2_party_closure`]): a holder moved to REVOKED_LICENCE (吊销) or
-//! DEREGISTERED takes its live licences to 04 CANCELLED (ADR 0011; 07 is for a licence penalised
-//! in its own right, by its own `Revoke`); open applications are REFUSED. R3 and R4 are in
-//! [`crate::rules`].
+//! The licence calls: who may make each, their stateless checks, and their execution.
 
+use super::*;
 use concordat_primitives::Hash;
 use serde::{Deserialize, Serialize};
 
@@ -36,209 +11,11 @@ use crate::credit::{self, DishonestyCategory, NewRecord};
 use crate::error::{invalid, ExecError, ResultCode};
 use crate::governance::Department;
 use crate::ids::{validate_code, validate_id, validate_text, Uscc, MAX_REF_BYTES};
-use crate::kinds::{json_of, Id, KindSpec};
 use crate::party::{self, Party};
 use crate::policy;
-use crate::record::{OwnerIndex, Table};
 use crate::roles::Role;
 use crate::state::{keys, Overlay};
 use crate::time::Date;
-
-/// Longest licence id (GB/T 36904 identifiers are opaque strings).
-pub const MAX_LICENCE_ID_BYTES: usize = 64;
-/// Longest scope text (bytes).
-pub const MAX_SCOPE_BYTES: usize = 1000;
-/// Most sites one licence covers.
-pub const MAX_LICENCE_SITES: usize = 64;
-/// Most licences indexed per holder.
-pub const MAX_LICENCES_PER_HOLDER: usize = 4096;
-
-/// How the licence was approved.
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ApprovalMode {
-    /// Full review.
-    Standard,
-    /// 告知承诺: granted on a commitment, checked afterwards.
-    NotificationCommitment,
-    /// 备案: filing.
-    Filing,
-}
-
-/// Licence status. The numbered ones carry the e-licence status codes.
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum LicenceStatus {
-    /// Applied for.
-    Applied,
-    /// Refused (terminal).
-    Refused,
-    /// 01 valid.
-    Valid,
-    /// 02 suspended (暂扣).
-    Suspended,
-    /// 03 annulled (撤销, terminal).
-    Annulled,
-    /// 04 cancelled (注销, terminal).
-    Cancelled,
-    /// 05 expired (terminal).
-    Expired,
-    /// 06 transferred out (terminal here).
-    TransferredOut,
-    /// 07 revoked (吊销, terminal).
-    Revoked,
-    /// 99 other: replaced by a new version (terminal).
-    Superseded,
-}
-
-impl LicenceStatus {
-    /// Every status.
-    pub const ALL: [LicenceStatus; 10] = [
-        LicenceStatus::Applied,
-        LicenceStatus::Refused,
-        LicenceStatus::Valid,
-        LicenceStatus::Suspended,
-        LicenceStatus::Annulled,
-        LicenceStatus::Cancelled,
-        LicenceStatus::Expired,
-        LicenceStatus::TransferredOut,
-        LicenceStatus::Revoked,
-        LicenceStatus::Superseded,
-    ];
-
-    /// The e-licence status code (`None` before issue).
-    pub fn code(self) -> Option<&'static str> {
-        Some(match self {
-            LicenceStatus::Applied | LicenceStatus::Refused => return None,
-            LicenceStatus::Valid => "01",
-            LicenceStatus::Suspended => "02",
-            LicenceStatus::Annulled => "03",
-            LicenceStatus::Cancelled => "04",
-            LicenceStatus::Expired => "05",
-            LicenceStatus::TransferredOut => "06",
-            LicenceStatus::Revoked => "07",
-            LicenceStatus::Superseded => "99",
-        })
-    }
-}
-
-/// The transition table: true iff some call may move a licence from `from` to `to`.
-pub fn allowed(from: LicenceStatus, to: LicenceStatus) -> bool {
-    use LicenceStatus::*;
-    matches!(
-        (from, to),
-        (Applied, Refused | Valid)
-            | (Valid, Annulled | Suspended | Revoked | Cancelled | Expired)
-            | (Valid, TransferredOut | Superseded)
-            | (Suspended, Valid | Revoked | Cancelled)
-    )
-}
-
-/// The follow-up check of a notification-commitment licence.
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Verification {
-    /// Not a notification-commitment licence.
-    NotRequired,
-    /// Due by `verification_due`.
-    Pending,
-    /// The check found the facts match the commitment.
-    Verified,
-    /// The check found they do not: the commitment is breached; annulment follows.
-    NonConforming,
-    /// Still unchecked after `verification_due` (flagged for supervision; a check may still
-    /// be recorded).
-    Overdue,
-}
-
-/// The last status change of a licence (earlier ones are in the transaction log and in the
-/// state at earlier heights).
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct Change {
-    /// Who.
-    pub by: Uscc,
-    /// Block height.
-    pub height: u64,
-    /// Block time (ms).
-    pub at_ms: u64,
-    /// Basis (decision document or reason).
-    pub basis: String,
-}
-
-/// A licence record.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct Licence {
-    /// E-licence identifier (GB/T 36904).
-    pub licence_id: String,
-    /// Licence type code.
-    pub type_code: String,
-    /// The issuer's licence number, once issued.
-    pub licence_no: Option<String>,
-    /// Holder.
-    pub holder: Uscc,
-    /// Issuing authority.
-    pub issuer: Uscc,
-    /// The mode the holder asked for.
-    pub requested_mode: ApprovalMode,
-    /// The mode in force (R3 may route NC to STANDARD).
-    pub approval_mode: ApprovalMode,
-    /// Why the mode differs from the request.
-    pub routed_reason: Option<String>,
-    /// The commitment of an NC licence.
-    pub commitment_id: Option<String>,
-    /// Scope text.
-    pub scope: String,
-    /// Sites of the holder the licence covers (一照多址).
-    pub site_ids: Vec<String>,
-    /// Block time of the application (ms).
-    pub applied_at_ms: u64,
-    /// Issue date.
-    pub issued_on: Option<Date>,
-    /// First valid day.
-    pub valid_from: Option<Date>,
-    /// Last valid day.
-    pub valid_until: Option<Date>,
-    /// Status.
-    pub status: LicenceStatus,
-    /// Follow-up check state.
-    pub verification: Verification,
-    /// The NC check is due by this date.
-    pub verification_due: Option<Date>,
-    /// Reference of the check that settled it.
-    pub verification_ref: Option<String>,
-    /// The version this one replaces.
-    pub supersedes: Option<String>,
-    /// The version that replaced this one.
-    pub superseded_by: Option<String>,
-    /// Index in the revocation and suspension status lists (assigned at issue).
-    pub status_index: Option<u64>,
-    /// SM3/SHA-256 hash of the licence file (OFD).
-    pub file_hash: Option<Hash>,
-    /// Seal signature on the licence file.
-    pub seal_signature_id: Option<String>,
-    /// Policy version used at application.
-    pub policy_version: u64,
-    /// The last change.
-    pub last_change: Change,
-}
-
-impl Licence {
-    /// The e-licence status code, when issued.
-    pub fn status_code(&self) -> Option<&'static str> {
-        self.status.code()
-    }
-}
-
-/// The dates of an issue or renewal.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct Validity {
-    /// Issue date (the decision's date; not after the block date).
-    pub issued_on: Date,
-    /// First valid day.
-    pub valid_from: Date,
-    /// Last valid day (not before `valid_from`, not before the block date).
-    pub valid_until: Date,
-}
 
 /// Licence calls.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
@@ -482,55 +259,7 @@ impl LicenceCall {
     }
 }
 
-/// Loads a licence or fails with `NotFound`.
-pub fn load(state: &Overlay<'_>, id: &str) -> Result<Licence, ExecError> {
-    LICENCES.load(state, id)
-}
-
-/// The licences, by licence id.
-pub const LICENCES: Table<Licence> =
-    Table::new("licence", "licence_id", MAX_LICENCE_ID_BYTES, keys::licence);
-/// The licence ids of each holder.
-pub const BY_HOLDER: OwnerIndex = OwnerIndex {
-    what: "licences",
-    cap: MAX_LICENCES_PER_HOLDER,
-    key: keys::licences_of,
-};
-
-pub(crate) fn transition(
-    state: &mut Overlay<'_>,
-    ctx: &BlockContext,
-    by: &Uscc,
-    mut l: Licence,
-    to: LicenceStatus,
-    basis: &str,
-) -> Result<Licence, ExecError> {
-    if !allowed(l.status, to) {
-        return Err(ExecError::new(
-            ResultCode::InvalidTransition,
-            format!(
-                "licence {} is {:?}{}; it cannot become {to:?}",
-                l.licence_id,
-                l.status,
-                l.status
-                    .code()
-                    .map(|c| format!(" ({c})"))
-                    .unwrap_or_default()
-            ),
-        ));
-    }
-    l.status = to;
-    l.last_change = Change {
-        by: by.clone(),
-        height: ctx.height,
-        at_ms: ctx.time_ms,
-        basis: basis.to_string(),
-    };
-    state.put(keys::licence(&l.licence_id), &l);
-    Ok(l)
-}
-
-fn require_issuer(actor: &Actor, l: &Licence) -> Result<(), ExecError> {
+pub(crate) fn require_issuer(actor: &Actor, l: &Licence) -> Result<(), ExecError> {
     if actor.uscc() != &l.issuer {
         return Err(ExecError::new(
             ResultCode::Unauthorised,
@@ -549,7 +278,7 @@ pub(crate) fn text(field: &str, v: &str, max: usize) -> Result<(), ExecError> {
     validate_text(field, v, max)
 }
 
-fn check_validity(ctx: &BlockContext, v: &Validity) -> Result<(), ExecError> {
+pub(crate) fn check_validity(ctx: &BlockContext, v: &Validity) -> Result<(), ExecError> {
     let today = Date::of_ms(ctx.time_ms);
     if v.issued_on > today {
         return Err(invalid(format!(
@@ -573,46 +302,26 @@ fn check_validity(ctx: &BlockContext, v: &Validity) -> Result<(), ExecError> {
 }
 
 /// Assigns the next status-list index to licence `id` (both lists use the same index).
-fn next_status_index(state: &mut Overlay<'_>, id: &str) -> u64 {
+pub(crate) fn next_status_index(state: &mut Overlay<'_>, id: &str) -> u64 {
     let n: u64 = state.get(keys::LICENCE_NEXT_STATUS_INDEX).unwrap_or(0);
     state.put(keys::LICENCE_NEXT_STATUS_INDEX.to_vec(), &(n + 1));
     state.put(keys::licence_at_status_index(n), &id.to_string());
     n
 }
 
-/// The bit a licence sets in its issuer's Bitstring Status List of `purpose`: revocation for a
-/// licence that can never be valid again (03, 04, 05, 06, 07, 99), suspension for 02.
-pub fn status_bit(status: LicenceStatus, revocation: bool) -> bool {
-    use LicenceStatus::*;
-    if revocation {
-        matches!(
-            status,
-            Annulled | Cancelled | Expired | TransferredOut | Revoked | Superseded
-        )
-    } else {
-        status == Suspended
-    }
-}
-
-fn index_for_holder(state: &mut Overlay<'_>, holder: &Uscc, id: &str) -> Result<(), ExecError> {
+pub(crate) fn index_for_holder(
+    state: &mut Overlay<'_>,
+    holder: &Uscc,
+    id: &str,
+) -> Result<(), ExecError> {
     BY_HOLDER.add(state, holder, id)
 }
 
-fn require_new_id(state: &Overlay<'_>, id: &str) -> Result<(), ExecError> {
+pub(crate) fn require_new_id(state: &Overlay<'_>, id: &str) -> Result<(), ExecError> {
     LICENCES.require_new(state, id)
 }
 
-/// A decision document behind an annulment or a breach.
-pub struct Decision<'a> {
-    /// Document number.
-    pub doc_no: &'a str,
-    /// Document date.
-    pub doc_date: Date,
-    /// Fraud or false materials found.
-    pub fraud: bool,
-}
-
-fn apply(
+pub(crate) fn apply(
     state: &mut Overlay<'_>,
     ctx: &BlockContext,
     actor: &Actor,
@@ -631,8 +340,6 @@ fn apply(
         return Err(invalid("not an application"));
     };
     require_new_id(state, licence_id)?;
-    validate_code("type_code", type_code)?;
-    text("scope", scope, MAX_SCOPE_BYTES)?;
     let holder: Party = party::require_existing(state, actor.uscc())?;
     let issuer = Uscc::parse(issuer)
         .map_err(|e| ExecError::new(ResultCode::BadIdentifier, e.to_string()))?;
@@ -738,7 +445,7 @@ fn apply(
 }
 
 #[allow(clippy::too_many_arguments)] // the fields of `LicenceCall::Issue`
-fn issue(
+pub(crate) fn issue(
     state: &mut Overlay<'_>,
     ctx: &BlockContext,
     actor: &Actor,
@@ -749,7 +456,6 @@ fn issue(
     seal_signature_id: &Option<String>,
 ) -> Result<(), ExecError> {
     require_issuer(actor, &l)?;
-    text("licence_no", licence_no, MAX_REF_BYTES)?;
     check_validity(ctx, validity)?;
     if l.status != LicenceStatus::Applied {
         return Err(ExecError::new(
@@ -811,7 +517,7 @@ fn issue(
     transition(state, ctx, actor.uscc(), l, LicenceStatus::Valid, "issued").map(|_| ())
 }
 
-fn record_check(
+pub(crate) fn record_check(
     state: &mut Overlay<'_>,
     ctx: &BlockContext,
     actor: &Actor,
@@ -819,7 +525,6 @@ fn record_check(
     conforms: bool,
     inspection_ref: &str,
 ) -> Result<(), ExecError> {
-    text("inspection_ref", inspection_ref, MAX_REF_BYTES)?;
     let inspector_here = actor.has_role(Role::Inspector) && actor.covers(l.holder.region());
     if !inspector_here {
         require_issuer(actor, &l)?;
@@ -862,7 +567,7 @@ fn record_check(
 }
 
 #[allow(clippy::too_many_arguments)] // the fields of `LicenceCall::Renew`
-fn renew(
+pub(crate) fn renew(
     state: &mut Overlay<'_>,
     ctx: &BlockContext,
     actor: &Actor,
@@ -878,11 +583,7 @@ fn renew(
         return transition(state, ctx, by, old, LicenceStatus::Superseded, "").map(|_| ());
     }
     require_new_id(state, new_id)?;
-    text("licence_no", licence_no, MAX_REF_BYTES)?;
     check_validity(ctx, validity)?;
-    if let Some(s) = scope {
-        text("scope", s, MAX_SCOPE_BYTES)?;
-    }
     party::require_existing(state, &old.holder)?;
     let mut new = old.clone();
     let mut old = old;
@@ -938,7 +639,6 @@ pub fn execute(
     match call {
         Apply { .. } => apply(state, ctx, actor, call),
         Refuse { licence_id, reason } => {
-            text("reason", reason, MAX_REF_BYTES)?;
             let l = load(state, licence_id)?;
             require_issuer(actor, &l)?;
             transition(state, ctx, &by, l, LicenceStatus::Refused, reason).map(|_| ())
@@ -976,7 +676,6 @@ pub fn execute(
             basis_doc_date,
             fraud,
         } => {
-            text("basis_doc_no", basis_doc_no, MAX_REF_BYTES)?;
             let l = load(state, licence_id)?;
             require_issuer(actor, &l)?;
             if !allowed(l.status, LicenceStatus::Annulled) {
@@ -1025,7 +724,6 @@ pub fn execute(
             crate::rules::r4_false_commitment::annul(state, ctx, &by, l, &d)
         }
         Suspend { licence_id, basis } => {
-            text("basis", basis, MAX_REF_BYTES)?;
             let l = load(state, licence_id)?;
             if !actor.has_role(Role::EnforcementAuthority) {
                 require_issuer(actor, &l)?;
@@ -1033,7 +731,6 @@ pub fn execute(
             transition(state, ctx, &by, l, LicenceStatus::Suspended, basis).map(|_| ())
         }
         LiftSuspension { licence_id, basis } => {
-            text("basis", basis, MAX_REF_BYTES)?;
             let l = load(state, licence_id)?;
             require_issuer(actor, &l)?;
             if l.status != LicenceStatus::Suspended {
@@ -1048,12 +745,10 @@ pub fn execute(
             transition(state, ctx, &by, l, LicenceStatus::Valid, basis).map(|_| ())
         }
         Revoke { licence_id, basis } => {
-            text("basis", basis, MAX_REF_BYTES)?;
             let l = load(state, licence_id)?;
             transition(state, ctx, &by, l, LicenceStatus::Revoked, basis).map(|_| ())
         }
         Cancel { licence_id, basis } => {
-            text("basis", basis, MAX_REF_BYTES)?;
             let l = load(state, licence_id)?;
             require_issuer(actor, &l)?;
             transition(state, ctx, &by, l, LicenceStatus::Cancelled, basis).map(|_| ())
@@ -1114,7 +809,6 @@ pub fn execute(
             licence_id,
             to_region,
         } => {
-            crate::ids::validate_region_code(to_region)?;
             let l = load(state, licence_id)?;
             require_issuer(actor, &l)?;
             let basis = format!("transferred out to {to_region}");
@@ -1167,70 +861,3 @@ pub fn cascade_holder(
     }
     Ok(())
 }
-
-/// The smallest Bitstring Status List: 131,072 bits (W3C Bitstring Status List §3.2).
-pub const MIN_STATUS_LIST_BITS: u64 = 131_072;
-
-/// The uncompressed bitstring of `issuer`'s status list of one purpose, derived from the state:
-/// bit `n` (the most significant bit of byte `n / 8` first) is set when the licence holding
-/// index `n` is `issuer`'s and [`status_bit`] says so. At least [`MIN_STATUS_LIST_BITS`] long.
-pub fn status_list(view: &dyn crate::state::StateView, issuer: &Uscc, revocation: bool) -> Vec<u8> {
-    let state = Overlay::new(view);
-    let next: u64 = state.get(keys::LICENCE_NEXT_STATUS_INDEX).unwrap_or(0);
-    let bits = next.max(MIN_STATUS_LIST_BITS).div_ceil(8) * 8;
-    let mut list = vec![0u8; (bits / 8) as usize];
-    for n in 0..next {
-        let Some(id) = state.get::<String>(&keys::licence_at_status_index(n)) else {
-            continue;
-        };
-        let Some(l) = state.get::<Licence>(&keys::licence(&id)) else {
-            continue;
-        };
-        if &l.issuer == issuer && status_bit(l.status, revocation) {
-            list[(n / 8) as usize] |= 0x80 >> (n % 8);
-        }
-    }
-    list
-}
-
-/// A licence as shown: the record plus its e-licence status code.
-#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
-pub struct LicenceView {
-    /// The record.
-    #[serde(flatten)]
-    pub licence: Licence,
-    /// 01..07 or 99; `null` before issue.
-    pub status_code: Option<&'static str>,
-}
-
-fn licence_json(bytes: &[u8]) -> Result<serde_json::Value, String> {
-    let licence: Licence =
-        concordat_primitives::encoding::from_bytes(bytes).map_err(|e| e.to_string())?;
-    let status_code = licence.status_code();
-    serde_json::to_value(LicenceView {
-        licence,
-        status_code,
-    })
-    .map_err(|e| e.to_string())
-}
-
-/// The record kinds this module keeps (registered in [`crate::kinds`]).
-pub const KINDS: &[KindSpec] = &[
-    KindSpec::new(
-        "licence",
-        "licence",
-        "a licence id",
-        "L-E1-FOOD-1",
-        Id::Record(keys::licence),
-        licence_json,
-    )
-    .with_status("status"),
-    KindSpec::new(
-        "party_licences",
-        "a party's licences",
-        "a USCC",
-        "91110105MA01R7K442",
-        Id::Uscc(keys::licences_of),
-        json_of::<Vec<String>>,
-    ),
-];
