@@ -289,8 +289,9 @@ fn check_terms_shape(t: &Terms) -> Result<(), ExecError> {
     Ok(())
 }
 
+/// The checks of agreement terms that need the state (the parties are departments); their
+/// shape was checked by `precheck`. Returns the parties' regions.
 fn check_terms(state: &Overlay<'_>, t: &Terms) -> Result<BTreeSet<String>, ExecError> {
-    check_terms_shape(t)?;
     let mut regions = BTreeSet::new();
     for p in &t.parties {
         let d: crate::governance::Department =
@@ -458,7 +459,6 @@ pub fn execute(
             agreement_id,
             terms,
         } => {
-            validate_id("agreement_id", agreement_id, MAX_AGREEMENT_ID_BYTES)?;
             let regions = check_terms(state, terms)?;
             if state.get_raw(&keys::agreement(agreement_id)).is_some() {
                 return Err(ExecError::new(

@@ -9,7 +9,7 @@ use crate::commitment::{self, Commitment, CommitmentStatus};
 use crate::context::BlockContext;
 use crate::credit::{self, DishonestyCategory, NewRecord, ReapplyBar};
 use crate::error::{invalid, ExecError, ResultCode};
-use crate::ids::{Uscc, MAX_REF_BYTES};
+use crate::ids::Uscc;
 use crate::licence::{self, Decision, Licence, LicenceStatus};
 use crate::policy;
 use crate::state::Overlay;
@@ -57,7 +57,6 @@ pub fn apply(
     c: Commitment,
     d: Decision<'_>,
 ) -> Result<(), ExecError> {
-    licence::text("basis_doc_no", d.doc_no, MAX_REF_BYTES)?;
     if d.doc_date > Date::of_ms(ctx.time_ms) {
         return Err(invalid(format!(
             "basis_doc_date {} is after the block date",
