@@ -686,17 +686,14 @@ pub fn report(v: &VerifiedBundle, trust: &serde_json::Value) -> Result<serde_jso
                 (Some(s), None) => format!(" with status {s}"),
                 _ => String::new(),
             };
-            // A licence past its last valid day still reads 01 until someone marks it expired:
-            // say so rather than let 01 stand alone.
-            if kind == "licence" && decoded["status"] == "VALID" {
-                let header_day = header_day(&v.header);
-                if let Some(until) = decoded["valid_until"].as_str() {
-                    if header_day.as_str() > until {
-                        status.push_str(&format!(
-                            ", but its validity ended on {until} (not yet marked 05 EXPIRED)"
-                        ));
-                    }
-                }
+            // A record past its validity still reads as in force until someone marks it
+            // expired: say so rather than let the status stand alone.
+            let ended = concordat_contracts::kinds::get(kind)
+                .and_then(|spec| spec.validity_ended(&decoded, v.header.time_ms));
+            if let Some(end) = ended {
+                status.push_str(&format!(
+                    ", but its validity ended on {end} (not yet marked expired)"
+                ));
             }
             (
                 "present",
@@ -751,8 +748,10 @@ pub fn report(v: &VerifiedBundle, trust: &serde_json::Value) -> Result<serde_jso
         v.total_power,
         v.changes_followed
     );
+    let history = status_history(&v.proven, &value);
     Ok(json!({
         "valid": true, "proven": proven, "subject": subject, "value": value, "summary": summary,
+        "status_history": history,
         "height": v.header.height, "header_hash": v.header_hash.to_hex(),
         "chain_id": v.header.chain_id, "state_root": v.header.state_root.to_hex(),
         "time_ms": v.header.time_ms, "validator_set_hash": v.validator_set_hash.to_hex(),
@@ -764,6 +763,30 @@ pub fn report(v: &VerifiedBundle, trust: &serde_json::Value) -> Result<serde_jso
 /// The header's date in China Standard Time, `YYYY-MM-DD`.
 pub fn header_day(header: &Header) -> String {
     concordat_contracts::time::Date::of_ms(header.time_ms).to_string()
+}
+
+/// The proven record's status changes, oldest first, with their times in China Standard Time
+/// (`[{at, at_ms, status, by, basis}]`): what "status at time T" is read from, the same for
+/// every kind that keeps a history. `null` for a kind without one, or a record stored before
+/// its kind kept one.
+fn status_history(proven: &Proven, value: &serde_json::Value) -> serde_json::Value {
+    let Proven::Present { kind, .. } = proven else {
+        return serde_json::Value::Null;
+    };
+    let field = concordat_contracts::kinds::get(kind).and_then(|s| s.history);
+    let Some(entries) = field.and_then(|f| value[f].as_array()) else {
+        return serde_json::Value::Null;
+    };
+    entries
+        .iter()
+        .map(|e| {
+            let at = e["at_ms"]
+                .as_u64()
+                .map(|ms| concordat_primitives::time::format_rfc3339_ms(ms, 8 * 60));
+            serde_json::json!({"at": at, "at_ms": e["at_ms"], "status": e["status"],
+                "by": e["by"], "basis": e["basis"]})
+        })
+        .collect()
 }
 
 /// One call from bytes to a JSON verdict: `{"valid":true,...}` ([`report`]) or

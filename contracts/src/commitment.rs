@@ -24,9 +24,9 @@ use crate::actor::Actor;
 use crate::context::BlockContext;
 use crate::error::{ExecError, ResultCode};
 use crate::ids::{validate_id, Uscc};
-use crate::kinds::{json_of, Id, KindSpec};
+use crate::kinds::{json_of_versioned, Id, KindSpec, Versioned};
 use crate::party;
-use crate::record::Table;
+use crate::record::{self, stateful, Change, Table};
 use crate::roles::Role;
 use crate::state::{keys, Overlay};
 use crate::time::Date;
@@ -91,6 +91,21 @@ pub struct Commitment {
     pub basis: Option<String>,
     /// Block time of the last change (ms).
     pub updated_at_ms: u64,
+    /// Every status change, oldest first, from the commitment on (appended to the record's
+    /// format later: commitments stored before it decode without it, see [`crate::kinds`]).
+    pub history: Vec<Change<CommitmentStatus>>,
+}
+
+stateful!(
+    Commitment,
+    CommitmentStatus,
+    "commitment",
+    commitment_id,
+    [(Active, Fulfilled), (Active, Breached), (Active, Withdrawn)]
+);
+
+impl Versioned for Commitment {
+    const APPENDED: &'static [&'static str] = &["history"];
 }
 
 /// Commitment calls.
@@ -208,7 +223,7 @@ pub const COMMITMENTS: Table<Commitment> = Table::new(
 );
 
 fn require_status(c: &Commitment, to: CommitmentStatus) -> Result<(), ExecError> {
-    if c.status != CommitmentStatus::Active {
+    if !record::allowed::<Commitment>(c.status, to) {
         return Err(ExecError::new(
             ResultCode::InvalidTransition,
             format!(
@@ -241,16 +256,16 @@ fn require_relying(actor: &Actor, c: &Commitment) -> Result<(), ExecError> {
     }
 }
 
-/// Moves `c` to `to` and stores it.
+/// Moves `c` to `to` (`by` decides) and stores it.
 pub fn set_status(
     state: &mut Overlay<'_>,
     ctx: &BlockContext,
+    by: &Uscc,
     mut c: Commitment,
     to: CommitmentStatus,
     basis: &str,
 ) -> Result<Commitment, ExecError> {
-    require_status(&c, to)?;
-    c.status = to;
+    record::transition(&mut c, to, ctx, by, basis)?;
     c.basis = Some(basis.to_string());
     c.updated_at_ms = ctx.time_ms;
     state.put(keys::commitment(&c.commitment_id), &c);
@@ -324,6 +339,12 @@ pub fn execute(
                 relying_authority,
                 basis: None,
                 updated_at_ms: ctx.time_ms,
+                history: vec![Change::now(
+                    ctx,
+                    CommitmentStatus::Active,
+                    actor.uscc(),
+                    "made",
+                )],
             };
             state.put(keys::commitment(commitment_id), &c);
         }
@@ -344,7 +365,14 @@ pub fn execute(
                     format!("commitment {commitment_id} is relied on by licence {l}; it can no longer be withdrawn"),
                 ));
             }
-            set_status(state, ctx, c, CommitmentStatus::Withdrawn, "withdrawn")?;
+            set_status(
+                state,
+                ctx,
+                actor.uscc(),
+                c,
+                CommitmentStatus::Withdrawn,
+                "withdrawn",
+            )?;
         }
         CommitmentCall::Fulfil {
             commitment_id,
@@ -353,7 +381,14 @@ pub fn execute(
             crate::ids::validate_text("basis", basis, crate::ids::MAX_REF_BYTES)?;
             let c = load(state, commitment_id)?;
             require_relying(actor, &c)?;
-            set_status(state, ctx, c, CommitmentStatus::Fulfilled, basis)?;
+            set_status(
+                state,
+                ctx,
+                actor.uscc(),
+                c,
+                CommitmentStatus::Fulfilled,
+                basis,
+            )?;
         }
         CommitmentCall::Breach {
             commitment_id,
@@ -387,6 +422,6 @@ pub const KINDS: &[KindSpec] = &[KindSpec::new(
     "a commitment id",
     "C-2026-000123",
     Id::Record(keys::commitment),
-    json_of::<Commitment>,
+    json_of_versioned::<Commitment>,
 )
-.with_status("status")];
+.stateful::<Commitment>()];

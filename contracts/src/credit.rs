@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use crate::context::BlockContext;
 use crate::error::ExecError;
 use crate::ids::Uscc;
-use crate::kinds::{json_of, Id, KindSpec};
-use crate::record::OwnerIndex;
+use crate::kinds::{json_of, json_of_versioned, Id, KindSpec, Versioned};
+use crate::record::{stateful, Change, OwnerIndex};
 use crate::state::{keys, Overlay};
 use crate::time::Date;
 
@@ -106,6 +106,23 @@ pub struct DishonestyRecord {
     pub policy_version: u64,
     /// Height recorded.
     pub recorded_at_height: u64,
+    /// Every status change, oldest first, from the recording on (appended to the record's
+    /// format later: records stored before it decode without it, see [`crate::kinds`]).
+    pub history: Vec<Change<DishonestyStatus>>,
+}
+
+// Records are created publicized (or not, for LIGHT) and do not move yet: repair, expiry and
+// withdrawal arrive with their calls (issue 13), each through `record::transition`.
+stateful!(
+    DishonestyRecord,
+    DishonestyStatus,
+    "dishonesty record",
+    record_id,
+    []
+);
+
+impl Versioned for DishonestyRecord {
+    const APPENDED: &'static [&'static str] = &["history"];
 }
 
 impl DishonestyRecord {
@@ -182,6 +199,11 @@ pub fn record(
         return Ok(existing);
     }
     let (min, max) = new.severity.publicity_months();
+    let status = if new.severity == Severity::Light {
+        DishonestyStatus::NotPublicized
+    } else {
+        DishonestyStatus::Publicized
+    };
     let rec = DishonestyRecord {
         record_id: new.record_id,
         party: new.party.clone(),
@@ -192,14 +214,11 @@ pub fn record(
         severity: new.severity,
         min_public_until: new.basis_doc_date.add_months(min),
         max_public_until: new.basis_doc_date.add_months(max),
-        status: if new.severity == Severity::Light {
-            DishonestyStatus::NotPublicized
-        } else {
-            DishonestyStatus::Publicized
-        },
+        status,
         relates_to: new.relates_to,
         policy_version: new.policy_version,
         recorded_at_height: ctx.height,
+        history: vec![Change::now(ctx, status, new.authority, new.basis_doc_no)],
     };
     BY_PARTY.add(state, new.party, &rec.record_id)?;
     state.put(keys::dishonesty(&rec.record_id), &rec);
@@ -235,9 +254,9 @@ pub const KINDS: &[KindSpec] = &[
         "a record id",
         "FC-C-2026-000123",
         Id::Record(keys::dishonesty),
-        json_of::<DishonestyRecord>,
+        json_of_versioned::<DishonestyRecord>,
     )
-    .with_status("status"),
+    .stateful::<DishonestyRecord>(),
     KindSpec::new(
         "reapply_bar",
         "re-application bar",

@@ -22,7 +22,8 @@ use serde::{Deserialize, Serialize};
 use crate::context::BlockContext;
 use crate::error::{invalid, ExecError, ResultCode};
 use crate::ids::{validate_region_code, validate_text, Uscc};
-use crate::kinds::{json_of, Id, KindSpec};
+use crate::kinds::{json_of, json_of_versioned, Id, KindSpec, Versioned};
+use crate::record::{self, stateful, Change};
 use crate::roles::Role;
 use crate::state::{keys, require, Overlay, WriteSet};
 
@@ -199,6 +200,15 @@ pub struct Proposal {
     pub created_at_height: u64,
     /// Height executed at, once executed.
     pub executed_at_height: Option<u64>,
+    /// Every status change, oldest first, from the proposal on (appended to the record's
+    /// format later: proposals stored before it decode without it, see [`crate::kinds`]).
+    pub history: Vec<Change<ProposalStatus>>,
+}
+
+stateful!(Proposal, ProposalStatus, "proposal", id, [(Open, Executed)]);
+
+impl Versioned for Proposal {
+    const APPENDED: &'static [&'static str] = &["history"];
 }
 
 /// The department a signer belongs to, if any.
@@ -365,6 +375,7 @@ pub fn is_supermajority(approvals: usize, departments: usize) -> bool {
 fn maybe_execute(
     state: &mut Overlay<'_>,
     ctx: &BlockContext,
+    by: &Uscc,
     mut proposal: Proposal,
 ) -> Result<(), ExecError> {
     let departments = department_index(state);
@@ -375,7 +386,8 @@ fn maybe_execute(
         .count();
     if is_supermajority(counted, departments.len()) {
         apply_action(state, ctx.height, &proposal.action)?;
-        proposal.status = ProposalStatus::Executed;
+        let basis = format!("approved by {counted} of {} departments", departments.len());
+        record::transition(&mut proposal, ProposalStatus::Executed, ctx, by, &basis)?;
         proposal.executed_at_height = Some(ctx.height);
     }
     state.put(keys::proposal(proposal.id), &proposal);
@@ -415,8 +427,14 @@ pub fn execute(
                 status: ProposalStatus::Open,
                 created_at_height: ctx.height,
                 executed_at_height: None,
+                history: vec![Change::now(
+                    ctx,
+                    ProposalStatus::Open,
+                    &dept.uscc,
+                    "proposed",
+                )],
             };
-            maybe_execute(state, ctx, proposal)
+            maybe_execute(state, ctx, &dept.uscc, proposal)
         }
         GovCall::Approve { proposal_id } => {
             let mut proposal: Proposal = require(state, &keys::proposal(*proposal_id), || {
@@ -446,7 +464,7 @@ pub fn execute(
                     ),
                 ));
             }
-            maybe_execute(state, ctx, proposal)
+            maybe_execute(state, ctx, &dept.uscc, proposal)
         }
     }
 }
@@ -503,7 +521,7 @@ pub const KINDS: &[KindSpec] = &[
         Id::Custom(|id| {
             crate::kinds::by_number(id, "a proposal id is a decimal number", keys::proposal)
         }),
-        json_of::<Proposal>,
+        json_of_versioned::<Proposal>,
     )
-    .with_status("status"),
+    .stateful::<Proposal>(),
 ];

@@ -12,6 +12,7 @@ use concordat_primitives::encoding;
 use serde::{de::DeserializeOwned, Serialize};
 
 use crate::ids::{validate_id, Uscc};
+use crate::record::Stateful;
 
 /// One record kind.
 #[derive(Debug, Clone, Copy)]
@@ -31,9 +32,28 @@ pub struct KindSpec {
     pub decode: fn(&[u8]) -> Result<serde_json::Value, String>,
     /// The JSON field holding the record's status, for stateful kinds.
     pub status: Option<&'static str>,
-    /// The JSON field holding the record's change history, where the record keeps one.
+    /// The JSON field holding the record's change history (a list of uniform
+    /// [`crate::record::Change`]s, oldest first), for stateful kinds.
     pub history: Option<&'static str>,
+    /// Where the record's validity ends, for kinds that have one.
+    pub validity: Option<Validity>,
+    /// The kind's transition table (`(from, to)` status names), for stateful kinds.
+    pub transitions: Option<TableFn>,
 }
+
+/// Where a kind's validity ends, and the statuses in which that end matters (a record past it
+/// still reads as in force until someone marks it expired).
+#[derive(Debug, Clone, Copy)]
+pub struct Validity {
+    /// JSON pointer to the end: a date (`"2031-10-16"`, the last valid day, China Standard
+    /// Time) or block-time milliseconds (the first instant no longer valid).
+    pub until: &'static str,
+    /// The statuses that read as in force.
+    pub in_force: &'static [&'static str],
+}
+
+/// A kind's transition table, as `(from, to)` status names.
+pub type TableFn = fn() -> Vec<(String, String)>;
 
 /// How a kind's id becomes its state key. The id is checked in full: an absence proof for a
 /// near miss (`"91110105MA01R7K442 "`) would read like the absence of the real record.
@@ -66,7 +86,18 @@ impl KindSpec {
             decode,
             status: None,
             history: None,
+            validity: None,
+            transitions: None,
         }
+    }
+
+    /// A stateful kind: its status and history fields (`status`, `history`) and the
+    /// transition table of its record type `R`.
+    pub const fn stateful<R: Stateful>(mut self) -> KindSpec {
+        self.status = Some("status");
+        self.history = Some("history");
+        self.transitions = Some(table::<R>);
+        self
     }
 
     /// The JSON field holding the status.
@@ -79,6 +110,72 @@ impl KindSpec {
     pub const fn with_history(mut self, field: &'static str) -> KindSpec {
         self.history = Some(field);
         self
+    }
+
+    /// Where the validity ends (a JSON pointer) and the statuses that read as in force.
+    pub const fn with_validity(
+        mut self,
+        until: &'static str,
+        in_force: &'static [&'static str],
+    ) -> KindSpec {
+        self.validity = Some(Validity { until, in_force });
+        self
+    }
+
+    /// The status of `record` (this kind's JSON) at `t_ms`, from its change history: `None`
+    /// before its first entry. An error when the kind or the record keeps no history (a
+    /// record stored before its kind's history existed).
+    pub fn status_at(
+        &self,
+        record: &serde_json::Value,
+        t_ms: u64,
+    ) -> Result<Option<String>, String> {
+        let field = self
+            .history
+            .ok_or_else(|| format!("a {} keeps no status history", self.name))?;
+        let entries = record[field].as_array().ok_or_else(|| {
+            format!(
+                "this {} was stored before its kind kept a status history",
+                self.name
+            )
+        })?;
+        let mut status = None;
+        for entry in entries {
+            let at = entry["at_ms"]
+                .as_u64()
+                .ok_or("a history entry without at_ms")?;
+            if at > t_ms {
+                break;
+            }
+            status = Some(
+                entry["status"]
+                    .as_str()
+                    .ok_or("a history entry without a status")?
+                    .to_string(),
+            );
+        }
+        Ok(status)
+    }
+
+    /// When `record` reads as in force but its validity ended at or before `t_ms`: the end,
+    /// as people read it.
+    pub fn validity_ended(&self, record: &serde_json::Value, t_ms: u64) -> Option<String> {
+        let v = self.validity?;
+        let status = record[self.status?].as_str()?;
+        if !v.in_force.contains(&status) {
+            return None;
+        }
+        match record.pointer(v.until)? {
+            serde_json::Value::String(day) => {
+                let today = crate::time::Date::of_ms(t_ms).to_string();
+                (today.as_str() > day.as_str()).then(|| day.clone())
+            }
+            serde_json::Value::Number(n) => {
+                let end = n.as_u64()?;
+                (end <= t_ms).then(|| concordat_primitives::time::format_rfc3339_ms(end, 8 * 60))
+            }
+            _ => None,
+        }
     }
 
     /// The state key of `id`, or why `id` does not fit the kind.
@@ -169,10 +266,76 @@ pub fn decode(kind: &str, bytes: &[u8]) -> Result<serde_json::Value, KindError> 
     })
 }
 
+/// The transition table of `R` with the statuses as the API spells them.
+pub fn table<R: Stateful>() -> Vec<(String, String)> {
+    let name = |s: &R::Status| match serde_json::to_value(s) {
+        Ok(serde_json::Value::String(n)) => n,
+        other => format!("{other:?}"),
+    };
+    R::TRANSITIONS
+        .iter()
+        .map(|(from, to)| (name(from), name(to)))
+        .collect()
+}
+
 /// Decodes canonical bytes of `T` to its serde JSON form (a kind's `decode`).
 pub fn json_of<T: Serialize + DeserializeOwned>(bytes: &[u8]) -> Result<serde_json::Value, String> {
     let value: T = encoding::from_bytes(bytes).map_err(|e| e.to_string())?;
     serde_json::to_value(&value).map_err(|e| e.to_string())
+}
+
+/// A stored record type whose format gained fields at its end after records of it were
+/// stored. Stored bytes never change, and bundles handed out keep verifying forever, so an
+/// older record is decoded with the fields it lacks empty and shown without them, as it was
+/// shown when it was stored (ADR 0016). Only a field whose empty value encodes as one zero
+/// byte (a `Vec`, an `Option`, a `String`, a map) may be appended.
+pub trait Versioned: Serialize + DeserializeOwned {
+    /// The fields appended since the first stored records, oldest first.
+    const APPENDED: &'static [&'static str];
+}
+
+/// Decodes stored bytes of `T` or of an earlier format of it; returns the record and the
+/// appended fields the stored bytes did not have.
+pub fn decode_versioned<T: Versioned>(
+    bytes: &[u8],
+) -> Result<(T, &'static [&'static str]), String> {
+    let current = match encoding::from_bytes::<T>(bytes) {
+        Ok(value) => return Ok((value, &[])),
+        Err(e) => e.to_string(),
+    };
+    let n = T::APPENDED.len();
+    for lacking in 1..=n {
+        let mut padded = bytes.to_vec();
+        padded.resize(bytes.len() + lacking, 0);
+        if let Ok(value) = encoding::from_bytes::<T>(&padded) {
+            return Ok((value, &T::APPENDED[n - lacking..]));
+        }
+    }
+    Err(current)
+}
+
+/// The JSON of stored bytes of `T` or of an earlier format of it, without the fields the
+/// stored record did not have (a kind's `decode`).
+pub fn json_of_versioned<T: Versioned>(bytes: &[u8]) -> Result<serde_json::Value, String> {
+    let (value, lacking) = decode_versioned::<T>(bytes)?;
+    without(
+        serde_json::to_value(&value).map_err(|e| e.to_string())?,
+        lacking,
+    )
+}
+
+/// `value` without the object fields `lacking`.
+pub fn without(
+    mut value: serde_json::Value,
+    lacking: &[&str],
+) -> Result<serde_json::Value, String> {
+    let object = value
+        .as_object_mut()
+        .ok_or("a versioned record is a JSON object")?;
+    for field in lacking {
+        object.remove(*field);
+    }
+    Ok(value)
 }
 
 /// Id rule: a canonical USCC; the key is `f` of it.
@@ -245,6 +408,46 @@ mod tests {
             query_key(spec.name, spec.example)
                 .unwrap_or_else(|e| panic!("{}: example {:?}: {e}", spec.name, spec.example));
         }
+    }
+
+    #[derive(Serialize, serde::Deserialize, Debug, PartialEq)]
+    struct Old {
+        a: u64,
+    }
+    #[derive(Serialize, serde::Deserialize, Debug, PartialEq)]
+    struct New {
+        a: u64,
+        b: Vec<u8>,
+        c: Option<String>,
+    }
+    impl Versioned for New {
+        const APPENDED: &'static [&'static str] = &["b", "c"];
+    }
+
+    #[test]
+    fn records_stored_before_fields_were_appended_decode_as_they_were() {
+        let old = encoding::to_bytes(&Old { a: 7 });
+        let (value, lacking) = decode_versioned::<New>(&old).expect("old");
+        assert_eq!((value.a, lacking), (7, &["b", "c"][..]));
+        assert_eq!(
+            json_of_versioned::<New>(&old).expect("json"),
+            serde_json::json!({"a": 7})
+        );
+        let mid = [old.clone(), vec![1, 9]].concat();
+        assert_eq!(
+            json_of_versioned::<New>(&mid).expect("json"),
+            serde_json::json!({"a": 7, "b": [9]})
+        );
+        let new = encoding::to_bytes(&New {
+            a: 7,
+            b: vec![],
+            c: Some("x".into()),
+        });
+        assert_eq!(
+            json_of_versioned::<New>(&new).expect("json"),
+            serde_json::json!({"a": 7, "b": [], "c": "x"})
+        );
+        assert!(json_of_versioned::<New>(&[1, 2]).is_err());
     }
 
     #[test]

@@ -30,7 +30,8 @@ use crate::actor::Actor;
 use crate::context::BlockContext;
 use crate::error::{invalid, ExecError, ResultCode};
 use crate::ids::{validate_id, validate_region_code, validate_text, Uscc};
-use crate::kinds::{json_of, Id, KindSpec};
+use crate::kinds::{json_of_versioned, Id, KindSpec, Versioned};
+use crate::record::{self, stateful, Change};
 use crate::roles::Role;
 use crate::rules::r2_party_closure::{close_everything_of, Closure};
 use crate::state::{keys, require, Overlay};
@@ -141,6 +142,26 @@ pub struct Party {
     pub sites: Vec<Site>,
     /// Keys that sign for the party (as ENTERPRISE).
     pub keys: BTreeSet<PublicKey>,
+    /// Every status change, oldest first, from the registration on (appended to the record's
+    /// format later: parties stored before it decode without it, see [`crate::kinds`]).
+    pub history: Vec<Change<PartyStatus>>,
+}
+
+stateful!(
+    Party,
+    PartyStatus,
+    "party",
+    uscc,
+    [
+        (Existing, RevokedLicence),
+        (Existing, Deregistered),
+        (Existing, MovedOut),
+        (RevokedLicence, Deregistered),
+    ]
+);
+
+impl Versioned for Party {
+    const APPENDED: &'static [&'static str] = &["history"];
 }
 
 /// Party registry calls.
@@ -315,23 +336,14 @@ fn load(state: &Overlay<'_>, uscc: &str) -> Result<Party, ExecError> {
 fn transition(
     mut party: Party,
     to: PartyStatus,
-    allowed_from: &[PartyStatus],
     ctx: &BlockContext,
-    basis: Option<String>,
+    by: &Uscc,
+    basis: String,
 ) -> Result<Party, ExecError> {
-    if !allowed_from.contains(&party.status) {
-        return Err(ExecError::new(
-            ResultCode::InvalidTransition,
-            format!(
-                "party {} is {:?}; it cannot become {:?}",
-                party.uscc, party.status, to
-            ),
-        ));
-    }
-    party.status = to;
+    record::transition(&mut party, to, ctx, by, &basis)?;
     party.updated_at_height = ctx.height;
     party.updated_at_ms = ctx.time_ms;
-    party.basis = basis;
+    party.basis = Some(basis);
     Ok(party)
 }
 
@@ -446,6 +458,12 @@ pub fn execute(
                 ));
             }
             Party {
+                history: vec![Change::now(
+                    ctx,
+                    PartyStatus::Existing,
+                    actor.uscc(),
+                    "registered",
+                )],
                 kind: PartyKind::of(&uscc),
                 region_code: uscc.region().to_string(),
                 uscc,
@@ -466,22 +484,21 @@ pub fn execute(
             let p = transition(
                 p,
                 PartyStatus::RevokedLicence,
-                &[PartyStatus::Existing],
                 ctx,
-                Some(basis.clone()),
+                actor.uscc(),
+                basis.clone(),
             )?;
             close_everything_of(state, ctx, actor.uscc(), &p.uscc, Closure::LicenceRevoked)?;
             p
         }
         PartyCall::Deregister { uscc, basis } => {
             let p = load(state, uscc)?;
-            let from = [PartyStatus::Existing, PartyStatus::RevokedLicence];
             let p = transition(
                 p,
                 PartyStatus::Deregistered,
-                &from,
                 ctx,
-                Some(basis.clone()),
+                actor.uscc(),
+                basis.clone(),
             )?;
             close_everything_of(state, ctx, actor.uscc(), &p.uscc, Closure::Deregistered)?;
             p
@@ -507,14 +524,8 @@ pub fn execute(
                     p.uscc
                 )));
             }
-            let basis = Some(format!("moved out to {to_region}"));
-            transition(
-                p,
-                PartyStatus::MovedOut,
-                &[PartyStatus::Existing],
-                ctx,
-                basis,
-            )?
+            let basis = format!("moved out to {to_region}");
+            transition(p, PartyStatus::MovedOut, ctx, actor.uscc(), basis)?
         }
     };
     state.put(keys::party(updated.uscc.as_str()), &updated);
@@ -528,6 +539,6 @@ pub const KINDS: &[KindSpec] = &[KindSpec::new(
     "a USCC",
     "91110105MA01R7K442",
     Id::Uscc(keys::party),
-    json_of::<Party>,
+    json_of_versioned::<Party>,
 )
-.with_status("status")];
+.stateful::<Party>()];

@@ -27,6 +27,7 @@ use crate::error::{invalid, ExecError, ResultCode};
 use crate::ids::{validate_code, validate_id, Uscc};
 use crate::kinds::{json_of, Id, KindSpec};
 use crate::licence::{self, LicenceStatus};
+use crate::record::{self, stateful, Change};
 use crate::roles::Role;
 use crate::state::{keys, require, Overlay};
 use crate::time::Date;
@@ -36,7 +37,7 @@ pub const MAX_AGREEMENT_ID_BYTES: usize = 64;
 /// Most parties, issuers or credential types per agreement.
 pub const MAX_AGREEMENT_LIST: usize = 64;
 /// Most status changes kept per agreement.
-pub const MAX_AGREEMENT_HISTORY: usize = 256;
+pub const MAX_AGREEMENT_HISTORY: usize = record::MAX_HISTORY;
 
 /// Agreement status.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,14 +62,9 @@ pub struct Pending {
     pub signed: BTreeSet<Uscc>,
 }
 
-/// One status change.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct AgreementEvent {
-    /// Block time (ms).
-    pub at_ms: u64,
-    /// New status.
-    pub status: AgreementStatus,
-}
+/// One status change of an agreement (the uniform [`Change`]: `by` is the party authority whose
+/// signature completed it).
+pub type AgreementEvent = Change<AgreementStatus>;
 
 /// What an agreement covers.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
@@ -105,6 +101,19 @@ pub struct Agreement {
     /// Status changes, oldest first.
     pub history: Vec<AgreementEvent>,
 }
+
+stateful!(
+    Agreement,
+    AgreementStatus,
+    "agreement",
+    agreement_id,
+    [
+        (Draft, Active),
+        (Active, Suspended),
+        (Suspended, Active),
+        (Suspended, Terminated),
+    ]
+);
 
 /// The six outcomes of a lookup.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
@@ -329,18 +338,9 @@ fn sign(
     }
     if pending.signed == a.terms.parties {
         let to = pending.to;
-        if a.history.len() >= MAX_AGREEMENT_HISTORY - 1 && to != AgreementStatus::Terminated {
-            return Err(invalid(format!(
-                "agreement {} has {MAX_AGREEMENT_HISTORY} status changes; only termination remains",
-                a.agreement_id
-            )));
-        }
-        a.status = to;
+        let basis = format!("signed by all {} parties", pending.signed.len());
+        record::transition(&mut a, to, ctx, &by, &basis)?;
         a.pending = None;
-        a.history.push(AgreementEvent {
-            at_ms: ctx.time_ms,
-            status: to,
-        });
     }
     state.put(keys::agreement(&a.agreement_id), &a);
     Ok(())
@@ -466,7 +466,7 @@ pub fn execute(
                     format!("agreement {agreement_id} already exists"),
                 ));
             }
-            let a = Agreement {
+            let mut a = Agreement {
                 agreement_id: agreement_id.clone(),
                 terms: terms.clone(),
                 parties_regions: regions,
@@ -475,23 +475,18 @@ pub fn execute(
                     to: AgreementStatus::Active,
                     signed: BTreeSet::new(),
                 }),
-                history: vec![AgreementEvent {
-                    at_ms: ctx.time_ms,
-                    status: AgreementStatus::Draft,
-                }],
+                history: vec![],
             };
             let by = require_party(actor, &a)?;
+            a.history
+                .push(Change::now(ctx, AgreementStatus::Draft, &by, "proposed"));
             sign(state, ctx, a, by)
         }
         RecognitionCall::ProposeChange { agreement_id, to } => {
             let mut a = load(state, agreement_id)?;
             let by = require_party(actor, &a)?;
-            use AgreementStatus::*;
-            let ok = matches!(
-                (a.status, to),
-                (Active, Suspended) | (Suspended, Active | Terminated)
-            );
-            if !ok {
+            // A draft becomes active only by the signatures of its proposal.
+            if a.status == AgreementStatus::Draft || !record::allowed::<Agreement>(a.status, *to) {
                 return Err(ExecError::new(
                     ResultCode::InvalidTransition,
                     format!(
@@ -552,6 +547,30 @@ pub fn execute(
     }
 }
 
+/// An agreement as stored before its history took the uniform [`Change`] (entries held only
+/// the time and the status). Decoded only to show such a record, in a bundle handed out then,
+/// exactly as it was shown (ADR 0016).
+#[derive(Serialize, Deserialize)]
+struct AgreementV1 {
+    agreement_id: String,
+    terms: Terms,
+    parties_regions: BTreeSet<String>,
+    status: AgreementStatus,
+    pending: Option<Pending>,
+    history: Vec<EventV1>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct EventV1 {
+    at_ms: u64,
+    status: AgreementStatus,
+}
+
+fn agreement_json(bytes: &[u8]) -> Result<serde_json::Value, String> {
+    json_of::<Agreement>(bytes)
+        .or_else(|current| json_of::<AgreementV1>(bytes).map_err(|_| current))
+}
+
 /// The record kinds this module keeps (registered in [`crate::kinds`]).
 pub const KINDS: &[KindSpec] = &[
     KindSpec::new(
@@ -560,10 +579,10 @@ pub const KINDS: &[KindSpec] = &[
         "an agreement id",
         "MR-1",
         Id::Record(keys::agreement),
-        json_of::<Agreement>,
+        agreement_json,
     )
-    .with_status("status")
-    .with_history("history"),
+    .stateful::<Agreement>()
+    .with_validity("/terms/effective_to", &["ACTIVE", "SUSPENDED"]),
     KindSpec::new(
         "recognition",
         "recognition decision",
@@ -573,3 +592,40 @@ pub const KINDS: &[KindSpec] = &[
         json_of::<RecognitionDecision>,
     ),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_agreement_stored_before_the_uniform_history_shows_as_it_was() {
+        let dept = Uscc::parse("11110000MB01A7C368").expect("uscc");
+        let old = AgreementV1 {
+            agreement_id: "MR-1".into(),
+            terms: Terms {
+                scope: "MED_EXAM".into(),
+                parties: [dept.clone()].into(),
+                accepted_issuers: [dept].into(),
+                credential_types: BTreeSet::new(),
+                max_age_days: None,
+                effective_from: Date::of_ms(0),
+                effective_to: None,
+            },
+            parties_regions: ["110000".to_string()].into(),
+            status: AgreementStatus::Active,
+            pending: None,
+            history: vec![EventV1 {
+                at_ms: 5,
+                status: AgreementStatus::Active,
+            }],
+        };
+        let bytes = concordat_primitives::encoding::to_bytes(&old);
+        let shown = crate::kinds::decode("agreement", &bytes).expect("decodes");
+        assert_eq!(shown, serde_json::to_value(&old).expect("json"));
+        assert_eq!(
+            shown["history"][0],
+            serde_json::json!({"at_ms": 5, "status": "ACTIVE"})
+        );
+        assert!(crate::kinds::decode("agreement", &bytes[1..]).is_err());
+    }
+}

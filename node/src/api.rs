@@ -534,8 +534,13 @@ async fn list_kinds(State(s): State<AppState>) -> ApiResult {
     s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
     let list: Vec<Value> = kinds::all()
         .map(|k| {
+            let transitions = k.transitions.map(|t| t());
+            let validity = k
+                .validity
+                .map(|v| json!({"until": v.until, "in_force": v.in_force}));
             json!({"name": k.name, "title": k.title, "id": k.id_rule, "example": k.example,
-                   "status_field": k.status, "history_field": k.history})
+                   "status_field": k.status, "history_field": k.history,
+                   "transitions": transitions, "validity": validity})
         })
         .collect();
     Ok(Json(json!({ "kinds": list })))

@@ -11,9 +11,7 @@ use concordat_node::mempool::MempoolConfig;
 use concordat_node::store::{MemStore, NodeStore};
 use concordat_primitives::{PublicKey, SecretKey};
 
-fn key(i: u8) -> SecretKey {
-    SecretKey::from_seed([i; 32])
-}
+use concordat_testkit::key;
 
 fn genesis() -> Genesis {
     let members: Vec<PublicKey> = (1..=5).map(|i| key(i).public_key()).collect();

@@ -9,7 +9,7 @@ use std::time::Duration;
 use concordat_node::net::{
     build_swarm, peer_id, BehaviourEvent, NetConfig, WireRequest, WireResponse,
 };
-use concordat_primitives::{Hash, SecretKey};
+use concordat_primitives::Hash;
 use futures::StreamExt;
 use libp2p::request_response::{Event, Message};
 use libp2p::swarm::dial_opts::DialOpts;
@@ -24,9 +24,7 @@ fn config(max_message_bytes: usize) -> NetConfig {
     }
 }
 
-fn key(i: u8) -> SecretKey {
-    SecretKey::from_seed([i; 32])
-}
+use concordat_testkit::key;
 
 const STATUS: WireResponse = WireResponse::Status {
     height: 7,

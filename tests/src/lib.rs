@@ -6,7 +6,7 @@ use concordat_contracts::party::PartyCall;
 use concordat_contracts::{Call, SignedTransaction, Transaction};
 use concordat_genesis::{demo_spec, Genesis};
 use concordat_primitives::ledger::{Header, Validator, ValidatorSet, APP_VERSION};
-use concordat_primitives::{Hash, PublicKey, SecretKey};
+use concordat_primitives::{Hash, PublicKey};
 
 /// Chain id of every fixture.
 pub const CHAIN_ID: &str = "concordat-golden";
@@ -15,10 +15,7 @@ pub mod browser;
 pub mod net;
 pub mod sim;
 
-/// A deterministic key: seed `[i; 32]`.
-pub fn key(i: u8) -> SecretKey {
-    SecretKey::from_seed([i; 32])
-}
+pub use concordat_testkit::key;
 
 /// The fixed genesis: demo departments with member keys 1..=5, validators 101..=104.
 pub fn genesis() -> Genesis {

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use concordat_contracts::ids::{uscc_check_char, USCC_CHARSET};
 use concordat_contracts::party::PartyCall;
 use concordat_contracts::{Call, SignedTransaction, Transaction};
 use concordat_primitives::crypto::KeyFile;
@@ -323,21 +322,7 @@ pub fn post_bytes(url: &str, bytes: &[u8]) -> (u16, Value) {
     )
 }
 
-/// The `n`-th synthetic valid USCC with a per-run `salt` (enterprise, Chaoyang).
-pub fn synthetic_uscc(salt: u32, n: u32) -> String {
-    let mut v = (u64::from(salt) << 32) | u64::from(n);
-    let mut tail = [b'0'; 9];
-    for slot in tail.iter_mut().rev() {
-        *slot = USCC_CHARSET[(v % 31) as usize];
-        v /= 31;
-    }
-    let first17 = format!(
-        "91110105{}",
-        String::from_utf8(tail.to_vec()).expect("ascii")
-    );
-    let check = uscc_check_char(first17.as_bytes()).expect("charset");
-    format!("{first17}{check}")
-}
+pub use concordat_testkit::synthetic_uscc;
 
 /// A signed party registration.
 pub fn register_tx(

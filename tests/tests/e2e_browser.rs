@@ -115,6 +115,39 @@ fn the_browser_verifies_a_bundle_locally() {
         verdict["browser_verify_ms"].as_f64().unwrap_or(f64::NAN)
     );
 
+    // The page shows the proven status history and reads the status at a time from it.
+    let mut page = Browser::open(
+        &format!(
+            "{url}/verify#bundle={}&trust={}",
+            hex::encode(&bundle),
+            url_encode(&genesis)
+        ),
+        &profile.join("1h"),
+    );
+    let rows = page.wait_for_text(
+        "document.getElementById('history').hidden ? '' : \
+         String(document.querySelectorAll('#history-table tr').length)",
+        Duration::from_secs(60),
+    );
+    assert_eq!(rows, "2", "a header row and the registration");
+    let status_at = |page: &mut Browser, ms: &str| {
+        page.eval(&format!(
+            "(() => {{ const at = document.getElementById('at'); \
+             at.value = new Date({ms} + 8 * 3600e3).toISOString().slice(0, 23); \
+             at.dispatchEvent(new Event('input')); \
+             return document.getElementById('status-at').textContent; }})()"
+        ))
+        .expect("status at")
+    };
+    let registered = verdict["status_history"][0]["at_ms"]
+        .as_u64()
+        .expect("at_ms");
+    assert_eq!(status_at(&mut page, &registered.to_string()), "EXISTING");
+    assert_eq!(
+        status_at(&mut page, &(registered - 1).to_string()),
+        "NOT_YET_REGISTERED"
+    );
+
     let mut tampered = bundle.clone();
     let mid = tampered.len() / 2;
     tampered[mid] ^= 0x01;

@@ -284,6 +284,41 @@ fn bundles_verify_offline_across_a_validator_set_change() {
     );
     let (ok, v) = verify(&agreement, &genesis);
     assert!(ok && v["value"]["status"] == "ACTIVE", "{v}");
+    let statuses: Vec<_> = v["status_history"]
+        .as_array()
+        .expect("an agreement's proven history")
+        .iter()
+        .map(|e| e["status"].as_str().unwrap_or("?"))
+        .collect();
+    assert_eq!(statuses, ["DRAFT", "ACTIVE"], "{v}");
+
+    // `--at` reads every kind's status from its proven history the same way: the licence's.
+    let (ok, lv) = verify(&revoked, &genesis);
+    assert!(ok, "{lv}");
+    let header = lv["time_ms"].as_u64().expect("time");
+    assert_eq!(lv["status_history"][0]["status"], "APPLIED", "{lv}");
+    let (ok, v) = concordat_json(&["verify", &revoked, "--trust", &genesis, "--at", &at(header)]);
+    assert!(
+        ok && v["status_at"]["status"] == lv["value"]["status"],
+        "{v}"
+    );
+    // Before the application, the licence was not on the ledger.
+    let applied = lv["status_history"][0]["at_ms"].as_u64().expect("at_ms");
+    let (ok, v) = concordat_json(&[
+        "verify",
+        &revoked,
+        "--trust",
+        &genesis,
+        "--at",
+        &at(applied - 1),
+    ]);
+    assert!(
+        ok && v["status_at"]["status"] == "NOT_YET_REGISTERED",
+        "{v}"
+    );
+    // A proof of absence has no history to read.
+    let (ok, v) = concordat_json(&["verify", &absent, "--trust", &genesis, "--at", &at(header)]);
+    assert!(!ok, "--at on an absence proof must be refused: {v}");
 
     // Every single-byte change of a bundle the node made fails verification.
     let (root, _) = concordat_client::bundle::trust_from_text(

@@ -257,28 +257,35 @@ pub fn verify(
         }
     }
     if let (Some(t), true) = (at_ms, verdict["valid"] == true) {
-        if verdict["subject"]["kind"] != "seal" || verdict["proven"] != "present" {
-            bail!("--at applies to a bundle proving a seal");
-        }
+        let kind = verdict["subject"]["kind"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        let spec = concordat_contracts::kinds::get(&kind).filter(|s| s.history.is_some());
+        let (Some(spec), "present") = (spec, verdict["proven"].as_str().unwrap_or("")) else {
+            bail!(
+                "--at applies to a bundle proving a record that keeps a status history (kinds: {})",
+                concordat_contracts::kinds::all()
+                    .filter(|s| s.history.is_some())
+                    .map(|s| s.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        };
         let header_ms = verdict["time_ms"].as_u64().unwrap_or(0);
         if t > header_ms {
             bail!(
                 "--at is after the bundle's header (height {}, time {}): the bundle proves the \
-                 seal's history only up to then; make a newer bundle",
+                 {kind}'s history only up to then; make a newer bundle",
                 verdict["height"],
                 concordat_primitives::time::format_rfc3339_ms(header_ms, 8 * 60)
             );
         }
         // The proven status history: the last change at or before the time.
-        let status = verdict["value"]["history"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .take_while(|e| e["at_ms"].as_u64().is_some_and(|ms| ms <= t))
-            .last()
-            .and_then(|e| e["status"].as_str())
-            .unwrap_or("NOT_YET_REGISTERED")
-            .to_string();
+        let status = spec
+            .status_at(&verdict["value"], t)
+            .map_err(|e| anyhow::anyhow!("--at: {e}"))?
+            .unwrap_or_else(|| "NOT_YET_REGISTERED".to_string());
         verdict["status_at"] = json!({"at": at, "at_ms": t, "status": status});
         let line = format!(" Its status at {} was {status}.", at.unwrap_or(""));
         if let Some(sum) = verdict["summary"].as_str().map(|s| s.to_string() + &line) {

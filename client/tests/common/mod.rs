@@ -22,7 +22,7 @@ pub fn rng() -> ChaCha20Rng {
 }
 
 pub fn keys(n: u8) -> Vec<SecretKey> {
-    (1..=n).map(|i| SecretKey::from_seed([i; 32])).collect()
+    (1..=n).map(concordat_testkit::key).collect()
 }
 
 pub fn set_of(keys: &[SecretKey]) -> ValidatorSet {
@@ -58,7 +58,9 @@ pub fn party_bytes() -> Vec<u8> {
         "uscc": PARTY, "name": "北京示例科技有限公司", "kind": "ENTERPRISE",
         "region_code": "110105", "legal_rep_ref": null, "registered_address": "北京市朝阳区示例路 1 号",
         "status": "EXISTING", "registrar": "11110000MB01A7C368", "updated_at_height": 1,
-        "updated_at_ms": 1_795_881_600_000u64, "basis": null, "sites": [], "keys": []
+        "updated_at_ms": 1_795_881_600_000u64, "basis": null, "sites": [], "keys": [],
+        "history": [{"at_ms": 1_795_881_600_000u64, "status": "EXISTING",
+                     "by": "11110000MB01A7C368", "basis": "registered"}]
     });
     let party: concordat_contracts::party::Party = serde_json::from_value(party).expect("party");
     encoding::to_bytes(&party)

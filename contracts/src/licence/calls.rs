@@ -13,6 +13,7 @@ use crate::governance::Department;
 use crate::ids::{validate_code, validate_id, validate_text, Uscc, MAX_REF_BYTES};
 use crate::party::{self, Party};
 use crate::policy;
+use crate::record::Change;
 use crate::roles::Role;
 use crate::state::{keys, Overlay};
 use crate::time::Date;
@@ -432,12 +433,18 @@ pub(crate) fn apply(
         file_hash: None,
         seal_signature_id: None,
         policy_version: pol.version,
-        last_change: Change {
+        last_change: LastChange {
             by: holder.uscc.clone(),
             height: ctx.height,
             at_ms: ctx.time_ms,
             basis: "application".into(),
         },
+        history: vec![Change::now(
+            ctx,
+            LicenceStatus::Applied,
+            &holder.uscc,
+            "application",
+        )],
     };
     index_for_holder(state, &holder.uscc, licence_id)?;
     state.put(keys::licence(licence_id), &l);
@@ -549,14 +556,14 @@ pub(crate) fn record_check(
     } else {
         CommitmentStatus::Breached
     };
-    commitment::set_status(state, ctx, c, to, inspection_ref)?;
+    commitment::set_status(state, ctx, actor.uscc(), c, to, inspection_ref)?;
     l.verification = if conforms {
         Verification::Verified
     } else {
         Verification::NonConforming
     };
     l.verification_ref = Some(inspection_ref.to_string());
-    l.last_change = Change {
+    l.last_change = LastChange {
         by: actor.uscc().clone(),
         height: ctx.height,
         at_ms: ctx.time_ms,
@@ -608,11 +615,13 @@ pub(crate) fn renew(
     new.superseded_by = None;
     new.status = LicenceStatus::Valid;
     new.status_index = Some(next_status_index(state, new_id));
-    new.last_change = Change {
+    let basis = format!("new version of {}", old.licence_id);
+    new.history = vec![Change::now(ctx, LicenceStatus::Valid, actor.uscc(), &basis)];
+    new.last_change = LastChange {
         by: actor.uscc().clone(),
         height: ctx.height,
         at_ms: ctx.time_ms,
-        basis: format!("new version of {}", old.licence_id),
+        basis,
     };
     // The commitment of a pending NC licence now backs the new version.
     if let Some(cid) = &new.commitment_id {
@@ -793,7 +802,7 @@ pub fn execute(
                 ));
             }
             l.verification = Verification::Overdue;
-            l.last_change = Change {
+            l.last_change = LastChange {
                 by,
                 height: ctx.height,
                 at_ms: ctx.time_ms,

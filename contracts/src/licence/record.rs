@@ -4,10 +4,10 @@ use concordat_primitives::Hash;
 use serde::{Deserialize, Serialize};
 
 use crate::context::BlockContext;
-use crate::error::{ExecError, ResultCode};
+use crate::error::ExecError;
 use crate::ids::Uscc;
-use crate::kinds::{json_of, Id, KindSpec};
-use crate::record::{OwnerIndex, Table};
+use crate::kinds::{decode_versioned, json_of, without, Id, KindSpec, Versioned};
+use crate::record::{self, stateful, Change, OwnerIndex, Table};
 use crate::state::{keys, Overlay};
 use crate::time::Date;
 
@@ -91,15 +91,33 @@ impl LicenceStatus {
 
 /// The transition table: true iff some call may move a licence from `from` to `to`.
 pub fn allowed(from: LicenceStatus, to: LicenceStatus) -> bool {
-    use LicenceStatus::*;
-    matches!(
-        (from, to),
-        (Applied, Refused | Valid)
-            | (Valid, Annulled | Suspended | Revoked | Cancelled | Expired)
-            | (Valid, TransferredOut | Superseded)
-            | (Suspended, Valid | Revoked | Cancelled)
-    )
+    record::allowed::<Licence>(from, to)
 }
+
+stateful!(
+    Licence,
+    LicenceStatus,
+    "licence",
+    licence_id,
+    [
+        (Applied, Refused),
+        (Applied, Valid),
+        (Valid, Annulled),
+        (Valid, Suspended),
+        (Valid, Revoked),
+        (Valid, Cancelled),
+        (Valid, Expired),
+        (Valid, TransferredOut),
+        (Valid, Superseded),
+        (Suspended, Valid),
+        (Suspended, Revoked),
+        (Suspended, Cancelled),
+    ],
+    |status: LicenceStatus| match status.code() {
+        Some(c) => format!("{status:?} ({c})"),
+        None => format!("{status:?}"),
+    }
+);
 
 /// The follow-up check of a notification-commitment licence.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,10 +136,10 @@ pub enum Verification {
     Overdue,
 }
 
-/// The last status change of a licence (earlier ones are in the transaction log and in the
-/// state at earlier heights).
+/// The last change of a licence, of its status or of its follow-up check, with the height it
+/// was made at (every status change is in `history`).
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct Change {
+pub struct LastChange {
     /// Who.
     pub by: Uscc,
     /// Block height.
@@ -186,7 +204,10 @@ pub struct Licence {
     /// Policy version used at application.
     pub policy_version: u64,
     /// The last change.
-    pub last_change: Change,
+    pub last_change: LastChange,
+    /// Every status change, oldest first, from the application on (appended to the record's
+    /// format later: licences stored before it decode without it, see [`crate::kinds`]).
+    pub history: Vec<Change<LicenceStatus>>,
 }
 
 impl Licence {
@@ -230,22 +251,8 @@ pub(crate) fn transition(
     to: LicenceStatus,
     basis: &str,
 ) -> Result<Licence, ExecError> {
-    if !allowed(l.status, to) {
-        return Err(ExecError::new(
-            ResultCode::InvalidTransition,
-            format!(
-                "licence {} is {:?}{}; it cannot become {to:?}",
-                l.licence_id,
-                l.status,
-                l.status
-                    .code()
-                    .map(|c| format!(" ({c})"))
-                    .unwrap_or_default()
-            ),
-        ));
-    }
-    l.status = to;
-    l.last_change = Change {
+    record::transition(&mut l, to, ctx, by, basis)?;
+    l.last_change = LastChange {
         by: by.clone(),
         height: ctx.height,
         at_ms: ctx.time_ms,
@@ -275,15 +282,19 @@ pub struct LicenceView {
     pub status_code: Option<&'static str>,
 }
 
+impl Versioned for Licence {
+    const APPENDED: &'static [&'static str] = &["history"];
+}
+
 pub(crate) fn licence_json(bytes: &[u8]) -> Result<serde_json::Value, String> {
-    let licence: Licence =
-        concordat_primitives::encoding::from_bytes(bytes).map_err(|e| e.to_string())?;
+    let (licence, lacking) = decode_versioned::<Licence>(bytes)?;
     let status_code = licence.status_code();
-    serde_json::to_value(LicenceView {
+    let view = serde_json::to_value(LicenceView {
         licence,
         status_code,
     })
-    .map_err(|e| e.to_string())
+    .map_err(|e| e.to_string())?;
+    without(view, lacking)
 }
 
 /// The record kinds this module keeps (registered in [`crate::kinds`]).
@@ -296,7 +307,8 @@ pub const KINDS: &[KindSpec] = &[
         Id::Record(keys::licence),
         licence_json,
     )
-    .with_status("status"),
+    .stateful::<Licence>()
+    .with_validity("/valid_until", &["VALID"]),
     KindSpec::new(
         "party_licences",
         "a party's licences",

@@ -64,9 +64,14 @@ pub fn apply(
         )));
     }
     let c = match c.status {
-        CommitmentStatus::Active => {
-            commitment::set_status(state, ctx, c, CommitmentStatus::Breached, d.doc_no)?
-        }
+        CommitmentStatus::Active => commitment::set_status(
+            state,
+            ctx,
+            authority,
+            c,
+            CommitmentStatus::Breached,
+            d.doc_no,
+        )?,
         CommitmentStatus::Breached => c,
         other => {
             return Err(ExecError::new(

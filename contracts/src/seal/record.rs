@@ -5,10 +5,10 @@ use concordat_primitives::{Hash, PublicKey, Signature};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::context::BlockContext;
-use crate::error::{invalid, ExecError, ResultCode};
+use crate::error::ExecError;
 use crate::ids::Uscc;
 use crate::kinds::{json_of, Id, KindSpec};
-use crate::record::{OwnerIndex, Table};
+use crate::record::{self, stateful, Change, OwnerIndex, Table};
 use crate::state::{keys, Overlay};
 
 /// Longest seal id (esID).
@@ -16,7 +16,7 @@ pub const MAX_ES_ID_BYTES: usize = 64;
 /// Most signer keys per seal.
 pub const MAX_SIGNER_KEYS: usize = 16;
 /// Most status changes kept per seal; a seal at the limit can still be revoked or expire.
-pub const MAX_SEAL_HISTORY: usize = 256;
+pub const MAX_SEAL_HISTORY: usize = record::MAX_HISTORY;
 /// Longest property info text.
 pub const MAX_PROPERTY_INFO_BYTES: usize = 500;
 /// How far a signature or time stamp may be dated after the block time.
@@ -90,18 +90,9 @@ pub enum SealStatus {
     Expired,
 }
 
-/// One status change.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct SealEvent {
-    /// Block time (ms).
-    pub at_ms: u64,
-    /// The new status.
-    pub status: SealStatus,
-    /// Who.
-    pub by: Uscc,
-    /// Basis.
-    pub basis: String,
-}
+/// One status change of a seal (the uniform [`Change`]; its bytes are the ones seals always
+/// had).
+pub type SealEvent = Change<SealStatus>;
 
 /// An electronic seal.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
@@ -135,11 +126,7 @@ pub struct Seal {
 impl Seal {
     /// The status at `t_ms`, or `None` before the seal was registered on the ledger.
     pub fn status_at(&self, t_ms: u64) -> Option<SealStatus> {
-        self.history
-            .iter()
-            .take_while(|e| e.at_ms <= t_ms)
-            .last()
-            .map(|e| e.status)
+        record::status_at(&self.history, t_ms)
     }
 }
 
@@ -301,7 +288,22 @@ pub const BY_OWNER: OwnerIndex = OwnerIndex {
     key: keys::seals_of,
 };
 
-/// Moves a seal to `to` if the state machine allows it.
+stateful!(
+    Seal,
+    SealStatus,
+    "seal",
+    es_id,
+    [
+        (Active, Suspended),
+        (Suspended, Active),
+        (Active, Revoked),
+        (Active, Expired),
+        (Suspended, Revoked),
+        (Suspended, Expired),
+    ]
+);
+
+/// Moves a seal to `to` if the state machine allows it, and stores it.
 pub fn set_status(
     state: &mut Overlay<'_>,
     ctx: &BlockContext,
@@ -310,34 +312,7 @@ pub fn set_status(
     to: SealStatus,
     basis: &str,
 ) -> Result<(), ExecError> {
-    use SealStatus::*;
-    let ok = matches!(
-        (seal.status, to),
-        (Active, Suspended) | (Suspended, Active) | (Active | Suspended, Revoked | Expired)
-    );
-    if !ok {
-        return Err(ExecError::new(
-            ResultCode::InvalidTransition,
-            format!(
-                "seal {} is {:?}; it cannot become {to:?}",
-                seal.es_id, seal.status
-            ),
-        ));
-    }
-    let terminal = matches!(to, Revoked | Expired);
-    if seal.history.len() >= MAX_SEAL_HISTORY - 1 && !terminal {
-        return Err(invalid(format!(
-            "seal {} has {MAX_SEAL_HISTORY} status changes; only revocation or expiry remain",
-            seal.es_id
-        )));
-    }
-    seal.status = to;
-    seal.history.push(SealEvent {
-        at_ms: ctx.time_ms,
-        status: to,
-        by: by.clone(),
-        basis: basis.to_string(),
-    });
+    record::transition(&mut seal, to, ctx, by, basis)?;
     state.put(keys::seal(&seal.es_id), &seal);
     Ok(())
 }
@@ -352,8 +327,8 @@ pub const KINDS: &[KindSpec] = &[
         Id::Record(keys::seal),
         json_of::<Seal>,
     )
-    .with_status("status")
-    .with_history("history"),
+    .stateful::<Seal>()
+    .with_validity("/valid_end_ms", &["ACTIVE", "SUSPENDED"]),
     KindSpec::new(
         "seal_signature",
         "recorded seal signature",

@@ -1,9 +1,6 @@
 //! R11: agreements take effect only when every party authority signed; each of the six lookup
 //! outcomes, each logged.
 
-mod fixture;
-mod harness;
-
 use std::collections::BTreeSet;
 
 use concordat_contracts::ids::Uscc;
@@ -14,8 +11,8 @@ use concordat_contracts::recognition::{
 use concordat_contracts::state::keys;
 use concordat_contracts::time::Date;
 use concordat_contracts::{Call, ResultCode};
-use fixture::*;
-use harness::*;
+use concordat_testkit::chain::*;
+use concordat_testkit::fixture::*;
 
 fn u(i: usize) -> Uscc {
     Uscc::parse(&dept_uscc(i)).expect("uscc")

@@ -1,8 +1,5 @@
 //! R9 (a seal signature is judged as of its signing time) and R10 (paperless filings).
 
-mod fixture;
-mod harness;
-
 use concordat_contracts::filing::{FilingCall, FilingKind};
 use concordat_contracts::governance::{GovAction, GovCall};
 use concordat_contracts::ids::Uscc;
@@ -14,8 +11,8 @@ use concordat_contracts::seal::{
 use concordat_contracts::state::keys;
 use concordat_contracts::{Call, ResultCode};
 use concordat_primitives::Hash;
-use fixture::*;
-use harness::*;
+use concordat_testkit::chain::*;
+use concordat_testkit::fixture::*;
 
 fn judged(chain: &Chain, sig_id: &str) -> SealSignature {
     chain.get(&keys::seal_signature(sig_id)).expect("recorded")

@@ -1,6 +1,5 @@
-//! A tiny in-memory chain for contract tests: state as a `BTreeMap`, one block per call.
-
-#![allow(dead_code, missing_docs)]
+//! A tiny in-memory chain for contract tests: state as a `BTreeMap`, one block per call, run
+//! by the real executor.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -11,17 +10,20 @@ use concordat_contracts::{execute_block, BlockContext, BlockOutput, Call, Role, 
 use concordat_contracts::{executor::next_nonce, SignedTransaction};
 use concordat_primitives::SecretKey;
 
+pub use crate::key;
+
+/// The chain id of every in-memory chain.
 pub const CHAIN: &str = "concordat-test";
 
+/// The chain: its state and the next block's height and time.
+#[derive(Clone)]
 pub struct Chain {
+    /// The state, key to stored bytes.
     pub state: BTreeMap<Vec<u8>, Vec<u8>>,
+    /// Height of the last block.
     pub height: u64,
     /// Block time of the next block (ms); each block advances it by one second.
     pub time_ms: u64,
-}
-
-pub fn key(i: u8) -> SecretKey {
-    SecretKey::from_seed([i; 32])
 }
 
 /// Departments with synthetic USCCs from domain.md; member key of department i is key(i + 1).
@@ -35,6 +37,7 @@ pub const DEPT_USCCS: &[&str] = &[
     "11120000MB09TJ4C2U",
 ];
 
+/// Department `i` of [`DEPT_USCCS`] in region 110000 with `roles` and member key `key(i + 1)`.
 pub fn department(i: usize, roles: &[Role]) -> Department {
     Department {
         uscc: Uscc::parse(DEPT_USCCS[i]).expect("fixture"),
@@ -46,6 +49,7 @@ pub fn department(i: usize, roles: &[Role]) -> Department {
 }
 
 impl Chain {
+    /// A chain whose genesis holds `departments` and one validator (key 100) of the first.
     pub fn new(departments: &[Department]) -> Chain {
         let validators = vec![ValidatorEntry {
             key: key(100).public_key(),
@@ -62,6 +66,7 @@ impl Chain {
         chain
     }
 
+    /// Applies a block's writes.
     pub fn apply(&mut self, writes: &WriteSet) {
         for (k, v) in writes {
             match v {
@@ -75,6 +80,7 @@ impl Chain {
         }
     }
 
+    /// The context of the next block.
     pub fn ctx(&self) -> BlockContext {
         BlockContext {
             chain_id: CHAIN.into(),

@@ -6,9 +6,6 @@
 //! The allowed roles are written out here from domain.md, independently of the modules'
 //! `allowed_roles`.
 
-mod fixture;
-mod harness;
-
 use std::collections::BTreeSet;
 
 use concordat_contracts::commitment::{CommitmentCall, CommitmentKind};
@@ -23,8 +20,8 @@ use concordat_contracts::state::{keys, Overlay};
 use concordat_contracts::time::Date;
 use concordat_contracts::{Call, ResultCode, Role};
 use concordat_primitives::{Hash, SecretKey};
-use fixture::*;
-use harness::*;
+use concordat_testkit::chain::*;
+use concordat_testkit::fixture::*;
 use proptest::prelude::*;
 
 /// Who may make each call, per domain.md. `None`: any department (not an enterprise key).

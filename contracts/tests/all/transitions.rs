@@ -2,9 +2,6 @@
 //! ones work, the others are refused with INVALID_TRANSITION naming the status and change
 //! nothing but the signer's nonce. Expected tables are written from domain.md.
 
-mod fixture;
-mod harness;
-
 use std::collections::BTreeSet;
 
 use concordat_contracts::commitment::{
@@ -17,8 +14,8 @@ use concordat_contracts::state::keys;
 use concordat_contracts::time::Date;
 use concordat_contracts::{Call, ResultCode};
 use concordat_primitives::{Hash, SecretKey};
-use fixture::*;
-use harness::*;
+use concordat_testkit::chain::*;
+use concordat_testkit::fixture::*;
 
 fn check(chain: &mut Chain, signer: &SecretKey, call: Call, allowed: bool, from: &str) {
     if allowed {
@@ -42,7 +39,7 @@ fn make(addressed_to: Option<usize>) -> Call {
     })
 }
 
-fn commitment_in(status: CommitmentStatus) -> Chain {
+pub(crate) fn commitment_in(status: CommitmentStatus) -> Chain {
     let mut chain = baseline();
     chain.ok(&ent_key(E1), make(Some(BJSAMR)));
     let step = match status {
@@ -59,13 +56,13 @@ fn commitment_in(status: CommitmentStatus) -> Chain {
     chain
 }
 
-fn fulfil() -> Call {
+pub(crate) fn fulfil() -> Call {
     Call::Commitment(CommitmentCall::Fulfil {
         commitment_id: "C".into(),
         basis: "核查符合".into(),
     })
 }
-fn breach() -> Call {
+pub(crate) fn breach() -> Call {
     Call::Commitment(CommitmentCall::Breach {
         commitment_id: "C".into(),
         basis_doc_no: "D1".into(),
@@ -73,7 +70,7 @@ fn breach() -> Call {
         fraud: false,
     })
 }
-fn withdraw() -> Call {
+pub(crate) fn withdraw() -> Call {
     Call::Commitment(CommitmentCall::Withdraw {
         commitment_id: "C".into(),
     })
@@ -134,7 +131,7 @@ fn only_the_owner_withdraws_and_only_the_relying_authority_decides() {
 
 // ---- seals: ACTIVE <-> SUSPENDED; both -> REVOKED | EXPIRED, final.
 
-fn seal_in(status: SealStatus) -> Chain {
+pub(crate) fn seal_in(status: SealStatus) -> Chain {
     let mut chain = baseline();
     register_seal(&mut chain, "ES", E1, "01", SealAlgorithm::Ed25519, 40);
     let reg = dept_key(SEALS);
@@ -156,7 +153,7 @@ fn seal_in(status: SealStatus) -> Chain {
     chain
 }
 
-fn seal_call(name: &str) -> Call {
+pub(crate) fn seal_call(name: &str) -> Call {
     let es_id = "ES".to_string();
     Call::Seal(match name {
         "Suspend" => SealCall::Suspend {
@@ -213,11 +210,11 @@ fn seal_transitions() {
 
 // ---- agreements: DRAFT -> ACTIVE <-> SUSPENDED -> TERMINATED.
 
-fn u(i: usize) -> Uscc {
+pub(crate) fn u(i: usize) -> Uscc {
     Uscc::parse(&dept_uscc(i)).expect("uscc")
 }
 
-fn agreement_in(status: AgreementStatus) -> Chain {
+pub(crate) fn agreement_in(status: AgreementStatus) -> Chain {
     let mut chain = baseline();
     let terms = Terms {
         scope: "MED_EXAM".into(),
@@ -261,7 +258,7 @@ fn agreement_in(status: AgreementStatus) -> Chain {
     chain
 }
 
-fn change(to: AgreementStatus) -> Call {
+pub(crate) fn change(to: AgreementStatus) -> Call {
     Call::Recognition(RecognitionCall::ProposeChange {
         agreement_id: "A".into(),
         to,

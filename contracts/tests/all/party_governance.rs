@@ -1,7 +1,5 @@
 //! Party registry and governance behaviour through signed transactions.
 
-mod harness;
-
 use concordat_contracts::governance::{
     GovAction, GovCall, Proposal, ProposalStatus, ValidatorEntry,
 };
@@ -10,7 +8,7 @@ use concordat_contracts::party::{Party, PartyCall, PartyStatus};
 use concordat_contracts::state::keys;
 use concordat_contracts::{Call, ResultCode, Role, Transaction};
 use concordat_primitives::encoding;
-use harness::*;
+use concordat_testkit::chain::*;
 
 const E1: &str = "91110105MA01R7K442";
 

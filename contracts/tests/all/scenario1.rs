@@ -1,9 +1,6 @@
 //! domain.md Scenario 1 (notification-commitment licence found false) and variant 1b (one
 //! licence, multiple sites), through signed transactions on the in-memory chain.
 
-mod fixture;
-mod harness;
-
 use concordat_contracts::commitment::{
     Commitment, CommitmentCall, CommitmentKind, CommitmentStatus,
 };
@@ -19,7 +16,7 @@ use concordat_contracts::state::keys;
 use concordat_contracts::time::Date;
 use concordat_contracts::{Call, ResultCode};
 use concordat_primitives::Hash;
-use fixture::*;
+use concordat_testkit::fixture::*;
 
 fn d(s: &str) -> Date {
     Date::parse(s).expect("date")
@@ -509,7 +506,7 @@ fn an_unchecked_nc_licence_is_flagged_after_its_window() {
 }
 
 /// E1 with site S1 and an issued NC licence `L-N` on commitment `C-N` (not yet checked).
-fn nc_licence_issued() -> harness::Chain {
+fn nc_licence_issued() -> concordat_testkit::chain::Chain {
     let mut chain = baseline();
     let e1 = ent_key(E1);
     let samr = dept_key(BJSAMR);
@@ -670,7 +667,9 @@ fn keys_are_bound_only_within_jurisdiction_and_never_shared() {
         &dept_key(TJSAMR),
         Call::Party(PartyCall::SetKeys {
             uscc: E1.into(),
-            keys: std::collections::BTreeSet::from([harness::key(77).public_key()]),
+            keys: std::collections::BTreeSet::from(
+                [concordat_testkit::chain::key(77).public_key()],
+            ),
         }),
         ResultCode::Unauthorised,
     );
@@ -684,7 +683,7 @@ fn keys_are_bound_only_within_jurisdiction_and_never_shared() {
         }),
         ResultCode::AlreadyExists,
     );
-    let mut d = harness::department(5, &[concordat_contracts::Role::Customs]);
+    let mut d = concordat_testkit::chain::department(5, &[concordat_contracts::Role::Customs]);
     d.member_keys = std::collections::BTreeSet::from([ent_key(E6).public_key()]);
     let msg = chain.refused(
         &dept_key(BJSAMR),
@@ -701,7 +700,7 @@ fn keys_are_bound_only_within_jurisdiction_and_never_shared() {
 fn an_inspector_records_checks_only_in_its_region() {
     let mut chain = nc_licence_issued();
     // TJSAMR gets the INSPECTOR role through governance; it covers 120000, not E1's 110105.
-    let mut d = harness::department(
+    let mut d = concordat_testkit::chain::department(
         TJSAMR,
         &[
             concordat_contracts::Role::Registrar,

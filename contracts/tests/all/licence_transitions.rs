@@ -2,9 +2,6 @@
 //! with INVALID_TRANSITION and changes nothing but the signer's nonce. The expected table is
 //! written out here independently of `licence::allowed`, and the two are compared.
 
-mod fixture;
-mod harness;
-
 use concordat_contracts::commitment::{CommitmentCall, CommitmentKind};
 use concordat_contracts::licence::{
     allowed, ApprovalMode, Licence, LicenceCall, LicenceStatus, Validity, Verification,
@@ -13,14 +10,14 @@ use concordat_contracts::state::keys;
 use concordat_contracts::time::Date;
 use concordat_contracts::{Call, ResultCode};
 use concordat_primitives::SecretKey;
-use fixture::*;
-use harness::*;
+use concordat_testkit::chain::*;
+use concordat_testkit::fixture::*;
 use LicenceStatus::*;
 
-const ID: &str = "L-T";
-const TEN_YEARS_MS: u64 = 3653 * 86_400_000;
+pub(crate) const ID: &str = "L-T";
+pub(crate) const TEN_YEARS_MS: u64 = 3653 * 86_400_000;
 
-fn validity(chain: &Chain) -> Validity {
+pub(crate) fn validity(chain: &Chain) -> Validity {
     let today = Date::of_ms(chain.time_ms);
     Validity {
         issued_on: today,
@@ -30,7 +27,7 @@ fn validity(chain: &Chain) -> Validity {
 }
 
 /// The calls under test, each with the status it leads to and its signer.
-fn calls(chain: &Chain) -> Vec<(&'static str, LicenceStatus, LicenceCall, SecretKey)> {
+pub(crate) fn calls(chain: &Chain) -> Vec<(&'static str, LicenceStatus, LicenceCall, SecretKey)> {
     let id = || ID.to_string();
     let samr = dept_key(BJSAMR);
     vec![
@@ -157,7 +154,7 @@ fn run(chain: &mut Chain, name: &str) {
 }
 
 /// A chain whose licence `ID` is in `status`, reached through calls.
-fn licence_in(status: LicenceStatus) -> Chain {
+pub(crate) fn licence_in(status: LicenceStatus) -> Chain {
     let mut chain = baseline();
     chain.ok(
         &ent_key(E1),

@@ -1,8 +1,6 @@
 //! Property: no signer outside the required roles can change governance or party state, and a
 //! proposal with 2/3 or fewer of the departments' approvals changes nothing.
 
-mod harness;
-
 use std::collections::BTreeSet;
 
 use concordat_contracts::governance::{
@@ -13,7 +11,7 @@ use concordat_contracts::party::PartyCall;
 use concordat_contracts::state::{keys, Overlay};
 use concordat_contracts::{Call, ResultCode, Role};
 use concordat_primitives::encoding;
-use harness::*;
+use concordat_testkit::chain::*;
 use proptest::prelude::*;
 
 const PARTIES: &[&str] = &[
