@@ -27,7 +27,7 @@ use crate::kinds::{json_of, Id, KindSpec};
 use crate::roles::Role;
 use crate::state::{keys, Overlay, StateView, WriteSet};
 use crate::tx::{Call, SignedTransaction};
-use crate::{commitment, filing, licence, party, policy, recognition, seal};
+use crate::{commitment, credit, due, filing, licence, party, policy, recognition, seal};
 
 /// The outcome of one transaction.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
@@ -151,6 +151,7 @@ pub fn allowed_roles(call: &Call) -> Option<&'static [Role]> {
         Call::Seal(c) => c.allowed_roles(),
         Call::Recognition(c) => c.allowed_roles(),
         Call::Filing(c) => c.allowed_roles(),
+        Call::Credit(c) => c.allowed_roles(),
     })
 }
 
@@ -204,6 +205,7 @@ fn run_call(
         Call::Seal(c) => seal::execute(n, ctx, actor, c)?,
         Call::Recognition(c) => recognition::execute(n, ctx, actor, c)?,
         Call::Filing(c) => filing::execute(n, ctx, actor, c)?,
+        Call::Credit(c) => credit::execute(n, ctx, actor, c)?,
     }
     let writes = nested.into_writes();
     state.absorb(writes);
@@ -241,6 +243,7 @@ pub fn execute_block(
     txs: &[SignedTransaction],
 ) -> BlockOutput {
     let mut state = Overlay::new(view);
+    run_due(&mut state, ctx);
     let before = state.get_raw(keys::VALIDATORS);
     let receipts: Vec<Receipt> = txs
         .iter()
@@ -275,6 +278,22 @@ pub fn execute_block(
         writes: state.into_writes(),
         receipts,
         next_validator_set,
+    }
+}
+
+/// Runs what fell due by the block's date (crate::due), before the block's transactions. An
+/// item whose record has moved on meanwhile (withdrawn, removed early) changes nothing.
+fn run_due(state: &mut Overlay<'_>, ctx: &BlockContext) {
+    for (_, item) in due::take(state, ctx) {
+        let mut nested = state.nested();
+        let done = match item.event {
+            due::Event::DishonestyExpiry => credit::expire(&mut nested, ctx, &item.id),
+            due::Event::ListRemoval => credit::expire_entry(&mut nested, ctx, &item.id),
+        };
+        if done.is_ok() {
+            let writes = nested.into_writes();
+            state.absorb(writes);
+        }
     }
 }
 

@@ -21,6 +21,7 @@ pub mod block;
 pub mod commitment;
 pub mod context;
 pub mod credit;
+pub mod due;
 pub mod error;
 pub mod executor;
 pub mod filing;

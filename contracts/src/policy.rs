@@ -19,7 +19,7 @@ use crate::context::BlockContext;
 use crate::credit::Severity;
 use crate::error::{invalid, ExecError, ResultCode};
 use crate::ids::{validate_code, Uscc};
-use crate::kinds::{json_of, Id, KindSpec};
+use crate::kinds::{Id, KindSpec};
 use crate::state::{keys, Overlay};
 
 /// Longest list in the policy (licence types, seal types).
@@ -123,6 +123,70 @@ impl PolicyParams {
     }
 }
 
+/// The [M] parameters of the credit module (lists, repair, objections), added after the first
+/// policy versions were stored: a version without them uses [`CreditParams::default`].
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct CreditParams {
+    /// R16: days within which the authority decides an objection (default 15 [M]).
+    pub objection_days: u32,
+    /// SAMR serious list: months after listing before early removal may be requested (SAMR
+    /// Order 44: 1 year [S]).
+    pub samr_serious_removal_request_months: u32,
+    /// SAMR serious list: months after listing until automatic removal (3 years [M]).
+    pub samr_serious_auto_remove_months: u32,
+    /// The SAMR serious list bars government procurement (R5(c), default true [M]).
+    pub samr_serious_bars_procurement: bool,
+    /// The IPR dishonesty list bars government procurement (R5(c); 发改财金〔2018〕1702号,
+    /// default true [M]).
+    pub ipr_dishonest_bars_procurement: bool,
+}
+
+impl Default for CreditParams {
+    fn default() -> CreditParams {
+        CreditParams {
+            objection_days: 15,
+            samr_serious_removal_request_months: 12,
+            samr_serious_auto_remove_months: 36,
+            samr_serious_bars_procurement: true,
+            ipr_dishonest_bars_procurement: true,
+        }
+    }
+}
+
+impl CreditParams {
+    /// Checks every parameter against its limits.
+    pub fn validate(&self) -> Result<(), ExecError> {
+        if self.objection_days == 0 || self.objection_days > 365 {
+            return Err(invalid(format!(
+                "objection_days is {}; it must be 1..=365",
+                self.objection_days
+            )));
+        }
+        for (field, months) in [
+            (
+                "samr_serious_removal_request_months",
+                self.samr_serious_removal_request_months,
+            ),
+            (
+                "samr_serious_auto_remove_months",
+                self.samr_serious_auto_remove_months,
+            ),
+        ] {
+            if months == 0 || months > MAX_POLICY_MONTHS {
+                return Err(invalid(format!(
+                    "{field} is {months}; it must be 1..={MAX_POLICY_MONTHS} months"
+                )));
+            }
+        }
+        if self.samr_serious_removal_request_months > self.samr_serious_auto_remove_months {
+            return Err(invalid(
+                "samr_serious_removal_request_months is after samr_serious_auto_remove_months",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The stored policy record. The default is version 0: the defaults, no owner.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
 pub struct Policy {
@@ -134,6 +198,19 @@ pub struct Policy {
     pub params: PolicyParams,
     /// Height at which this version was written (0 for the defaults).
     pub changed_at_height: u64,
+    /// The credit parameters (`None`: the defaults).
+    pub credit: Option<CreditParams>,
+}
+
+impl Policy {
+    /// The credit parameters in force.
+    pub fn credit(&self) -> CreditParams {
+        self.credit.clone().unwrap_or_default()
+    }
+}
+
+impl crate::kinds::Versioned for Policy {
+    const APPENDED: &'static [&'static str] = &["credit"];
 }
 
 /// Policy calls.
@@ -145,6 +222,8 @@ pub enum PolicyCall {
         expected_version: u64,
         /// The new parameters.
         params: PolicyParams,
+        /// The new credit parameters (absent: the defaults).
+        credit: Option<CreditParams>,
     },
 }
 
@@ -152,8 +231,9 @@ impl PolicyCall {
     /// The checks that need no state (the parameters' ranges and codes): run at admission,
     /// by the executor before the call, and by the client before signing.
     pub fn precheck(&self) -> Result<(), ExecError> {
-        let PolicyCall::Update { params, .. } = self;
-        params.validate()
+        let PolicyCall::Update { params, credit, .. } = self;
+        params.validate()?;
+        credit.as_ref().map_or(Ok(()), CreditParams::validate)
     }
 }
 
@@ -187,6 +267,7 @@ pub fn execute(
     let PolicyCall::Update {
         expected_version,
         params,
+        credit,
     } = call;
     let mut policy = current(state);
     let is_owner = match (&policy.owner, actor.department()) {
@@ -213,9 +294,9 @@ pub fn execute(
             ),
         ));
     }
-    params.validate()?;
     policy.version += 1;
     policy.params = params.clone();
+    policy.credit = credit.clone();
     policy.changed_at_height = ctx.height;
     write(state, &policy);
     Ok(())
@@ -235,5 +316,5 @@ pub const KINDS: &[KindSpec] = &[KindSpec::new(
             keys::policy_version,
         ),
     }),
-    json_of::<Policy>,
+    crate::kinds::json_of_versioned::<Policy>,
 )];

@@ -11,6 +11,7 @@ use concordat_primitives::{namespace, Hash, PublicKey, SecretKey, Signature};
 use serde::{Deserialize, Serialize};
 
 use crate::commitment::CommitmentCall;
+use crate::credit::CreditCall;
 use crate::filing::FilingCall;
 use crate::governance::GovCall;
 use crate::licence::LicenceCall;
@@ -41,6 +42,8 @@ pub enum Call {
     Recognition(RecognitionCall),
     /// Paperless filings.
     Filing(FilingCall),
+    /// Credit: dishonesty records and red and black lists.
+    Credit(CreditCall),
 }
 
 impl Call {
@@ -59,6 +62,7 @@ impl Call {
             Call::Seal(c) => c.precheck(),
             Call::Recognition(c) => c.precheck(),
             Call::Filing(c) => c.precheck(),
+            Call::Credit(c) => c.precheck(),
         }
     }
 }

@@ -3,7 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use concordat_contracts::governance::{genesis_writes, Department, ValidatorEntry};
+pub use concordat_contracts::governance::Department;
+use concordat_contracts::governance::{genesis_writes, ValidatorEntry};
 use concordat_contracts::ids::Uscc;
 use concordat_contracts::state::WriteSet;
 use concordat_contracts::{execute_block, BlockContext, BlockOutput, Call, Role, Transaction};

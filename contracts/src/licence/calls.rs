@@ -727,6 +727,7 @@ pub fn execute(
                         severity: pol.params.fraud_severity,
                         relates_to: Some(l.licence_id.clone()),
                         policy_version: pol.version,
+                        obligations: Vec::new(),
                     },
                 )?;
             }

@@ -1,38 +1,52 @@
-//! R3, notification-commitment eligibility (domain.md, rule R3): an applicant with an active
-//! SERIOUS dishonesty record or an unrepaired FALSE_COMMITMENT may not use the
-//! notification-commitment route; its application is routed to the standard procedure.
-//! List entries with NO_NOTIFICATION_COMMITMENT (SAMR_SERIOUS, IPR_DISHONEST) join here with the
-//! list module.
+//! R3, notification-commitment eligibility (domain.md, rule R3): an applicant is refused the
+//! notification-commitment route (its application is routed to the standard procedure) while
+//! any record restricts it with NO_NOTIFICATION_COMMITMENT: an active SERIOUS dishonesty
+//! record, an unrepaired FALSE_COMMITMENT, or a list entry carrying the restriction (the SAMR
+//! serious list and the IPR dishonesty list by default).
+//!
+//! The check reads the restriction index (`credit::restrictions`), the same key whose absence
+//! proves "not barred" to an outsider, and checks each source's dates, so a record past its
+//! maximum window no longer bars even before the block that marks it expired.
 //!
 //! Reached from `Licence.Apply`.
 
-use crate::credit::{self, DishonestyCategory, DishonestyRecord, Severity};
+use crate::credit::{self, restrictions, DishonestyCategory, RestrictionCode, Severity, Source};
 use crate::ids::Uscc;
-use crate::state::{keys, Overlay};
+use crate::state::Overlay;
 use crate::time::Date;
 
 /// R3: why `party` may not use the notification-commitment route on `today`, if it may not.
-/// Active SERIOUS records and unrepaired false commitments bar it. (List entries with
-/// NO_NOTIFICATION_COMMITMENT join this check with the list module.)
 pub fn ineligibility(state: &Overlay<'_>, party: &Uscc, today: Date) -> Option<String> {
-    credit::records_of(state, party).iter().find_map(|id| {
-        let rec: DishonestyRecord = state.get(&keys::dishonesty(id))?;
-        if !rec.is_active(today) {
-            return None;
-        }
-        if rec.category == DishonestyCategory::FalseCommitment {
-            Some(format!(
-                "R3: unrepaired false commitment {} (record {})",
-                rec.relates_to.as_deref().unwrap_or("?"),
-                rec.record_id
-            ))
-        } else if rec.severity == Severity::Serious {
-            Some(format!(
-                "R3: active SERIOUS dishonesty record {}",
-                rec.record_id
-            ))
-        } else {
-            None
-        }
-    })
+    restrictions::sources(state, party, RestrictionCode::NoNotificationCommitment)
+        .into_iter()
+        .find_map(|source| match source {
+            Source::Dishonesty(id) => {
+                let rec = credit::RECORDS.find(state, &id).ok().flatten()?;
+                if !rec.is_active(today) {
+                    None
+                } else if rec.category == DishonestyCategory::FalseCommitment {
+                    Some(format!(
+                        "R3: unrepaired false commitment {} (record {})",
+                        rec.relates_to.as_deref().unwrap_or("?"),
+                        rec.record_id
+                    ))
+                } else if rec.severity == Severity::Serious {
+                    Some(format!(
+                        "R3: active SERIOUS dishonesty record {}",
+                        rec.record_id
+                    ))
+                } else {
+                    None
+                }
+            }
+            Source::ListEntry(id) => {
+                let e = credit::ENTRIES.find(state, &id).ok().flatten()?;
+                e.is_active(today).then(|| {
+                    format!(
+                        "R3: on the {:?} list (entry {}), which bars the notification-commitment route",
+                        e.list_type, e.entry_id
+                    )
+                })
+            }
+        })
 }

@@ -102,6 +102,7 @@ pub fn apply(
             severity,
             relates_to: Some(c.commitment_id.clone()),
             policy_version: pol.version,
+            obligations: Vec::new(),
         },
     )?;
     if let Some(lid) = &c.relied_on_by {

@@ -2,6 +2,7 @@
 //! `concordat-testkit`.
 
 mod authority_prop;
+mod credit_walk;
 mod kinds;
 mod licence_transitions;
 mod party_governance;

@@ -1,5 +1,5 @@
 //! Property: for every transaction kind of the licence, commitment, seal, recognition, filing,
-//! policy and party-site modules, and every signer (departments with random role sets,
+//! credit, policy and party-site modules, and every signer (departments with random role sets,
 //! enterprise keys, strangers), only the roles domain.md allows succeed, and a refused call
 //! changes nothing but the signer's nonce.
 //!
@@ -9,6 +9,7 @@
 use std::collections::BTreeSet;
 
 use concordat_contracts::commitment::{CommitmentCall, CommitmentKind};
+use concordat_contracts::credit::{CreditCall, DishonestyCategory, ListType, Severity};
 use concordat_contracts::filing::{FilingCall, FilingKind};
 use concordat_contracts::governance::{department_index, signer_department, GovAction, GovCall};
 use concordat_contracts::licence::{ApprovalMode, LicenceCall, Validity};
@@ -47,6 +48,29 @@ fn expected_roles(call: &Call) -> Option<Vec<Role>> {
         Call::Seal(SealCall::Expire { .. } | SealCall::RecordSignature { .. }) => any,
         Call::Seal(_) => vec![SealRegistry],
         Call::Filing(_) => vec![Enterprise],
+        Call::Credit(c) => match c {
+            CreditCall::RecordDishonesty { .. } => vec![EnforcementAuthority],
+            CreditCall::FulfilObligation { .. }
+            | CreditCall::DecideObjection { .. }
+            | CreditCall::Withdraw { .. } => vec![EnforcementAuthority, LicensingAuthority],
+            CreditCall::RequestRepair { .. }
+            | CreditCall::Object { .. }
+            | CreditCall::RequestRemoval { .. } => vec![Enterprise],
+            CreditCall::DecideRepair { .. } => vec![CreditPlatform],
+            CreditCall::List { .. }
+            | CreditCall::DecideRemoval { .. }
+            | CreditCall::Annul { .. } => {
+                vec![
+                    EnforcementAuthority,
+                    ProcurementRegulator,
+                    TaxAuthority,
+                    CourtFeed,
+                    IprAuthority,
+                    Customs,
+                ]
+            }
+            CreditCall::ExpireRecord { .. } | CreditCall::ExpireEntry { .. } => any,
+        },
         Call::Recognition(_) | Call::Policy(_) | Call::Governance(_) => return None,
         Call::Party(_) => vec![Registrar, EnforcementAuthority],
     })
@@ -234,6 +258,45 @@ fn sample_calls(n: u8, t: u64) -> Vec<Call> {
         Call::Policy(PolicyCall::Update {
             expected_version: u64::from(n % 3),
             params: PolicyParams::default(),
+            credit: None,
+        }),
+        Call::Credit(CreditCall::RecordDishonesty {
+            record_id: id("DR", n % 2),
+            party: E1.into(),
+            basis_doc_no: "罚".into(),
+            basis_doc_date: d("2026-05-01"),
+            category: DishonestyCategory::AdminPenalty,
+            severity: Severity::Light,
+            obligations: vec![],
+            relates_to: None,
+        }),
+        Call::Credit(CreditCall::Object {
+            record_id: "DR-0".into(),
+            reason: "r".into(),
+        }),
+        Call::Credit(CreditCall::Withdraw {
+            record_id: "DR-1".into(),
+            basis: "b".into(),
+        }),
+        Call::Credit(CreditCall::List {
+            entry_id: id("IPR", n),
+            list_type: ListType::IprDishonest,
+            party: E2.into(),
+            basis_refs: vec!["国知".into()],
+            listed_on: d("2026-05-01"),
+            restrictions: None,
+            until: None,
+        }),
+        Call::Credit(CreditCall::RequestRemoval {
+            entry_id: "IPR-0".into(),
+            reason: "r".into(),
+        }),
+        Call::Credit(CreditCall::Annul {
+            entry_id: "IPR-1".into(),
+            basis: "b".into(),
+        }),
+        Call::Credit(CreditCall::ExpireRecord {
+            record_id: "DR-0".into(),
         }),
     ]
 }
@@ -383,6 +446,12 @@ fn who_may_succeed(call: &Call, who: usize, has: &dyn Fn(Role) -> bool) -> bool 
         Call::Recognition(_) => who == BJSAMR || who == TJSAMR,
         Call::Policy(_) => who == OTHER,
         Call::Governance(_) => any_dept,
+        // The record's or entry's own party; its recording or listing authority (any
+        // department may have recorded or listed it in the run).
+        Call::Credit(CreditCall::Object { .. }) => who == 7,
+        Call::Credit(CreditCall::RequestRemoval { .. }) => who == 8,
+        Call::Credit(CreditCall::ExpireRecord { .. } | CreditCall::ExpireEntry { .. }) => true,
+        Call::Credit(_) => any_dept,
     }
 }
 
@@ -404,7 +473,7 @@ proptest! {
     #[test]
     fn only_the_allowed_roles_succeed(
         extra in proptest::collection::vec(arb_roles(), 3),
-        ops in proptest::collection::vec((0..10usize, 0..32usize, 0..4u8), 1..30),
+        ops in proptest::collection::vec((0..10usize, 0..sample_calls(0, 0).len(), 0..4u8), 1..30),
     ) {
         let mut chain = prepared(&extra);
         for (who, which, n) in ops {
@@ -475,6 +544,8 @@ fn the_prepared_chain_lets_the_right_signer_succeed() {
         (26, 7),
         (27, BJSAMR),
         (28, TJSAMR),
+        (32, BJSAMR),
+        (33, 7),
     ];
     for (which, who) in right {
         chain.ok(&signer(who), calls[which].clone());
@@ -484,6 +555,7 @@ fn the_prepared_chain_lets_the_right_signer_succeed() {
         Call::Policy(PolicyCall::Update {
             expected_version: 1,
             params: PolicyParams::default(),
+            credit: None,
         }),
     );
 }

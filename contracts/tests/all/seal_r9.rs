@@ -279,6 +279,7 @@ fn without_a_tsa_the_policy_decides_whether_time_info_counts() {
         Call::Policy(PolicyCall::Update {
             expected_version: 0,
             params: params.clone(),
+            credit: None,
         }),
         ResultCode::InvalidTransition,
     );
@@ -287,6 +288,7 @@ fn without_a_tsa_the_policy_decides_whether_time_info_counts() {
         Call::Policy(PolicyCall::Update {
             expected_version: 1,
             params: params.clone(),
+            credit: None,
         }),
         ResultCode::Unauthorised,
     );
@@ -295,6 +297,7 @@ fn without_a_tsa_the_policy_decides_whether_time_info_counts() {
         Call::Policy(PolicyCall::Update {
             expected_version: 1,
             params: params.clone(),
+            credit: None,
         }),
         ResultCode::Unauthorised,
     );
@@ -303,6 +306,7 @@ fn without_a_tsa_the_policy_decides_whether_time_info_counts() {
         Call::Policy(PolicyCall::Update {
             expected_version: 1,
             params,
+            credit: None,
         }),
     );
     register_seal(&mut chain, "ES1", E1, "01", SealAlgorithm::Ed25519, 40);

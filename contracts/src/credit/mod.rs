@@ -1,0 +1,79 @@
+//! Credit (record kinds E and F of domain.md, rules R3, R6 and R16): dishonesty records with
+//! their publicity windows, obligations, repair, objections and automatic expiry; red and
+//! black lists with typed restrictions, removal and automatic removal; the restriction index
+//! that makes "X is not barred" provable; re-application bars (R4).
+
+mod bars;
+mod calls;
+mod dishonesty;
+mod lists;
+pub mod restrictions;
+
+pub use bars::*;
+pub use calls::*;
+pub use dishonesty::*;
+pub use lists::{
+    expire as expire_entry, refresh_red, ListEntry, ListStatus, ListType, RemovalRequest,
+    BY_PARTY as LISTS_BY_PARTY, ENTRIES, MAX_BASIS_REFS, MAX_ENTRIES_PER_PARTY, MAX_ENTRY_ID_BYTES,
+};
+pub use restrictions::{RestrictionCode, Source};
+
+use crate::kinds::{json_of, json_of_versioned, Id, KindSpec};
+use crate::state::keys;
+
+/// The record kinds this module keeps (registered in [`crate::kinds`]).
+pub const KINDS: &[KindSpec] = &[
+    KindSpec::new(
+        "dishonesty",
+        "dishonesty record",
+        "a record id",
+        "FC-C-2026-000123",
+        Id::Record(keys::dishonesty),
+        json_of_versioned::<DishonestyRecord>,
+    )
+    .stateful::<DishonestyRecord>(),
+    KindSpec::new(
+        "reapply_bar",
+        "re-application bar",
+        "USCC:TYPE_CODE",
+        "91110105MA01R7K442:FOOD_BUSINESS",
+        Id::Custom(|id| match (id.get(..18), id.get(18..19), id.get(19..)) {
+            (Some(uscc), Some(":"), Some(t)) if !t.is_empty() => Ok(keys::reapply_bar(uscc, t)),
+            _ => Err("a reapply_bar id is USCC:TYPE_CODE".into()),
+        }),
+        json_of::<ReapplyBar>,
+    ),
+    KindSpec::new(
+        "party_records",
+        "a party's dishonesty records",
+        "a USCC",
+        "91110105MA01R7K442",
+        Id::Uscc(keys::dishonesty_index),
+        json_of::<Vec<String>>,
+    ),
+    KindSpec::new(
+        "list_entry",
+        "red or black list entry",
+        "an entry id",
+        "IPR-2026-0001",
+        Id::Record(lists::keys::entry),
+        json_of_versioned::<ListEntry>,
+    )
+    .stateful::<ListEntry>(),
+    KindSpec::new(
+        "party_list_entries",
+        "a party's list entries",
+        "a USCC",
+        "91110105MA01R7K442",
+        Id::Uscc(lists::keys::entries_of),
+        json_of::<Vec<String>>,
+    ),
+    KindSpec::new(
+        "restriction",
+        "the records restricting a party (absent: none)",
+        "USCC:RESTRICTION",
+        "91110105MA01R7K442:NO_GOV_PROCUREMENT",
+        Id::Custom(restrictions::key_of_id),
+        json_of::<Vec<Source>>,
+    ),
+];

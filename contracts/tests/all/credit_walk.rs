@@ -1,0 +1,262 @@
+//! The walks of the credit kinds for the kind-generic test (`kinds.rs`): a dishonesty record
+//! `DR` of E1 (GENERAL or LIGHT) and a list entry `E` of E1 (an IPR dishonesty entry, or a
+//! RED_TAX_A entry that a black-list entry `BL` suspends).
+
+use concordat_contracts::commitment::{CommitmentCall, CommitmentKind};
+use concordat_contracts::credit::{CreditCall, DishonestyCategory, ListType, Severity};
+use concordat_contracts::time::Date;
+use concordat_contracts::Call;
+use concordat_primitives::Hash;
+use concordat_testkit::chain::Chain;
+use concordat_testkit::fixture::*;
+
+use crate::kinds::{mv, Move};
+
+const DAY_MS: u64 = 86_400_000;
+
+pub(crate) fn d(s: &str) -> Date {
+    Date::parse(s).expect("date")
+}
+
+pub(crate) fn credit(call: CreditCall) -> Call {
+    Call::Credit(call)
+}
+
+/// E1's public repair commitment `RC`.
+pub(crate) fn repair_commitment() -> Call {
+    Call::Commitment(CommitmentCall::Make {
+        commitment_id: "RC".into(),
+        kind: CommitmentKind::RepairCommitment,
+        text_hash: Hash::digest(b"repair commitment"),
+        relates_to: Some("DR".into()),
+        seal_signature_id: None,
+        addressed_to: None,
+    })
+}
+
+/// A chain on 2026-05-01 with E1's record `DR` (GENERAL dated 2026-01-01, or LIGHT dated
+/// 2026-04-20: both repairable now), its one obligation fulfilled and E1's repair commitment.
+fn with_record(severity: Severity) -> Chain {
+    let mut chain = credit_baseline();
+    let date = if severity == Severity::Light {
+        "2026-04-20"
+    } else {
+        "2026-01-01"
+    };
+    chain.ok(
+        &dept_key(BJSAMR),
+        credit(CreditCall::RecordDishonesty {
+            record_id: "DR".into(),
+            party: E1.into(),
+            basis_doc_no: "京朝市监罚〔2026〕1号".into(),
+            basis_doc_date: d(date),
+            category: DishonestyCategory::AdminPenalty,
+            severity,
+            obligations: vec!["FINE_PAID".into()],
+            relates_to: None,
+        }),
+    );
+    chain.ok(
+        &dept_key(BJSAMR),
+        credit(CreditCall::FulfilObligation {
+            record_id: "DR".into(),
+            index: 0,
+            evidence: "缴款书 001".into(),
+        }),
+    );
+    chain.ok(&ent_key(E1), repair_commitment());
+    chain
+}
+
+pub(crate) fn record_in(status: &str) -> Vec<Chain> {
+    let starts = [with_record(Severity::General), with_record(Severity::Light)];
+    let apply = |mut chain: Chain, moves: &[usize]| {
+        for i in moves {
+            let m = record_moves().swap_remove(*i);
+            chain.time_ms += m.advance_ms;
+            if m.txs.is_empty() {
+                chain.block(&[]);
+            }
+            for (signer, call) in m.txs {
+                chain.ok(&signer, call);
+            }
+        }
+        chain
+    };
+    let [general, light] = starts;
+    match status {
+        "PUBLICIZED" => vec![general],
+        "NOT_PUBLICIZED" => vec![light],
+        "REPAIR_REQUESTED" => vec![apply(general, &[0]), apply(light, &[0])],
+        "REPAIRED" => vec![apply(general, &[0, 1])],
+        "EXPIRED" => vec![apply(general, &[4])],
+        "WITHDRAWN" => vec![apply(general, &[3])],
+        other => panic!("no way to {other}"),
+    }
+}
+
+pub(crate) fn record_moves() -> Vec<Move> {
+    let id = || "DR".to_string();
+    vec![
+        mv(
+            "request repair",
+            ent_key(E1),
+            credit(CreditCall::RequestRepair {
+                record_id: id(),
+                commitment_id: "RC".into(),
+            }),
+        ),
+        mv(
+            "approve repair",
+            dept_key(CREDIT),
+            credit(CreditCall::DecideRepair {
+                record_id: id(),
+                approve: true,
+                reason: "整改到位".into(),
+            }),
+        ),
+        mv(
+            "reject repair",
+            dept_key(CREDIT),
+            credit(CreditCall::DecideRepair {
+                record_id: id(),
+                approve: false,
+                reason: "材料不全".into(),
+            }),
+        ),
+        mv(
+            "withdraw",
+            dept_key(BJSAMR),
+            credit(CreditCall::Withdraw {
+                record_id: id(),
+                basis: "行政复议撤销".into(),
+            }),
+        ),
+        Move {
+            name: "the maximum window passes",
+            advance_ms: 400 * DAY_MS,
+            txs: vec![],
+        },
+    ]
+}
+
+fn list(entry_id: &str, list_type: ListType, until: Option<&str>) -> Call {
+    credit(CreditCall::List {
+        entry_id: entry_id.into(),
+        list_type,
+        party: E1.into(),
+        basis_refs: vec![format!("决定书 {entry_id}")],
+        listed_on: d("2026-05-01"),
+        restrictions: None,
+        until: until.map(d),
+    })
+}
+
+/// A chain with E1's entry `E`: on the IPR dishonesty list until 2028-05-01, or on the tax red
+/// list until 2029-05-01.
+fn with_entry(red: bool) -> Chain {
+    let mut chain = credit_baseline();
+    if red {
+        chain.ok(
+            &dept_key(OTHER),
+            list("E", ListType::RedTaxA, Some("2029-05-01")),
+        );
+    } else {
+        chain.ok(
+            &dept_key(IPR),
+            list("E", ListType::IprDishonest, Some("2028-05-01")),
+        );
+    }
+    chain
+}
+
+pub(crate) fn entry_in(status: &str) -> Vec<Chain> {
+    let apply = |mut chain: Chain, moves: &[usize]| {
+        for i in moves {
+            let m = entry_moves().swap_remove(*i);
+            chain.time_ms += m.advance_ms;
+            if m.txs.is_empty() {
+                chain.block(&[]);
+            }
+            for (signer, call) in m.txs {
+                chain.ok(&signer, call);
+            }
+        }
+        chain
+    };
+    match status {
+        "LISTED" => vec![with_entry(false), with_entry(true)],
+        "REMOVAL_REQUESTED" => vec![apply(with_entry(false), &[0])],
+        "REMOVED_EARLY" => vec![apply(with_entry(false), &[0, 1])],
+        "REMOVED_EXPIRED" => vec![apply(with_entry(false), &[6])],
+        "ANNULLED" => vec![apply(with_entry(false), &[3])],
+        "SUSPENDED" => vec![apply(with_entry(true), &[5])],
+        other => panic!("no way to {other}"),
+    }
+}
+
+pub(crate) fn entry_moves() -> Vec<Move> {
+    let e = || "E".to_string();
+    vec![
+        mv(
+            "request removal",
+            ent_key(E1),
+            credit(CreditCall::RequestRemoval {
+                entry_id: e(),
+                reason: "已履行".into(),
+            }),
+        ),
+        mv(
+            "approve removal",
+            dept_key(IPR),
+            credit(CreditCall::DecideRemoval {
+                entry_id: e(),
+                approve: true,
+                decision: "同意移出".into(),
+            }),
+        ),
+        mv(
+            "reject removal",
+            dept_key(IPR),
+            credit(CreditCall::DecideRemoval {
+                entry_id: e(),
+                approve: false,
+                decision: "不同意".into(),
+            }),
+        ),
+        mv(
+            "annul (IPR entry)",
+            dept_key(IPR),
+            credit(CreditCall::Annul {
+                entry_id: e(),
+                basis: "复议撤销".into(),
+            }),
+        ),
+        mv(
+            "annul (red entry)",
+            dept_key(OTHER),
+            credit(CreditCall::Annul {
+                entry_id: e(),
+                basis: "撤销".into(),
+            }),
+        ),
+        mv(
+            "a black-list entry",
+            dept_key(OTHER),
+            list("BL", ListType::MajorTaxViolation, None),
+        ),
+        Move {
+            name: "the window ends",
+            advance_ms: 1200 * DAY_MS,
+            txs: vec![],
+        },
+        mv(
+            "the black-list entry is annulled",
+            dept_key(OTHER),
+            credit(CreditCall::Annul {
+                entry_id: "BL".into(),
+                basis: "撤销".into(),
+            }),
+        ),
+    ]
+}
