@@ -2,6 +2,7 @@
 //! `concordat-testkit`.
 
 mod authority_prop;
+mod credit;
 mod credit_walk;
 mod kinds;
 mod licence_transitions;

@@ -1,0 +1,632 @@
+//! Credit (domain.md E, F; R3, R6, R16) through signed transactions on the in-memory chain:
+//! scenario 4 with its dates, the lists and their restrictions, red-list suspension,
+//! objections, automatic expiry and removal, and who may do what.
+
+use std::collections::BTreeSet;
+
+use concordat_contracts::commitment::{CommitmentCall, CommitmentKind};
+use concordat_contracts::credit::restrictions::{self, RestrictionCode, Source};
+use concordat_contracts::credit::{
+    CreditCall, DishonestyCategory, DishonestyRecord, DishonestyStatus, ListEntry, ListStatus,
+    ListType, Severity,
+};
+use concordat_contracts::ids::Uscc;
+use concordat_contracts::licence::{ApprovalMode, Licence, LicenceCall, LicenceStatus, Validity};
+use concordat_contracts::party::PartyCall;
+use concordat_contracts::state::{keys, Overlay};
+use concordat_contracts::{Call, ResultCode};
+use concordat_primitives::Hash;
+use concordat_testkit::chain::Chain;
+use concordat_testkit::fixture::*;
+
+use crate::credit_walk::{credit, d};
+
+fn uscc(s: &str) -> Uscc {
+    Uscc::parse(s).expect("uscc")
+}
+
+fn record(chain: &Chain, id: &str) -> DishonestyRecord {
+    chain.get(&keys::dishonesty(id)).expect("record")
+}
+
+fn entry(chain: &Chain, id: &str) -> ListEntry {
+    chain
+        .get(&(concordat_contracts::credit::ENTRIES.key)(id))
+        .expect("entry")
+}
+
+fn licence(chain: &Chain, id: &str) -> Licence {
+    chain.get(&keys::licence(id)).expect("licence")
+}
+
+fn restricted(chain: &Chain, party: &str, code: RestrictionCode) -> Vec<Source> {
+    restrictions::sources(&Overlay::new(&chain.state), &uscc(party), code)
+}
+
+fn make_commitment(id: &str, kind: CommitmentKind, addressed: bool) -> Call {
+    Call::Commitment(CommitmentCall::Make {
+        commitment_id: id.into(),
+        kind,
+        text_hash: Hash::digest(id.as_bytes()),
+        relates_to: None,
+        seal_signature_id: None,
+        addressed_to: addressed.then(|| dept_uscc(BJSAMR)),
+    })
+}
+
+fn apply(licence_id: &str, type_code: &str, commitment_id: Option<&str>) -> Call {
+    Call::Licence(LicenceCall::Apply {
+        licence_id: licence_id.into(),
+        type_code: type_code.into(),
+        issuer: dept_uscc(BJSAMR),
+        approval_mode: ApprovalMode::NotificationCommitment,
+        commitment_id: commitment_id.map(String::from),
+        scope: "预包装食品销售".into(),
+        site_ids: vec!["S1".into()],
+    })
+}
+
+/// Scenario 1 up to its record: E1's NC food licence issued on 2026-05-06, found
+/// non-conforming on 2026-06-20, annulled on 2026-06-25 (record FC-C-2026-000123, GENERAL).
+fn scenario_1_record() -> Chain {
+    let mut chain = credit_baseline();
+    let (e1, samr) = (ent_key(E1), dept_key(BJSAMR));
+    chain.ok(
+        &samr,
+        Call::Party(PartyCall::AddSite {
+            uscc: E1.into(),
+            site_id: "S1".into(),
+            region_code: "110105".into(),
+            address: "望京街道样例路1号".into(),
+        }),
+    );
+    chain.at("2026-05-06T10:00");
+    chain.ok(
+        &e1,
+        make_commitment(
+            "C-2026-000123",
+            CommitmentKind::NotificationCommitment,
+            true,
+        ),
+    );
+    chain.ok(
+        &e1,
+        apply("L-E1-FOOD-1", "FOOD_BUSINESS", Some("C-2026-000123")),
+    );
+    chain.at("2026-05-06T14:00");
+    chain.ok(
+        &samr,
+        Call::Licence(LicenceCall::Issue {
+            licence_id: "L-E1-FOOD-1".into(),
+            licence_no: "JY11101050012345".into(),
+            validity: Validity {
+                issued_on: d("2026-05-06"),
+                valid_from: d("2026-05-06"),
+                valid_until: d("2031-05-05"),
+            },
+            file_hash: None,
+            seal_signature_id: None,
+        }),
+    );
+    chain.at("2026-06-20T10:00");
+    chain.ok(
+        &samr,
+        Call::Licence(LicenceCall::RecordCheck {
+            licence_id: "L-E1-FOOD-1".into(),
+            conforms: false,
+            inspection_ref: "INSP-2026-0620-01".into(),
+        }),
+    );
+    chain.at("2026-06-25T10:00");
+    chain.ok(
+        &samr,
+        Call::Licence(LicenceCall::Annul {
+            licence_id: "L-E1-FOOD-1".into(),
+            basis_doc_no: "京朝市监撤字〔2026〕第15号".into(),
+            basis_doc_date: d("2026-06-25"),
+            fraud: false,
+        }),
+    );
+    chain
+}
+
+fn request_repair(record_id: &str, commitment_id: &str) -> Call {
+    credit(CreditCall::RequestRepair {
+        record_id: record_id.into(),
+        commitment_id: commitment_id.into(),
+    })
+}
+
+fn decide_repair(record_id: &str, approve: bool) -> Call {
+    credit(CreditCall::DecideRepair {
+        record_id: record_id.into(),
+        approve,
+        reason: "核查".into(),
+    })
+}
+
+#[test]
+fn scenario_4_credit_repair_timeline() {
+    let mut chain = scenario_1_record();
+    let e1 = ent_key(E1);
+    const FC: &str = "FC-C-2026-000123";
+    let r = record(&chain, FC);
+    assert_eq!(
+        (r.status, r.severity, r.category),
+        (
+            DishonestyStatus::Publicized,
+            Severity::General,
+            DishonestyCategory::FalseCommitment
+        )
+    );
+    assert_eq!(
+        (r.min_public_until, r.max_public_until),
+        (d("2026-09-25"), d("2027-06-25"))
+    );
+    assert_eq!(
+        restricted(&chain, E1, RestrictionCode::NoNotificationCommitment),
+        vec![Source::Dishonesty(FC.into())]
+    );
+
+    // Before repair, an NC application is routed to STANDARD (R3).
+    chain.at("2026-07-01T09:00");
+    chain.ok(&e1, apply("L-E1-PRINT-1", "PRINTING", None));
+    let routed = licence(&chain, "L-E1-PRINT-1");
+    assert_eq!(routed.approval_mode, ApprovalMode::Standard);
+    assert!(routed.routed_reason.unwrap_or_default().contains(FC));
+
+    // 1. 2026-08-01: too early (the minimum publicity runs to 2026-09-25).
+    chain.at("2026-08-01T09:00");
+    chain.ok(
+        &e1,
+        make_commitment("RC-2026-0801", CommitmentKind::RepairCommitment, false),
+    );
+    let msg = chain.refused(
+        &e1,
+        request_repair(FC, "RC-2026-0801"),
+        ResultCode::InvalidTransition,
+    );
+    assert!(msg.contains("2026-09-25"), "{msg}");
+
+    // 2. 2026-09-26: obligations fulfilled (none were set) and a public repair commitment.
+    chain.at("2026-09-26T09:00");
+    // A commitment of the wrong kind does not do.
+    chain.ok(
+        &e1,
+        make_commitment("TC-2026-0926", CommitmentKind::Truthfulness, false),
+    );
+    let msg = chain.refused(
+        &e1,
+        request_repair(FC, "TC-2026-0926"),
+        ResultCode::InvalidTransition,
+    );
+    assert!(msg.contains("REPAIR_COMMITMENT"), "{msg}");
+    chain.ok(
+        &e1,
+        make_commitment("RC-2026-0926", CommitmentKind::RepairCommitment, false),
+    );
+    chain.ok(&e1, request_repair(FC, "RC-2026-0926"));
+    assert_eq!(record(&chain, FC).status, DishonestyStatus::RepairRequested);
+    // Still in force while requested: R3 still routes.
+    assert!(!restricted(&chain, E1, RestrictionCode::NoNotificationCommitment).is_empty());
+    // Only the credit platform decides.
+    chain.refused(
+        &dept_key(BJSAMR),
+        decide_repair(FC, true),
+        ResultCode::Unauthorised,
+    );
+    chain.at("2026-09-30T09:00");
+    chain.ok(&dept_key(CREDIT), decide_repair(FC, true));
+    let r = record(&chain, FC);
+    assert_eq!(r.status, DishonestyStatus::Repaired);
+    let statuses: Vec<_> = r.history.iter().map(|c| c.status).collect();
+    assert_eq!(
+        statuses,
+        [
+            DishonestyStatus::Publicized,
+            DishonestyStatus::RepairRequested,
+            DishonestyStatus::Repaired
+        ]
+    );
+    assert_eq!(r.history[2].by, uscc(&dept_uscc(CREDIT)));
+    // Publicity and the restriction stop at once: the index key is gone.
+    assert!(restricted(&chain, E1, RestrictionCode::NoNotificationCommitment).is_empty());
+    let key = restrictions::key(E1, RestrictionCode::NoNotificationCommitment);
+    assert!(!chain.state.contains_key(&key));
+    // The annulled licence stays 03.
+    assert_eq!(
+        licence(&chain, "L-E1-FOOD-1").status,
+        LicenceStatus::Annulled
+    );
+    // NC eligibility is restored: an application on 2026-10-08 keeps its NC mode.
+    chain.at("2026-10-08T09:00");
+    chain.ok(
+        &e1,
+        make_commitment(
+            "C-2026-001008",
+            CommitmentKind::NotificationCommitment,
+            true,
+        ),
+    );
+    chain.ok(
+        &e1,
+        apply("L-E1-PRINT-2", "PRINTING", Some("C-2026-001008")),
+    );
+    assert_eq!(
+        licence(&chain, "L-E1-PRINT-2").approval_mode,
+        ApprovalMode::NotificationCommitment
+    );
+
+    // 3. E2's SERIOUS record dated 2026-03-01: no repair before 2027-03-01; publication stops
+    // by itself on 2029-03-01.
+    let e2 = ent_key(E2);
+    chain.ok(
+        &dept_key(BJSAMR),
+        credit(CreditCall::RecordDishonesty {
+            record_id: "SV-E2-2026-0301".into(),
+            party: E2.into(),
+            basis_doc_no: "津市监罚〔2026〕第3号".into(),
+            basis_doc_date: d("2026-03-01"),
+            category: DishonestyCategory::AdminPenalty,
+            severity: Severity::Serious,
+            obligations: vec![],
+            relates_to: None,
+        }),
+    );
+    let r = record(&chain, "SV-E2-2026-0301");
+    assert_eq!(
+        (r.min_public_until, r.max_public_until),
+        (d("2027-03-01"), d("2029-03-01"))
+    );
+    chain.at("2027-02-28T09:00");
+    chain.ok(
+        &e2,
+        make_commitment("RC-E2", CommitmentKind::RepairCommitment, false),
+    );
+    let msg = chain.refused(
+        &e2,
+        request_repair("SV-E2-2026-0301", "RC-E2"),
+        ResultCode::InvalidTransition,
+    );
+    assert!(msg.contains("2027-03-01"), "{msg}");
+    chain.at("2029-02-28T23:00");
+    chain.block(&[]);
+    assert_eq!(
+        record(&chain, "SV-E2-2026-0301").status,
+        DishonestyStatus::Publicized
+    );
+    chain.at("2029-03-01T00:05");
+    chain.block(&[]);
+    let r = record(&chain, "SV-E2-2026-0301");
+    assert_eq!(
+        r.status,
+        DishonestyStatus::Expired,
+        "stopped by itself on 2029-03-01"
+    );
+    let last = r.history.last().expect("history");
+    assert_eq!(
+        concordat_contracts::time::Date::of_ms(last.at_ms),
+        d("2029-03-01")
+    );
+    assert!(last.basis.contains("automatic"), "{}", last.basis);
+    assert!(restricted(&chain, E2, RestrictionCode::NoNotificationCommitment).is_empty());
+}
+
+#[test]
+fn scenario_4_light_record_is_unpublished_and_repairable_once_paid() {
+    let mut chain = credit_baseline();
+    let e6 = ent_key(E6);
+    chain.at("2026-05-20T10:00");
+    chain.ok(
+        &dept_key(BJSAMR),
+        credit(CreditCall::RecordDishonesty {
+            record_id: "AP-E6-0520".into(),
+            party: E6.into(),
+            basis_doc_no: "京朝市监简罚〔2026〕第7号".into(),
+            basis_doc_date: d("2026-05-20"),
+            category: DishonestyCategory::AdminPenalty,
+            severity: Severity::Light,
+            obligations: vec!["FINE_PAID".into()],
+            relates_to: Some("CNY 200".into()),
+        }),
+    );
+    assert_eq!(
+        record(&chain, "AP-E6-0520").status,
+        DishonestyStatus::NotPublicized
+    );
+    chain.ok(
+        &e6,
+        make_commitment("RC-E6", CommitmentKind::RepairCommitment, false),
+    );
+    let msg = chain.refused(
+        &e6,
+        request_repair("AP-E6-0520", "RC-E6"),
+        ResultCode::InvalidTransition,
+    );
+    assert!(msg.contains("FINE_PAID"), "unpaid: {msg}");
+    // Only the recording authority records the payment.
+    let fulfil = credit(CreditCall::FulfilObligation {
+        record_id: "AP-E6-0520".into(),
+        index: 0,
+        evidence: "缴款书 0520-001".into(),
+    });
+    chain.refused(&e6, fulfil.clone(), ResultCode::Unauthorised);
+    chain.ok(&dept_key(BJSAMR), fulfil);
+    chain.ok(&e6, request_repair("AP-E6-0520", "RC-E6"));
+    // A rejection returns it to NOT_PUBLICIZED; a new request and an approval repair it.
+    chain.ok(&dept_key(CREDIT), decide_repair("AP-E6-0520", false));
+    assert_eq!(
+        record(&chain, "AP-E6-0520").status,
+        DishonestyStatus::NotPublicized
+    );
+    chain.ok(&e6, request_repair("AP-E6-0520", "RC-E6"));
+    chain.ok(&dept_key(CREDIT), decide_repair("AP-E6-0520", true));
+    assert_eq!(
+        record(&chain, "AP-E6-0520").status,
+        DishonestyStatus::Repaired
+    );
+}
+
+fn list(id: &str, list_type: ListType, party: &str, until: Option<&str>) -> Call {
+    credit(CreditCall::List {
+        entry_id: id.into(),
+        list_type,
+        party: party.into(),
+        basis_refs: vec![format!("决定书 {id}")],
+        listed_on: d("2026-05-01"),
+        restrictions: None,
+        until: until.map(d),
+    })
+}
+
+#[test]
+fn the_ipr_blacklist_bars_the_nc_route_and_procurement_until_removed() {
+    let mut chain = credit_baseline();
+    let e1 = ent_key(E1);
+    // Only the IP office keeps the IPR list.
+    chain.refused(
+        &dept_key(BJSAMR),
+        list("IPR-1", ListType::IprDishonest, E1, None),
+        ResultCode::Unauthorised,
+    );
+    chain.ok(
+        &dept_key(IPR),
+        list("IPR-1", ListType::IprDishonest, E1, Some("2029-05-01")),
+    );
+    let src = vec![Source::ListEntry("IPR-1".into())];
+    for code in [
+        RestrictionCode::NoGovProcurement,
+        RestrictionCode::NoNotificationCommitment,
+        RestrictionCode::KeySupervision,
+    ] {
+        assert_eq!(restricted(&chain, E1, code), src, "{code:?}");
+    }
+    assert!(restricted(&chain, E1, RestrictionCode::NoTendering).is_empty());
+    assert!(restricted(&chain, E2, RestrictionCode::NoGovProcurement).is_empty());
+    chain.ok(
+        &dept_key(BJSAMR),
+        Call::Party(PartyCall::AddSite {
+            uscc: E1.into(),
+            site_id: "S1".into(),
+            region_code: "110105".into(),
+            address: "望京街道样例路1号".into(),
+        }),
+    );
+    chain.ok(&e1, apply("L-1", "PRINTING", None));
+    let routed = licence(&chain, "L-1");
+    assert_eq!(routed.approval_mode, ApprovalMode::Standard);
+    assert!(routed.routed_reason.unwrap_or_default().contains("IPR-1"));
+
+    // Removal: asked by the party (not by another), decided by the IP office (not by another).
+    let ask = credit(CreditCall::RequestRemoval {
+        entry_id: "IPR-1".into(),
+        reason: "已履行".into(),
+    });
+    chain.refused(&ent_key(E2), ask.clone(), ResultCode::Unauthorised);
+    chain.ok(&e1, ask);
+    let decide = credit(CreditCall::DecideRemoval {
+        entry_id: "IPR-1".into(),
+        approve: true,
+        decision: "同意".into(),
+    });
+    chain.refused(&dept_key(OTHER), decide.clone(), ResultCode::Unauthorised);
+    chain.ok(&dept_key(IPR), decide);
+    assert_eq!(entry(&chain, "IPR-1").status, ListStatus::RemovedEarly);
+    for code in RestrictionCode::ALL {
+        assert!(restricted(&chain, E1, code).is_empty(), "{code:?}");
+    }
+    chain.ok(
+        &e1,
+        make_commitment("C-2", CommitmentKind::NotificationCommitment, true),
+    );
+    chain.ok(&e1, apply("L-2", "PRINTING", Some("C-2")));
+    assert_eq!(
+        licence(&chain, "L-2").approval_mode,
+        ApprovalMode::NotificationCommitment
+    );
+}
+
+#[test]
+fn the_samr_serious_list_keeps_its_windows() {
+    let mut chain = credit_baseline();
+    chain.ok(
+        &dept_key(BJSAMR),
+        list("SS-1", ListType::SamrSerious, E1, None),
+    );
+    let e = entry(&chain, "SS-1");
+    assert_eq!(e.earliest_removal_request_on, Some(d("2027-05-01")));
+    assert_eq!(e.auto_remove_on, Some(d("2029-05-01")));
+    let ask = credit(CreditCall::RequestRemoval {
+        entry_id: "SS-1".into(),
+        reason: "r".into(),
+    });
+    let msg = chain.refused(&ent_key(E1), ask, ResultCode::InvalidTransition);
+    assert!(msg.contains("2027-05-01"), "{msg}");
+    // Removed by itself on 2029-05-01.
+    chain.at("2029-05-01T00:01");
+    chain.block(&[]);
+    assert_eq!(entry(&chain, "SS-1").status, ListStatus::RemovedExpired);
+    assert!(restricted(&chain, E1, RestrictionCode::NoGovProcurement).is_empty());
+}
+
+#[test]
+fn a_procurement_ban_has_a_window_of_one_to_three_years() {
+    let mut chain = credit_baseline();
+    for until in [None, Some("2027-01-01"), Some("2030-01-01")] {
+        let call = list("GP-1", ListType::GovProcSerious, E1, until);
+        let Call::Credit(c) = &call else {
+            unreachable!()
+        };
+        let err = c.precheck().expect_err("refused before any block");
+        assert_eq!(
+            err.code,
+            ResultCode::InvalidArgument,
+            "{until:?}: {}",
+            err.message
+        );
+    }
+    let ok = list("GP-1", ListType::GovProcSerious, E1, Some("2028-05-01"));
+    let Call::Credit(c) = &ok else { unreachable!() };
+    c.precheck().expect("two years is a valid ban");
+    // Only a procurement regulator lists it.
+    chain.refused(&dept_key(BJSAMR), ok, ResultCode::Unauthorised);
+}
+
+#[test]
+fn red_lists_are_suspended_while_a_serious_record_or_black_entry_is_active() {
+    let mut chain = credit_baseline();
+    let tax = dept_key(OTHER);
+    chain.ok(&tax, list("RED-1", ListType::RedTaxA, E1, None));
+    assert_eq!(entry(&chain, "RED-1").status, ListStatus::Listed);
+    // A SERIOUS record suspends it; its withdrawal restores it.
+    chain.ok(
+        &dept_key(BJSAMR),
+        credit(CreditCall::RecordDishonesty {
+            record_id: "SV-1".into(),
+            party: E1.into(),
+            basis_doc_no: "罚".into(),
+            basis_doc_date: d("2026-04-01"),
+            category: DishonestyCategory::AdminPenalty,
+            severity: Severity::Serious,
+            obligations: vec![],
+            relates_to: None,
+        }),
+    );
+    assert_eq!(entry(&chain, "RED-1").status, ListStatus::Suspended);
+    assert!(entry(&chain, "RED-1").history[1].basis.contains("SV-1"));
+    // A second red entry listed meanwhile starts suspended.
+    chain.ok(&tax, list("RED-2", ListType::RedTaxA, E1, None));
+    assert_eq!(entry(&chain, "RED-2").status, ListStatus::Suspended);
+    chain.ok(
+        &dept_key(BJSAMR),
+        credit(CreditCall::Withdraw {
+            record_id: "SV-1".into(),
+            basis: "复议撤销".into(),
+        }),
+    );
+    assert_eq!(entry(&chain, "RED-1").status, ListStatus::Listed);
+    assert_eq!(entry(&chain, "RED-2").status, ListStatus::Listed);
+    // A black-list entry suspends it too, a warning directory does not.
+    chain.ok(
+        &dept_key(BJSAMR),
+        list("AB-1", ListType::AbnormalOperation, E1, None),
+    );
+    assert_eq!(entry(&chain, "RED-1").status, ListStatus::Listed);
+    chain.ok(&tax, list("MT-1", ListType::MajorTaxViolation, E1, None));
+    assert_eq!(entry(&chain, "RED-1").status, ListStatus::Suspended);
+    chain.ok(
+        &tax,
+        credit(CreditCall::Annul {
+            entry_id: "MT-1".into(),
+            basis: "撤销".into(),
+        }),
+    );
+    assert_eq!(entry(&chain, "RED-1").status, ListStatus::Listed);
+}
+
+#[test]
+fn an_objection_keeps_the_record_published_until_the_authority_decides() {
+    let mut chain = scenario_1_record();
+    const FC: &str = "FC-C-2026-000123";
+    let object = credit(CreditCall::Object {
+        record_id: FC.into(),
+        reason: "检查认定事实有误".into(),
+    });
+    chain.refused(&ent_key(E2), object.clone(), ResultCode::Unauthorised);
+    chain.ok(&ent_key(E1), object.clone());
+    let r = record(&chain, FC);
+    assert_eq!(r.status, DishonestyStatus::Publicized, "stays published");
+    let o = r.objection.expect("under objection");
+    assert_eq!(
+        (o.raised_on, o.decide_by),
+        (d("2026-06-25"), d("2026-07-10"))
+    );
+    chain.refused(&ent_key(E1), object.clone(), ResultCode::AlreadyExists);
+    // Only the recording authority decides; rejected, the record stands.
+    let decide = |uphold| {
+        credit(CreditCall::DecideObjection {
+            record_id: FC.into(),
+            uphold,
+            decision: "决定".into(),
+        })
+    };
+    chain.refused(&dept_key(CREDIT), decide(false), ResultCode::Unauthorised);
+    chain.ok(&dept_key(BJSAMR), decide(false));
+    let r = record(&chain, FC);
+    assert_eq!(r.status, DishonestyStatus::Publicized);
+    assert_eq!(r.objection.and_then(|o| o.upheld), Some(false));
+    // A second objection, upheld: withdrawn, and the restriction goes.
+    chain.ok(&ent_key(E1), object);
+    chain.ok(&dept_key(BJSAMR), decide(true));
+    assert_eq!(record(&chain, FC).status, DishonestyStatus::Withdrawn);
+    assert!(restricted(&chain, E1, RestrictionCode::NoNotificationCommitment).is_empty());
+    chain.refused(
+        &dept_key(BJSAMR),
+        decide(true),
+        ResultCode::InvalidTransition,
+    );
+}
+
+#[test]
+fn records_need_a_registered_party_and_a_past_document_date() {
+    let mut chain = credit_baseline();
+    let rec = |party: &str, date: &str| {
+        credit(CreditCall::RecordDishonesty {
+            record_id: "R".into(),
+            party: party.into(),
+            basis_doc_no: "罚".into(),
+            basis_doc_date: d(date),
+            category: DishonestyCategory::Other,
+            severity: Severity::General,
+            obligations: vec![],
+            relates_to: None,
+        })
+    };
+    chain.refused(
+        &dept_key(BJSAMR),
+        rec("91130200MA0FT29NX6", "2026-04-01"),
+        ResultCode::NotFound,
+    );
+    chain.refused(
+        &dept_key(BJSAMR),
+        rec(E1, "2026-05-02"),
+        ResultCode::InvalidArgument,
+    );
+    // Only enforcement records; the tax bureau does not.
+    chain.refused(
+        &dept_key(OTHER),
+        rec(E1, "2026-04-01"),
+        ResultCode::Unauthorised,
+    );
+    chain.ok(&dept_key(BJSAMR), rec(E1, "2026-04-01"));
+    chain.refused(
+        &dept_key(BJSAMR),
+        rec(E1, "2026-04-01"),
+        ResultCode::AlreadyExists,
+    );
+    let parties: BTreeSet<String> =
+        concordat_contracts::credit::records_of(&Overlay::new(&chain.state), &uscc(E1))
+            .into_iter()
+            .collect();
+    assert_eq!(parties, BTreeSet::from(["R".to_string()]));
+}
