@@ -421,6 +421,12 @@ pub const DEMO_DEPARTMENTS: &[(&str, &str, &str, &[&str])] = &[
         "110000",
         &["SEAL_REGISTRY"],
     ),
+    (
+        "11110000MB17CP3N4B",
+        "北京市公共信用信息服务中心 (Beijing public credit information centre, synthetic)",
+        "110000",
+        &["CREDIT_PLATFORM"],
+    ),
 ];
 
 /// A demo spec: the [`DEMO_DEPARTMENTS`] with one member key each (`member_keys[i]`), and one

@@ -180,6 +180,20 @@ fn main() -> Result<()> {
             }
         },
     };
+    // Rehearsals and tests of dated scenarios (publicity windows, automatic removals) shift
+    // this node's clock; every validator of the network must use the same offset.
+    let clock_offset_ms: i64 = match std::env::var("CONCORDAT_CLOCK_OFFSET_MS") {
+        Ok(v) => v.trim().parse().with_context(|| {
+            format!("CONCORDAT_CLOCK_OFFSET_MS={v:?} is not a whole number of ms")
+        })?,
+        Err(_) => 0,
+    };
+    if clock_offset_ms != 0 {
+        tracing::warn!(
+            clock_offset_ms,
+            "block times are shifted by CONCORDAT_CLOCK_OFFSET_MS (rehearsals and tests only)"
+        );
+    }
     let metrics = Arc::new(Metrics::default());
     let (out_tx, out_rx) = tokio::sync::mpsc::channel(OUTBOUND_QUEUE);
     let (handle, join) = service::spawn(
@@ -190,6 +204,7 @@ fn main() -> Result<()> {
             tick: Duration::from_millis(config.consensus.block_interval_ms),
             resend_after: RESEND_AFTER,
             observers,
+            clock_offset_ms,
         },
         metrics.clone(),
     );

@@ -102,13 +102,17 @@ pub struct ServiceConfig {
     pub resend_after: Duration,
     /// Keys always allowed besides the validators (observers).
     pub observers: Vec<PublicKey>,
+    /// Added to the system clock for block times (`CONCORDAT_CLOCK_OFFSET_MS`): rehearsals and
+    /// tests of dated scenarios only. Every validator of a network must use the same offset.
+    pub clock_offset_ms: i64,
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
+fn now_ms(offset_ms: i64) -> u64 {
+    let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+        .unwrap_or(0);
+    now.saturating_add_signed(offset_ms)
 }
 
 /// Most submissions admitted (and signature-checked) together.
@@ -181,7 +185,7 @@ struct Service<S: NodeStore> {
 impl<S: NodeStore> Service<S> {
     fn run(&mut self, consensus: Receiver<Request>, work: Receiver<Request>) {
         self.publish_allowed();
-        self.driver.set_time(now_ms());
+        self.driver.set_time(now_ms(self.config.clock_offset_ms));
         let effects = self.driver.start();
         self.apply(effects);
         let mut next_tick = Instant::now() + self.config.tick;
@@ -244,7 +248,7 @@ impl<S: NodeStore> Service<S> {
                 if !expired.is_empty() {
                     tracing::info!(count = expired.len(), "dropped expired transactions");
                 }
-                self.driver.set_time(now_ms());
+                self.driver.set_time(now_ms(self.config.clock_offset_ms));
                 let effects = self.driver.poll();
                 self.apply(effects);
                 let waiting = now.duration_since(height_since);
@@ -344,7 +348,7 @@ impl<S: NodeStore> Service<S> {
                 true
             }
             Request::Peer(msg) => {
-                self.driver.set_time(now_ms());
+                self.driver.set_time(now_ms(self.config.clock_offset_ms));
                 let effects = self.driver.on_message(*msg);
                 self.apply(effects);
                 true
@@ -379,7 +383,7 @@ impl<S: NodeStore> Service<S> {
                 }
             }
         }
-        self.driver.set_time(now_ms());
+        self.driver.set_time(now_ms(self.config.clock_offset_ms));
         let effects = self.driver.poll();
         self.apply(effects);
     }
@@ -411,7 +415,7 @@ impl<S: NodeStore> Service<S> {
         let due: Vec<_> = self.timers.iter().filter(|t| t.0 <= now).copied().collect();
         self.timers.retain(|t| t.0 > now);
         for (_, kind, h, round) in due {
-            self.driver.set_time(now_ms());
+            self.driver.set_time(now_ms(self.config.clock_offset_ms));
             let effects = self.driver.on_timeout(kind, h, round);
             self.apply(effects);
         }

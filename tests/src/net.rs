@@ -494,6 +494,63 @@ pub fn submit_wait(url: &str, chain: &str, key: &SecretKey, call: Call) -> Value
     v
 }
 
+/// A signer and reader of one node: submits signed calls and reads records back.
+pub struct Client {
+    /// The node's URL.
+    pub url: String,
+    /// The chain id.
+    pub chain: String,
+}
+
+impl Client {
+    /// A client of the node at `url`, for the demo network in `net`.
+    pub fn new(url: &str, net: &Path) -> Client {
+        Client {
+            url: url.to_string(),
+            chain: load_genesis(net).chain_id,
+        }
+    }
+
+    /// Signs `call` with the signer's next nonce, submits it, waits, returns (code, message).
+    pub fn send(&self, key: &SecretKey, call: Call) -> (String, String) {
+        let v = submit_wait(&self.url, &self.chain, key, call);
+        let r = &v["result"];
+        (
+            r["code"].as_str().unwrap_or("?").into(),
+            r["message"].as_str().unwrap_or("").into(),
+        )
+    }
+
+    /// Submits a call that must succeed.
+    pub fn ok(&self, key: &SecretKey, call: Call) {
+        let (code, msg) = self.send(key, call.clone());
+        assert_eq!(code, "OK", "{call:?}: {msg}");
+    }
+
+    /// The record `kind`/`id` as the API shows it (unverified).
+    pub fn state(&self, kind: &str, id: &str) -> Value {
+        let (code, v) = get(&format!("{}/v1/state/{kind}/{id}", self.url));
+        assert_eq!(code, 200, "{v}");
+        v["value"].clone()
+    }
+
+    /// `concordat query` (verified) as JSON.
+    pub fn query(&self, kind: &str, id: &str) -> Value {
+        let out = Command::new(bin("concordat"))
+            .args(["query", kind, id, "--node", &self.url, "--output", "json"])
+            .output()
+            .expect("run concordat");
+        assert!(
+            out.status.success(),
+            "query {kind} {id}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(v["verified"], true, "{v}");
+        v
+    }
+}
+
 /// Milliseconds since the Unix epoch, now (the nodes' block clock is this machine's).
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now()

@@ -3,7 +3,6 @@
 //! answers are verified against the state proof and commit certificate.
 
 use std::collections::BTreeSet;
-use std::process::Command;
 
 use concordat_contracts::commitment::{CommitmentCall, CommitmentKind};
 use concordat_contracts::licence::{ApprovalMode, LicenceCall, Validity};
@@ -26,50 +25,6 @@ const SEAL_REGISTRY: &str = "11110000MB16YQ4R0P";
 /// E1's official seal key: SM2, as GB/T 38540 seals are.
 fn sm2_key() -> sm2::dsa::SigningKey {
     sm2::dsa::SigningKey::from_slice(SM2_DIST_ID, &[11; 32]).expect("scalar")
-}
-
-struct Client {
-    url: String,
-    chain: String,
-}
-
-impl Client {
-    /// Signs `call` with the signer's next nonce, submits it, waits, returns (code, message).
-    fn send(&self, key: &SecretKey, call: Call) -> (String, String) {
-        let v = submit_wait(&self.url, &self.chain, key, call);
-        let r = &v["result"];
-        (
-            r["code"].as_str().unwrap_or("?").into(),
-            r["message"].as_str().unwrap_or("").into(),
-        )
-    }
-
-    fn ok(&self, key: &SecretKey, call: Call) {
-        let (code, msg) = self.send(key, call.clone());
-        assert_eq!(code, "OK", "{call:?}: {msg}");
-    }
-
-    fn state(&self, kind: &str, id: &str) -> Value {
-        let (code, v) = get(&format!("{}/v1/state/{kind}/{id}", self.url));
-        assert_eq!(code, 200, "{v}");
-        v["value"].clone()
-    }
-
-    /// `concordat query` (verified) as JSON.
-    fn query(&self, kind: &str, id: &str) -> Value {
-        let out = Command::new(bin("concordat"))
-            .args(["query", kind, id, "--node", &self.url, "--output", "json"])
-            .output()
-            .expect("run concordat");
-        assert!(
-            out.status.success(),
-            "query {kind} {id}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: Value = serde_json::from_slice(&out.stdout).expect("json");
-        assert_eq!(v["verified"], true, "{v}");
-        v
-    }
 }
 
 fn apply_nc(id: &str, type_code: &str, commitment: &str) -> Call {
@@ -102,10 +57,7 @@ fn scenario_1_and_1b_through_a_running_node() {
     demo_network(&net, 1);
     let mut node = Node::new(net.join("node0"));
     node.start();
-    let c = Client {
-        url: node.url(),
-        chain: load_genesis(&net).chain_id,
-    };
+    let c = Client::new(&node.url(), &net);
     let samr = registrar_key(&net);
     let e1 = SecretKey::from_seed([51; 32]);
     let e6 = SecretKey::from_seed([56; 32]);

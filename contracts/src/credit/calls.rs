@@ -9,6 +9,9 @@ use super::dishonesty::{
     self, move_record, DishonestyCategory, DishonestyRecord, DishonestyStatus, NewRecord,
     Objection, RepairRequest, Severity, MAX_OBLIGATIONS, MAX_RECORD_ID_BYTES, RECORDS,
 };
+use super::evaluation::{
+    self, CreditEvaluation, EvaluationStatus, Scheme, EVALUATIONS, MAX_EVALUATION_ID_BYTES,
+};
 use super::lists::{
     self, move_entry, ListEntry, ListStatus, ListType, RemovalRequest, ENTRIES, MAX_BASIS_REFS,
     MAX_ENTRY_ID_BYTES,
@@ -147,11 +150,60 @@ pub enum CreditCall {
         /// Entry id.
         entry_id: String,
     },
+    /// Record a provisional evaluation (the scheme's owner).
+    Evaluate {
+        /// New evaluation id.
+        evaluation_id: String,
+        /// The party (a registered USCC).
+        party: String,
+        /// Scheme.
+        scheme: Scheme,
+        /// Grade, one of the scheme's.
+        grade: String,
+        /// Score, where the scheme has one.
+        score: Option<u32>,
+        /// Period (`2025`, `2026-05`…; later periods sort later).
+        period: String,
+        /// Basis documents (at most 16).
+        basis_refs: Vec<String>,
+    },
+    /// Publish an evaluation (its evaluator); the party's previous one of the scheme is
+    /// superseded.
+    PublishEvaluation {
+        /// Evaluation id.
+        evaluation_id: String,
+    },
+    /// Object to a published evaluation (the party; R16).
+    ObjectEvaluation {
+        /// Evaluation id.
+        evaluation_id: String,
+        /// Grounds.
+        reason: String,
+    },
+    /// Decide an objection to an evaluation (its evaluator): upheld, the grade is corrected.
+    DecideEvaluationObjection {
+        /// Evaluation id.
+        evaluation_id: String,
+        /// Uphold.
+        uphold: bool,
+        /// The corrected grade (required when upheld).
+        corrected_grade: Option<String>,
+        /// The decision.
+        decision: String,
+    },
 }
 
 /// The authorities whose records these are: enforcement records them, and a licensing
 /// authority's R4 records are its own to follow up (domain.md roles).
 const FOLLOW_UP: &[Role] = &[Role::EnforcementAuthority, Role::LicensingAuthority];
+
+/// The owners of evaluation schemes.
+const EVALUATING: &[Role] = &[
+    Role::TaxAuthority,
+    Role::EnforcementAuthority,
+    Role::Customs,
+    Role::CreditPlatform,
+];
 
 /// The authorities that keep lists.
 const LISTING: &[Role] = &[
@@ -174,6 +226,10 @@ impl CreditCall {
             DecideRepair { .. } => &[Role::CreditPlatform],
             List { .. } | DecideRemoval { .. } | Annul { .. } => LISTING,
             ExpireRecord { .. } | ExpireEntry { .. } => &Role::ALL,
+            Evaluate { .. } | PublishEvaluation { .. } | DecideEvaluationObjection { .. } => {
+                EVALUATING
+            }
+            ObjectEvaluation { .. } => &[Role::Enterprise],
         }
     }
 
@@ -316,6 +372,57 @@ impl CreditCall {
                 text("basis", basis)
             }
             ExpireEntry { entry_id } => eid(entry_id),
+            Evaluate {
+                evaluation_id,
+                party,
+                scheme,
+                grade,
+                period,
+                basis_refs,
+                ..
+            } => {
+                validate_id("evaluation_id", evaluation_id, MAX_EVALUATION_ID_BYTES)?;
+                Uscc::parse(party)
+                    .map_err(|e| ExecError::new(ResultCode::BadIdentifier, e.to_string()))?;
+                scheme.check_grade(grade)?;
+                validate_code("period", period)?;
+                if basis_refs.len() > MAX_BASIS_REFS {
+                    return Err(invalid(format!("at most {MAX_BASIS_REFS} basis documents")));
+                }
+                for r in basis_refs {
+                    text("basis_refs", r)?;
+                }
+                Ok(())
+            }
+            PublishEvaluation { evaluation_id } => {
+                validate_id("evaluation_id", evaluation_id, MAX_EVALUATION_ID_BYTES)
+            }
+            ObjectEvaluation {
+                evaluation_id,
+                reason,
+            } => {
+                validate_id("evaluation_id", evaluation_id, MAX_EVALUATION_ID_BYTES)?;
+                text("reason", reason)?;
+                if reason.trim().is_empty() {
+                    return Err(invalid("an objection states its grounds"));
+                }
+                Ok(())
+            }
+            DecideEvaluationObjection {
+                evaluation_id,
+                uphold,
+                corrected_grade,
+                decision,
+            } => {
+                validate_id("evaluation_id", evaluation_id, MAX_EVALUATION_ID_BYTES)?;
+                text("decision", decision)?;
+                match (uphold, corrected_grade) {
+                    (true, Some(g)) => validate_code("corrected_grade", g),
+                    (true, None) => Err(invalid("an upheld objection names the corrected grade")),
+                    (false, Some(_)) => Err(invalid("a rejected objection corrects no grade")),
+                    (false, None) => Ok(()),
+                }
+            }
         }
     }
 }
@@ -652,6 +759,107 @@ pub fn execute(
             move_entry(state, ctx, e, ListStatus::Annulled, &by, basis)?;
         }
         ExpireEntry { entry_id } => lists::expire(state, ctx, entry_id)?,
+        Evaluate {
+            evaluation_id,
+            party,
+            scheme,
+            grade,
+            score,
+            period,
+            basis_refs,
+        } => {
+            let role = scheme.owner_role();
+            if !actor.has_role(role) {
+                return Err(refused(
+                    ResultCode::Unauthorised,
+                    format!(
+                        "only a {} evaluates the {} scheme",
+                        role.name(),
+                        scheme.as_str()
+                    ),
+                ));
+            }
+            let party = registered(state, party)?;
+            EVALUATIONS.require_new(state, evaluation_id)?;
+            let status = EvaluationStatus::Provisional;
+            let e = CreditEvaluation {
+                evaluation_id: evaluation_id.clone(),
+                party,
+                scheme: *scheme,
+                grade: grade.clone(),
+                original_grade: None,
+                score: *score,
+                period: period.clone(),
+                evaluator: by.clone(),
+                basis_refs: basis_refs.clone(),
+                published_on: None,
+                status,
+                objection: None,
+                superseded_by: None,
+                history: vec![crate::record::Change::now(ctx, status, &by, "evaluated")],
+            };
+            EVALUATIONS.put(state, evaluation_id, &e);
+        }
+        PublishEvaluation { evaluation_id } => {
+            let e = EVALUATIONS.load(state, evaluation_id)?;
+            require_evaluator(actor, &e)?;
+            evaluation::publish(state, ctx, e, &by)?;
+        }
+        ObjectEvaluation {
+            evaluation_id,
+            reason,
+        } => {
+            let mut e = EVALUATIONS.load(state, evaluation_id)?;
+            require_party(actor, &e.party, &format!("evaluation {evaluation_id}"))?;
+            let days = policy::current(state).credit().objection_days;
+            e.objection = Some(Objection {
+                raised_on: today,
+                reason: reason.clone(),
+                decide_by: today.add_days(u64::from(days)),
+                decided_on: None,
+                upheld: None,
+                decision: None,
+            });
+            crate::record::transition(&mut e, EvaluationStatus::UnderObjection, ctx, &by, reason)?;
+            EVALUATIONS.put(state, evaluation_id, &e);
+        }
+        DecideEvaluationObjection {
+            evaluation_id,
+            uphold,
+            corrected_grade,
+            decision,
+        } => {
+            let mut e = EVALUATIONS.load(state, evaluation_id)?;
+            require_evaluator(actor, &e)?;
+            let to = if *uphold {
+                let g = corrected_grade.clone().unwrap_or_default();
+                e.scheme.check_grade(&g)?;
+                e.original_grade = Some(std::mem::replace(&mut e.grade, g));
+                EvaluationStatus::Corrected
+            } else {
+                EvaluationStatus::Published
+            };
+            crate::record::transition(&mut e, to, ctx, &by, decision)?;
+            if let Some(o) = e.objection.as_mut() {
+                o.decided_on = Some(today);
+                o.upheld = Some(*uphold);
+                o.decision = Some(decision.clone());
+            }
+            EVALUATIONS.put(state, evaluation_id, &e);
+        }
+    }
+    Ok(())
+}
+
+fn require_evaluator(actor: &Actor, e: &CreditEvaluation) -> Result<(), ExecError> {
+    if actor.uscc() != &e.evaluator {
+        return Err(refused(
+            ResultCode::Unauthorised,
+            format!(
+                "evaluation {} was made by {}; only it may do this",
+                e.evaluation_id, e.evaluator
+            ),
+        ));
     }
     Ok(())
 }

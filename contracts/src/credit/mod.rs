@@ -1,17 +1,23 @@
 //! Credit (record kinds E and F of domain.md, rules R3, R6 and R16): dishonesty records with
 //! their publicity windows, obligations, repair, objections and automatic expiry; red and
 //! black lists with typed restrictions, removal and automatic removal; the restriction index
-//! that makes "X is not barred" provable; re-application bars (R4).
+//! that makes "X is not barred" provable; credit evaluations by scheme (kind D) with
+//! objections and supersession; re-application bars (R4).
 
 mod bars;
 mod calls;
 mod dishonesty;
+mod evaluation;
 mod lists;
 pub mod restrictions;
 
 pub use bars::*;
 pub use calls::*;
 pub use dishonesty::*;
+pub use evaluation::{
+    current as current_evaluation, CreditEvaluation, EvaluationStatus, Scheme, EVALUATIONS,
+    MAX_EVALUATION_ID_BYTES,
+};
 pub use lists::{
     expire as expire_entry, refresh_red, ListEntry, ListStatus, ListType, RemovalRequest,
     BY_PARTY as LISTS_BY_PARTY, ENTRIES, MAX_BASIS_REFS, MAX_ENTRIES_PER_PARTY, MAX_ENTRY_ID_BYTES,
@@ -67,6 +73,23 @@ pub const KINDS: &[KindSpec] = &[
         "91110105MA01R7K442",
         Id::Uscc(lists::keys::entries_of),
         json_of::<Vec<String>>,
+    ),
+    KindSpec::new(
+        "evaluation",
+        "credit evaluation",
+        "an evaluation id",
+        "TAX-2025-91110105MA01R7K442",
+        Id::Record(evaluation::keys::evaluation),
+        json_of_versioned::<CreditEvaluation>,
+    )
+    .stateful::<CreditEvaluation>(),
+    KindSpec::new(
+        "party_evaluation",
+        "a party's evaluation in force for a scheme",
+        "USCC:SCHEME",
+        "91110105MA01R7K442:TAX",
+        Id::Custom(evaluation::current_key_of_id),
+        json_of::<String>,
     ),
     KindSpec::new(
         "restriction",

@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use concordat_contracts::commitment::{CommitmentCall, CommitmentKind};
 use concordat_contracts::credit::restrictions::{self, RestrictionCode, Source};
 use concordat_contracts::credit::{
-    CreditCall, DishonestyCategory, DishonestyRecord, DishonestyStatus, ListEntry, ListStatus,
-    ListType, Severity,
+    CreditCall, CreditEvaluation, DishonestyCategory, DishonestyRecord, DishonestyStatus,
+    EvaluationStatus, ListEntry, ListStatus, ListType, Scheme, Severity,
 };
 use concordat_contracts::ids::Uscc;
 use concordat_contracts::licence::{ApprovalMode, Licence, LicenceCall, LicenceStatus, Validity};
@@ -629,4 +629,105 @@ fn records_need_a_registered_party_and_a_past_document_date() {
             .into_iter()
             .collect();
     assert_eq!(parties, BTreeSet::from(["R".to_string()]));
+}
+
+fn evaluate(id: &str, scheme: Scheme, grade: &str, period: &str) -> Call {
+    credit(CreditCall::Evaluate {
+        evaluation_id: id.into(),
+        party: E1.into(),
+        scheme,
+        grade: grade.into(),
+        score: None,
+        period: period.into(),
+        basis_refs: vec![],
+    })
+}
+
+fn evaluation(chain: &Chain, id: &str) -> CreditEvaluation {
+    chain
+        .get(&(concordat_contracts::credit::EVALUATIONS.key)(id))
+        .expect("evaluation")
+}
+
+#[test]
+fn evaluations_are_published_by_the_scheme_owner_objected_to_and_superseded() {
+    let mut chain = credit_baseline();
+    let tax = dept_key(OTHER);
+    // Only the scheme's owner evaluates, with a grade of the scheme.
+    chain.refused(
+        &dept_key(BJSAMR),
+        evaluate("T25", Scheme::Tax, "B", "2025"),
+        ResultCode::Unauthorised,
+    );
+    let Call::Credit(bad) = evaluate("T25", Scheme::Tax, "E", "2025") else {
+        unreachable!()
+    };
+    assert_eq!(
+        bad.precheck().map_err(|e| e.code),
+        Err(ResultCode::InvalidArgument)
+    );
+    chain.ok(&tax, evaluate("T25", Scheme::Tax, "D", "2025"));
+    let current = |chain: &Chain| -> Option<String> {
+        chain.get(
+            &concordat_contracts::kinds::query_key("party_evaluation", &format!("{E1}:TAX"))
+                .expect("key"),
+        )
+    };
+    assert_eq!(current(&chain), None, "provisional is not in force");
+    let publish = |id: &str| {
+        credit(CreditCall::PublishEvaluation {
+            evaluation_id: id.into(),
+        })
+    };
+    chain.refused(&dept_key(BJSAMR), publish("T25"), ResultCode::Unauthorised);
+    chain.ok(&tax, publish("T25"));
+    assert_eq!(current(&chain).as_deref(), Some("T25"));
+    // R16: objected, still in force and marked; upheld, the grade is corrected.
+    chain.ok(
+        &ent_key(E1),
+        credit(CreditCall::ObjectEvaluation {
+            evaluation_id: "T25".into(),
+            reason: "评分有误".into(),
+        }),
+    );
+    let e = evaluation(&chain, "T25");
+    assert_eq!(e.status, EvaluationStatus::UnderObjection);
+    assert!(e.in_force());
+    assert_eq!(
+        e.objection.as_ref().map(|o| o.decide_by),
+        Some(d("2026-05-16"))
+    );
+    chain.ok(
+        &tax,
+        credit(CreditCall::DecideEvaluationObjection {
+            evaluation_id: "T25".into(),
+            uphold: true,
+            corrected_grade: Some("C".into()),
+            decision: "复评".into(),
+        }),
+    );
+    let e = evaluation(&chain, "T25");
+    assert_eq!(
+        (e.status, e.grade.as_str(), e.original_grade.as_deref()),
+        (EvaluationStatus::Corrected, "C", Some("D"))
+    );
+    // The next period supersedes it; an earlier or equal period does not.
+    chain.ok(&tax, evaluate("T24", Scheme::Tax, "A", "2024"));
+    let msg = chain.refused(&tax, publish("T24"), ResultCode::InvalidTransition);
+    assert!(msg.contains("2025"), "{msg}");
+    chain.ok(&tax, evaluate("T26", Scheme::Tax, "A", "2026"));
+    chain.ok(&tax, publish("T26"));
+    assert_eq!(current(&chain).as_deref(), Some("T26"));
+    let old = evaluation(&chain, "T25");
+    assert_eq!(
+        (old.status, old.superseded_by.as_deref()),
+        (EvaluationStatus::Superseded, Some("T26"))
+    );
+    // Other schemes are independent.
+    chain.ok(
+        &dept_key(BJSAMR),
+        evaluate("S-2026-05", Scheme::SamrRisk, "B", "2026-05"),
+    );
+    chain.ok(&dept_key(BJSAMR), publish("S-2026-05"));
+    assert_eq!(current(&chain).as_deref(), Some("T26"));
 }

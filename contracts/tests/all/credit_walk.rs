@@ -3,7 +3,7 @@
 //! RED_TAX_A entry that a black-list entry `BL` suspends).
 
 use concordat_contracts::commitment::{CommitmentCall, CommitmentKind};
-use concordat_contracts::credit::{CreditCall, DishonestyCategory, ListType, Severity};
+use concordat_contracts::credit::{CreditCall, DishonestyCategory, ListType, Scheme, Severity};
 use concordat_contracts::time::Date;
 use concordat_contracts::Call;
 use concordat_primitives::Hash;
@@ -258,5 +258,74 @@ pub(crate) fn entry_moves() -> Vec<Move> {
                 basis: "撤销".into(),
             }),
         ),
+    ]
+}
+
+fn evaluate(id: &str, period: &str) -> Call {
+    credit(CreditCall::Evaluate {
+        evaluation_id: id.into(),
+        party: E1.into(),
+        scheme: Scheme::Tax,
+        grade: "D".into(),
+        score: Some(35),
+        period: period.into(),
+        basis_refs: vec!["京税信评〔2026〕1号".into()],
+    })
+}
+
+fn publish(id: &str) -> Call {
+    credit(CreditCall::PublishEvaluation {
+        evaluation_id: id.into(),
+    })
+}
+
+/// A chain with E1's tax evaluation `EV` (grade D for 2025) in a status.
+pub(crate) fn evaluation_in(status: &str) -> Vec<Chain> {
+    let mut chain = credit_baseline();
+    let tax = dept_key(OTHER);
+    chain.ok(&tax, evaluate("EV", "2025"));
+    let path: &[usize] = match status {
+        "PROVISIONAL" => &[],
+        "PUBLISHED" => &[0],
+        "UNDER_OBJECTION" => &[0, 1],
+        "CORRECTED" => &[0, 1, 2],
+        "SUPERSEDED" => &[0, 4],
+        other => panic!("no way to {other}"),
+    };
+    for i in path {
+        for (signer, call) in evaluation_moves().swap_remove(*i).txs {
+            chain.ok(&signer, call);
+        }
+    }
+    vec![chain]
+}
+
+pub(crate) fn evaluation_moves() -> Vec<Move> {
+    let tax = || dept_key(OTHER);
+    let decide = |uphold: bool| {
+        credit(CreditCall::DecideEvaluationObjection {
+            evaluation_id: "EV".into(),
+            uphold,
+            corrected_grade: uphold.then(|| "C".to_string()),
+            decision: "复核".into(),
+        })
+    };
+    vec![
+        mv("publish", tax(), publish("EV")),
+        mv(
+            "object",
+            ent_key(E1),
+            credit(CreditCall::ObjectEvaluation {
+                evaluation_id: "EV".into(),
+                reason: "评分有误".into(),
+            }),
+        ),
+        mv("uphold", tax(), decide(true)),
+        mv("reject", tax(), decide(false)),
+        Move {
+            name: "the next period is published",
+            advance_ms: 0,
+            txs: vec![(tax(), evaluate("EV2", "2026")), (tax(), publish("EV2"))],
+        },
     ]
 }

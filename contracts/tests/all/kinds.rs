@@ -155,6 +155,11 @@ fn walk(kind: &str) -> Option<Walk> {
             reach: credit_walk::record_in,
             moves: |_| credit_walk::record_moves(),
         },
+        "evaluation" => Walk {
+            id: "EV",
+            reach: credit_walk::evaluation_in,
+            moves: |_| credit_walk::evaluation_moves(),
+        },
         "list_entry" => Walk {
             id: "E",
             reach: credit_walk::entry_in,

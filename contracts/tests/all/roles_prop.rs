@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 
 use concordat_contracts::commitment::{CommitmentCall, CommitmentKind};
-use concordat_contracts::credit::{CreditCall, DishonestyCategory, ListType, Severity};
+use concordat_contracts::credit::{CreditCall, DishonestyCategory, ListType, Scheme, Severity};
 use concordat_contracts::filing::{FilingCall, FilingKind};
 use concordat_contracts::governance::{department_index, signer_department, GovAction, GovCall};
 use concordat_contracts::licence::{ApprovalMode, LicenceCall, Validity};
@@ -70,6 +70,13 @@ fn expected_roles(call: &Call) -> Option<Vec<Role>> {
                 ]
             }
             CreditCall::ExpireRecord { .. } | CreditCall::ExpireEntry { .. } => any,
+            // The scheme owners (TAX, SAMR, CUSTOMS; the credit platform for local schemes).
+            CreditCall::Evaluate { .. }
+            | CreditCall::PublishEvaluation { .. }
+            | CreditCall::DecideEvaluationObjection { .. } => {
+                vec![TaxAuthority, EnforcementAuthority, Customs, CreditPlatform]
+            }
+            CreditCall::ObjectEvaluation { .. } => vec![Enterprise],
         },
         Call::Recognition(_) | Call::Policy(_) | Call::Governance(_) => return None,
         Call::Party(_) => vec![Registrar, EnforcementAuthority],
@@ -298,6 +305,19 @@ fn sample_calls(n: u8, t: u64) -> Vec<Call> {
         Call::Credit(CreditCall::ExpireRecord {
             record_id: "DR-0".into(),
         }),
+        Call::Credit(CreditCall::Evaluate {
+            evaluation_id: id("EV", n),
+            party: E1.into(),
+            scheme: Scheme::Tax,
+            grade: "B".into(),
+            score: Some(80),
+            period: "2025".into(),
+            basis_refs: vec![],
+        }),
+        Call::Credit(CreditCall::ObjectEvaluation {
+            evaluation_id: "EV-0".into(),
+            reason: "r".into(),
+        }),
     ]
 }
 
@@ -451,6 +471,8 @@ fn who_may_succeed(call: &Call, who: usize, has: &dyn Fn(Role) -> bool) -> bool 
         Call::Credit(CreditCall::Object { .. }) => who == 7,
         Call::Credit(CreditCall::RequestRemoval { .. }) => who == 8,
         Call::Credit(CreditCall::ExpireRecord { .. } | CreditCall::ExpireEntry { .. }) => true,
+        Call::Credit(CreditCall::Evaluate { .. }) => has(Role::TaxAuthority),
+        Call::Credit(CreditCall::ObjectEvaluation { .. }) => who == 7,
         Call::Credit(_) => any_dept,
     }
 }
