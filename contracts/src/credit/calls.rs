@@ -290,11 +290,7 @@ impl CreditCall {
             }
             Object { record_id, reason } => {
                 rid(record_id)?;
-                text("reason", reason)?;
-                if reason.trim().is_empty() {
-                    return Err(invalid("an objection states its grounds"));
-                }
-                Ok(())
+                grounds(reason)
             }
             DecideObjection {
                 record_id,
@@ -402,11 +398,7 @@ impl CreditCall {
                 reason,
             } => {
                 validate_id("evaluation_id", evaluation_id, MAX_EVALUATION_ID_BYTES)?;
-                text("reason", reason)?;
-                if reason.trim().is_empty() {
-                    return Err(invalid("an objection states its grounds"));
-                }
-                Ok(())
+                grounds(reason)
             }
             DecideEvaluationObjection {
                 evaluation_id,
@@ -425,6 +417,15 @@ impl CreditCall {
             }
         }
     }
+}
+
+/// An objection's grounds: stated, within the reference limit.
+fn grounds(reason: &str) -> Result<(), ExecError> {
+    validate_text("reason", reason, MAX_REF_BYTES)?;
+    if reason.trim().is_empty() {
+        return Err(invalid("an objection states its grounds"));
+    }
+    Ok(())
 }
 
 fn refused(code: ResultCode, msg: String) -> ExecError {
@@ -617,15 +618,7 @@ pub fn execute(
                     format!("dishonesty record {record_id} is already under objection"),
                 ));
             }
-            let days = policy::current(state).credit().objection_days;
-            rec.objection = Some(Objection {
-                raised_on: today,
-                reason: reason.clone(),
-                decide_by: today.add_days(u64::from(days)),
-                decided_on: None,
-                upheld: None,
-                decision: None,
-            });
+            rec.objection = Some(Objection::open(state, today, reason));
             RECORDS.put(state, record_id, &rec);
         }
         DecideObjection {
@@ -811,15 +804,7 @@ pub fn execute(
         } => {
             let mut e = EVALUATIONS.load(state, evaluation_id)?;
             require_party(actor, &e.party, &format!("evaluation {evaluation_id}"))?;
-            let days = policy::current(state).credit().objection_days;
-            e.objection = Some(Objection {
-                raised_on: today,
-                reason: reason.clone(),
-                decide_by: today.add_days(u64::from(days)),
-                decided_on: None,
-                upheld: None,
-                decision: None,
-            });
+            e.objection = Some(Objection::open(state, today, reason));
             crate::record::transition(&mut e, EvaluationStatus::UnderObjection, ctx, &by, reason)?;
             EVALUATIONS.put(state, evaluation_id, &e);
         }

@@ -207,6 +207,19 @@ pub struct Objection {
 }
 
 impl Objection {
+    /// An objection raised on `today`, to be decided within the policy's `objection_days`.
+    pub fn open(state: &Overlay<'_>, today: Date, reason: &str) -> Objection {
+        let days = crate::policy::current(state).credit().objection_days;
+        Objection {
+            raised_on: today,
+            reason: reason.to_string(),
+            decide_by: today.add_days(u64::from(days)),
+            decided_on: None,
+            upheld: None,
+            decision: None,
+        }
+    }
+
     /// True while undecided.
     pub fn is_open(&self) -> bool {
         self.decided_on.is_none()
