@@ -27,7 +27,9 @@ use crate::kinds::{json_of, Id, KindSpec};
 use crate::roles::Role;
 use crate::state::{keys, Overlay, StateView, WriteSet};
 use crate::tx::{Call, SignedTransaction};
-use crate::{commitment, credit, due, filing, licence, party, policy, recognition, seal};
+use crate::{
+    commitment, credit, due, filing, licence, party, policy, procurement, recognition, seal,
+};
 
 /// The outcome of one transaction.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
@@ -152,6 +154,7 @@ pub fn allowed_roles(call: &Call) -> Option<&'static [Role]> {
         Call::Recognition(c) => c.allowed_roles(),
         Call::Filing(c) => c.allowed_roles(),
         Call::Credit(c) => c.allowed_roles(),
+        Call::Procurement(c) => c.allowed_roles(),
     })
 }
 
@@ -206,6 +209,7 @@ fn run_call(
         Call::Recognition(c) => recognition::execute(n, ctx, actor, c)?,
         Call::Filing(c) => filing::execute(n, ctx, actor, c)?,
         Call::Credit(c) => credit::execute(n, ctx, actor, c)?,
+        Call::Procurement(c) => procurement::execute(n, ctx, actor, c)?,
     }
     let writes = nested.into_writes();
     state.absorb(writes);

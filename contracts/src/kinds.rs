@@ -200,6 +200,7 @@ pub const MODULE_KINDS: &[&[KindSpec]] = &[
     crate::seal::KINDS,
     crate::recognition::KINDS,
     crate::filing::KINDS,
+    crate::procurement::KINDS,
     KINDS,
 ];
 

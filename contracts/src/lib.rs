@@ -31,6 +31,7 @@ pub mod kinds;
 pub mod licence;
 pub mod party;
 pub mod policy;
+pub mod procurement;
 pub mod recognition;
 pub mod record;
 pub mod roles;

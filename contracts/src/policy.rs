@@ -139,6 +139,14 @@ pub struct CreditParams {
     /// The IPR dishonesty list bars government procurement (R5(c); 发改财金〔2018〕1702号,
     /// default true [M]).
     pub ipr_dishonest_bars_procurement: bool,
+    /// R5(d) `PROC_BLOCK_TAX_D`: a tax grade D bars procurement, as policy, not statute
+    /// (default false: a D grade is a flag).
+    pub proc_block_tax_d: bool,
+    /// R3 (optional): a tax grade D bars the notification-commitment route (default false).
+    pub nc_block_tax_d: bool,
+    /// R3 (optional): a SAMR risk class D bars the notification-commitment route (default
+    /// false).
+    pub nc_block_samr_d: bool,
 }
 
 impl Default for CreditParams {
@@ -149,6 +157,9 @@ impl Default for CreditParams {
             samr_serious_auto_remove_months: 36,
             samr_serious_bars_procurement: true,
             ipr_dishonest_bars_procurement: true,
+            proc_block_tax_d: false,
+            nc_block_tax_d: false,
+            nc_block_samr_d: false,
         }
     }
 }

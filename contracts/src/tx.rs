@@ -17,6 +17,7 @@ use crate::governance::GovCall;
 use crate::licence::LicenceCall;
 use crate::party::PartyCall;
 use crate::policy::PolicyCall;
+use crate::procurement::ProcurementCall;
 use crate::recognition::RecognitionCall;
 use crate::seal::SealCall;
 
@@ -42,8 +43,10 @@ pub enum Call {
     Recognition(RecognitionCall),
     /// Paperless filings.
     Filing(FilingCall),
-    /// Credit: dishonesty records and red and black lists.
+    /// Credit: dishonesty records, evaluations, red and black lists.
     Credit(CreditCall),
+    /// Procurement bids.
+    Procurement(ProcurementCall),
 }
 
 impl Call {
@@ -63,6 +66,7 @@ impl Call {
             Call::Recognition(c) => c.precheck(),
             Call::Filing(c) => c.precheck(),
             Call::Credit(c) => c.precheck(),
+            Call::Procurement(c) => c.precheck(),
         }
     }
 }

@@ -222,6 +222,7 @@ fn scenario_4_with_its_dates_and_eligibility_bundles() {
             severity: Severity::Serious,
             obligations: vec![],
             relates_to: None,
+            penalty: None,
         }),
     );
     c.ok(
@@ -235,6 +236,7 @@ fn scenario_4_with_its_dates_and_eligibility_bundles() {
             severity: Severity::Light,
             obligations: vec!["FINE_PAID".into()],
             relates_to: Some("CNY 200".into()),
+            penalty: None,
         }),
     );
     assert_eq!(

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::dishonesty::{
     self, move_record, DishonestyCategory, DishonestyRecord, DishonestyStatus, NewRecord,
-    Objection, RepairRequest, Severity, MAX_OBLIGATIONS, MAX_RECORD_ID_BYTES, RECORDS,
+    Objection, Penalty, PenaltyKind, RepairRequest, Severity, MAX_OBLIGATIONS, MAX_RECORD_ID_BYTES,
+    RECORDS,
 };
 use super::evaluation::{
     self, CreditEvaluation, EvaluationStatus, Scheme, EVALUATIONS, MAX_EVALUATION_ID_BYTES,
@@ -49,6 +50,8 @@ pub enum CreditCall {
         obligations: Vec<String>,
         /// What it concerns.
         relates_to: Option<String>,
+        /// The penalty decided, if any (a fine with its amount).
+        penalty: Option<Penalty>,
     },
     /// Record an obligation as fulfilled (the recording authority).
     FulfilObligation {
@@ -247,9 +250,15 @@ impl CreditCall {
                 basis_doc_no,
                 obligations,
                 relates_to,
+                penalty,
                 ..
             } => {
                 rid(record_id)?;
+                if let Some(p) = penalty {
+                    if (p.kind == PenaltyKind::Fine) != p.amount_cny.is_some() {
+                        return Err(invalid("a fine, and only a fine, has amount_cny"));
+                    }
+                }
                 Uscc::parse(party)
                     .map_err(|e| ExecError::new(ResultCode::BadIdentifier, e.to_string()))?;
                 text("basis_doc_no", basis_doc_no)?;
@@ -510,6 +519,7 @@ pub fn execute(
             severity,
             obligations,
             relates_to,
+            penalty,
         } => {
             let party = registered(state, party)?;
             not_after_today("basis_doc_date", *basis_doc_date, today)?;
@@ -529,6 +539,7 @@ pub fn execute(
                     relates_to: relates_to.clone(),
                     policy_version: pol.version,
                     obligations: obligations.clone(),
+                    penalty: *penalty,
                 },
             )?;
         }

@@ -135,7 +135,57 @@ pub struct DishonestyRecord {
     /// The latest objection (R16) and its decision; while undecided the record stays
     /// published, marked as under objection.
     pub objection: Option<Objection>,
+    /// The penalty decided, when the record is an administrative or criminal penalty (R5(b)
+    /// reads it: a "major illegal record").
+    pub penalty: Option<Penalty>,
 }
+
+/// What a penalty decided.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PenaltyKind {
+    /// A warning.
+    Warning,
+    /// A fine (its amount in `amount_cny`).
+    Fine,
+    /// An order to suspend production or business.
+    SuspensionOrder,
+    /// A permit or licence revoked.
+    LicenceRevoked,
+    /// A criminal penalty.
+    Criminal,
+    /// Another penalty.
+    Other,
+}
+
+/// A penalty.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Penalty {
+    /// What it decided.
+    pub kind: PenaltyKind,
+    /// The fine in CNY, for a fine.
+    pub amount_cny: Option<u64>,
+}
+
+impl Penalty {
+    /// A "major illegal record" (Government Procurement Law Art. 22; Implementing Regulations
+    /// Art. 19; 财库〔2022〕3号: a fine of at least CNY 2,000,000), and why.
+    pub fn major(&self) -> Option<String> {
+        match self.kind {
+            PenaltyKind::Criminal => Some("a criminal penalty".into()),
+            PenaltyKind::SuspensionOrder => Some("an order to suspend business".into()),
+            PenaltyKind::LicenceRevoked => Some("a revoked permit or licence".into()),
+            PenaltyKind::Fine if self.amount_cny.unwrap_or(0) >= MAJOR_FINE_CNY => Some(format!(
+                "a fine of CNY {} (at least {MAJOR_FINE_CNY})",
+                self.amount_cny.unwrap_or(0)
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// A fine at least this large is a "major illegal record" (财库〔2022〕3号 [S]).
+pub const MAJOR_FINE_CNY: u64 = 2_000_000;
 
 stateful!(
     DishonestyRecord,
@@ -160,7 +210,8 @@ stateful!(
 );
 
 impl Versioned for DishonestyRecord {
-    const APPENDED: &'static [&'static str] = &["history", "obligations", "repair", "objection"];
+    const APPENDED: &'static [&'static str] =
+        &["history", "obligations", "repair", "objection", "penalty"];
 }
 
 /// One obligation of a dishonesty record.
@@ -289,6 +340,8 @@ pub struct NewRecord<'a> {
     pub policy_version: u64,
     /// Obligation codes.
     pub obligations: Vec<String>,
+    /// The penalty, if any.
+    pub penalty: Option<Penalty>,
 }
 
 /// The ids of a party's dishonesty records.
@@ -355,6 +408,7 @@ pub fn record(
             .collect(),
         repair: None,
         objection: None,
+        penalty: new.penalty,
     };
     BY_PARTY.add(state, new.party, &rec.record_id)?;
     let source = Source::Dishonesty(rec.record_id.clone());

@@ -728,6 +728,7 @@ pub fn execute(
                         relates_to: Some(l.licence_id.clone()),
                         policy_version: pol.version,
                         obligations: Vec::new(),
+                        penalty: None,
                     },
                 )?;
             }

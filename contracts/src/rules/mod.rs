@@ -11,3 +11,4 @@
 pub mod r2_party_closure;
 pub mod r3_nc_eligibility;
 pub mod r4_false_commitment;
+pub mod r5_procurement_eligibility;

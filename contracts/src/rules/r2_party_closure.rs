@@ -8,9 +8,9 @@
 //! | live licences (01, 02) | 04 CANCELLED (ADR 0011) | [`crate::licence::cascade_holder`] |
 //! | open applications | REFUSED | [`crate::licence::cascade_holder`] |
 //! | live seals (ACTIVE, SUSPENDED) | REVOKED | [`crate::seal::cascade_owner`] |
+//! | open procurement bids (SUBMITTED, ACCEPTED) | WITHDRAWN | [`crate::procurement::cascade_bidder`] |
 //!
-//! Data-sharing authorisations (→ REVOKED) and open procurement bids (→ WITHDRAWN) join this
-//! list with their modules.
+//! Data-sharing authorisations (→ REVOKED) join this list with their module.
 
 use crate::context::BlockContext;
 use crate::error::ExecError;
@@ -46,5 +46,6 @@ pub fn close_everything_of(
     let why = closure.words();
     crate::licence::cascade_holder(state, ctx, by, party, why)?;
     crate::seal::cascade_owner(state, ctx, by, party, why)?;
+    crate::procurement::cascade_bidder(state, ctx, by, party, why)?;
     Ok(())
 }

@@ -2,7 +2,8 @@
 //! notification-commitment route (its application is routed to the standard procedure) while
 //! any record restricts it with NO_NOTIFICATION_COMMITMENT: an active SERIOUS dishonesty
 //! record, an unrepaired FALSE_COMMITMENT, or a list entry carrying the restriction (the SAMR
-//! serious list and the IPR dishonesty list by default).
+//! serious list and the IPR dishonesty list by default); and, where the policy says so
+//! (`nc_block_tax_d`, `nc_block_samr_d`), a tax grade or SAMR risk class D in force.
 //!
 //! The check reads the restriction index (`credit::restrictions`), the same key whose absence
 //! proves "not barred" to an outsider, and checks each source's dates, so a record past its
@@ -10,13 +11,41 @@
 //!
 //! Reached from `Licence.Apply`.
 
-use crate::credit::{self, restrictions, DishonestyCategory, RestrictionCode, Severity, Source};
+use crate::credit::{
+    self, restrictions, DishonestyCategory, RestrictionCode, Scheme, Severity, Source,
+};
 use crate::ids::Uscc;
 use crate::state::Overlay;
 use crate::time::Date;
 
 /// R3: why `party` may not use the notification-commitment route on `today`, if it may not.
 pub fn ineligibility(state: &Overlay<'_>, party: &Uscc, today: Date) -> Option<String> {
+    by_records(state, party, today).or_else(|| by_grades(state, party))
+}
+
+/// The optional policy bars: a tax grade D, a SAMR risk class D.
+fn by_grades(state: &Overlay<'_>, party: &Uscc) -> Option<String> {
+    let p = crate::policy::current(state).credit();
+    [
+        (Scheme::Tax, p.nc_block_tax_d),
+        (Scheme::SamrRisk, p.nc_block_samr_d),
+    ]
+    .into_iter()
+    .filter(|(_, on)| *on)
+    .find_map(|(scheme, _)| {
+        let e = credit::current_evaluation(state, party, scheme)?;
+        (e.grade == "D").then(|| {
+            format!(
+                "R3 (policy): {} grade D for {} (evaluation {})",
+                scheme.as_str(),
+                e.period,
+                e.evaluation_id
+            )
+        })
+    })
+}
+
+fn by_records(state: &Overlay<'_>, party: &Uscc, today: Date) -> Option<String> {
     restrictions::sources(state, party, RestrictionCode::NoNotificationCommitment)
         .into_iter()
         .find_map(|source| match source {

@@ -103,6 +103,7 @@ pub fn apply(
             relates_to: Some(c.commitment_id.clone()),
             policy_version: pol.version,
             obligations: Vec::new(),
+            penalty: None,
         },
     )?;
     if let Some(lid) = &c.relied_on_by {

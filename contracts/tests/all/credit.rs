@@ -8,11 +8,13 @@ use concordat_contracts::commitment::{CommitmentCall, CommitmentKind};
 use concordat_contracts::credit::restrictions::{self, RestrictionCode, Source};
 use concordat_contracts::credit::{
     CreditCall, CreditEvaluation, DishonestyCategory, DishonestyRecord, DishonestyStatus,
-    EvaluationStatus, ListEntry, ListStatus, ListType, Scheme, Severity,
+    EvaluationStatus, ListEntry, ListStatus, ListType, Penalty, PenaltyKind, Scheme, Severity,
 };
 use concordat_contracts::ids::Uscc;
 use concordat_contracts::licence::{ApprovalMode, Licence, LicenceCall, LicenceStatus, Validity};
 use concordat_contracts::party::PartyCall;
+use concordat_contracts::procurement::{Bid, BidStatus, ProcurementCall, Stage, BIDS};
+use concordat_contracts::rules::r5_procurement_eligibility::{self, Basis};
 use concordat_contracts::state::{keys, Overlay};
 use concordat_contracts::{Call, ResultCode};
 use concordat_primitives::Hash;
@@ -271,6 +273,7 @@ fn scenario_4_credit_repair_timeline() {
             severity: Severity::Serious,
             obligations: vec![],
             relates_to: None,
+            penalty: None,
         }),
     );
     let r = record(&chain, "SV-E2-2026-0301");
@@ -328,6 +331,7 @@ fn scenario_4_light_record_is_unpublished_and_repairable_once_paid() {
             severity: Severity::Light,
             obligations: vec!["FINE_PAID".into()],
             relates_to: Some("CNY 200".into()),
+            penalty: None,
         }),
     );
     assert_eq!(
@@ -510,6 +514,7 @@ fn red_lists_are_suspended_while_a_serious_record_or_black_entry_is_active() {
             severity: Severity::Serious,
             obligations: vec![],
             relates_to: None,
+            penalty: None,
         }),
     );
     assert_eq!(entry(&chain, "RED-1").status, ListStatus::Suspended);
@@ -600,6 +605,7 @@ fn records_need_a_registered_party_and_a_past_document_date() {
             severity: Severity::General,
             obligations: vec![],
             relates_to: None,
+            penalty: None,
         })
     };
     chain.refused(
@@ -730,4 +736,172 @@ fn evaluations_are_published_by_the_scheme_owner_objected_to_and_superseded() {
     );
     chain.ok(&dept_key(BJSAMR), publish("S-2026-05"));
     assert_eq!(current(&chain).as_deref(), Some("T26"));
+}
+
+fn submit(bid: &str) -> Call {
+    Call::Procurement(ProcurementCall::Submit {
+        bid_id: bid.into(),
+        project_no: "BJCG-2026-07".into(),
+        purchaser: dept_uscc(PROC),
+        announced_on: d("2026-06-20"),
+        deadline_on: d("2026-07-20"),
+    })
+}
+
+fn check_bid(bid: &str, stage: Stage) -> Call {
+    Call::Procurement(ProcurementCall::CheckEligibility {
+        bid_id: bid.into(),
+        stage,
+    })
+}
+
+fn bid(chain: &Chain, id: &str) -> Bid {
+    chain.get(&(BIDS.key)(id)).expect("bid")
+}
+
+#[test]
+fn scenario_1_procurement_a_general_record_is_a_flag_not_a_bar() {
+    let mut chain = scenario_1_record();
+    chain.at("2026-07-01T10:00");
+    chain.ok(&ent_key(E1), submit("BID-1"));
+    chain.ok(&dept_key(PROC), check_bid("BID-1", Stage::Submission));
+    let b = bid(&chain, "BID-1");
+    assert_eq!(b.status, BidStatus::Accepted);
+    let c = &b.checks[0];
+    assert!(c.eligible && c.bars.is_empty(), "{c:?}");
+    assert_eq!(c.flags.len(), 1, "{c:?}");
+    assert_eq!(c.flags[0].basis, Basis::Flag);
+    assert_eq!(
+        (c.flags[0].kind.as_str(), c.flags[0].id.as_str()),
+        ("dishonesty", "FC-C-2026-000123")
+    );
+    assert_eq!(
+        c.state_height,
+        chain.height - 1,
+        "the height of the state it read"
+    );
+}
+
+#[test]
+fn statutory_and_policy_bars_are_told_apart_and_the_evaluation_prevails() {
+    let mut chain = credit_baseline();
+    let proc = dept_key(PROC);
+    chain.at("2026-06-25T10:00");
+    chain.ok(&ent_key(E1), submit("BID-1"));
+    chain.ok(&ent_key(E2), submit("BID-2"));
+    // Only the purchaser checks.
+    chain.refused(
+        &dept_key(BJSAMR),
+        check_bid("BID-1", Stage::Submission),
+        ResultCode::Unauthorised,
+    );
+    chain.ok(&proc, check_bid("BID-1", Stage::Submission));
+    assert_eq!(bid(&chain, "BID-1").status, BidStatus::Accepted);
+    // E2 on the IPR list: a policy bar at submission.
+    chain.ok(
+        &dept_key(IPR),
+        list("IPR-E2", ListType::IprDishonest, E2, None),
+    );
+    chain.ok(&proc, check_bid("BID-2", Stage::Submission));
+    let b2 = bid(&chain, "BID-2");
+    assert_eq!(b2.status, BidStatus::RejectedIneligible);
+    assert_eq!(b2.checks[0].bars[0].basis, Basis::Policy);
+    assert_eq!(b2.checks[0].bars[0].rule, "R5(c)");
+    assert_eq!(b2.checks[0].bars[0].id, "IPR-E2");
+    // E1 banned after its submission check: the evaluation finds it, a statutory bar.
+    chain.ok(
+        &proc,
+        credit(CreditCall::List {
+            entry_id: "GP-E1".into(),
+            list_type: ListType::GovProcSerious,
+            party: E1.into(),
+            basis_refs: vec!["财采罚〔2026〕1号".into()],
+            listed_on: d("2026-06-25"),
+            restrictions: None,
+            until: Some(d("2028-06-25")),
+        }),
+    );
+    // Award needs the evaluation's check.
+    chain.refused(
+        &proc,
+        Call::Procurement(ProcurementCall::Award {
+            bid_id: "BID-1".into(),
+            awarded: true,
+        }),
+        ResultCode::InvalidTransition,
+    );
+    chain.ok(&proc, check_bid("BID-1", Stage::Evaluation));
+    let b1 = bid(&chain, "BID-1");
+    assert_eq!(b1.status, BidStatus::Disqualified);
+    let bar = &b1.checks[1].bars[0];
+    assert_eq!(
+        (bar.basis, bar.rule.as_str(), bar.id.as_str()),
+        (Basis::Statute, "R5(a)", "GP-E1")
+    );
+    assert!(b1.history.last().expect("history").basis.contains("GP-E1"));
+    // Outside the bidding window no submission check is made.
+    chain.ok(&ent_key(E6), submit("BID-6"));
+    chain.at("2026-07-21T10:00");
+    let msg = chain.refused(
+        &proc,
+        check_bid("BID-6", Stage::Submission),
+        ResultCode::InvalidTransition,
+    );
+    assert!(msg.contains("2026-07-20"), "{msg}");
+}
+
+#[test]
+fn a_major_illegal_record_in_three_years_bars_by_statute() {
+    let mut chain = credit_baseline();
+    let fine = |id: &str, amount: u64, date: &str| {
+        credit(CreditCall::RecordDishonesty {
+            record_id: id.into(),
+            party: E1.into(),
+            basis_doc_no: format!("罚 {id}"),
+            basis_doc_date: d(date),
+            category: DishonestyCategory::AdminPenalty,
+            severity: Severity::General,
+            obligations: vec![],
+            relates_to: None,
+            penalty: Some(Penalty {
+                kind: PenaltyKind::Fine,
+                amount_cny: Some(amount),
+            }),
+        })
+    };
+    chain.ok(&dept_key(BJSAMR), fine("F-SMALL", 1_999_999, "2026-04-01"));
+    let ov = |c: &Chain| {
+        r5_procurement_eligibility::procurement(&Overlay::new(&c.state), &uscc(E1), d("2026-05-01"))
+    };
+    let e = ov(&chain);
+    assert!(e.eligible && e.flags.len() == 1, "{e:?}");
+    chain.ok(&dept_key(BJSAMR), fine("F-BIG", 2_000_000, "2023-05-02"));
+    let e = ov(&chain);
+    assert!(!e.eligible, "{e:?}");
+    assert_eq!(
+        (
+            e.bars[0].basis,
+            e.bars[0].rule.as_str(),
+            e.bars[0].id.as_str()
+        ),
+        (Basis::Statute, "R5(b)", "F-BIG")
+    );
+    // Three years on, it no longer bars.
+    let later = r5_procurement_eligibility::procurement(
+        &Overlay::new(&chain.state),
+        &uscc(E1),
+        d("2026-05-03"),
+    );
+    assert!(later.bars.is_empty(), "{later:?}");
+    // A deregistered bidder's open bids are withdrawn (R2).
+    chain.at("2026-06-25T10:00");
+    chain.ok(&ent_key(E6), submit("BID-6"));
+    chain.ok(
+        &dept_key(BJSAMR),
+        Call::Party(PartyCall::Deregister {
+            uscc: E6.into(),
+            basis: "注销".into(),
+        }),
+    );
+    assert_eq!(bid(&chain, "BID-6").status, BidStatus::Withdrawn);
 }

@@ -4,6 +4,7 @@
 
 use concordat_contracts::commitment::{CommitmentCall, CommitmentKind};
 use concordat_contracts::credit::{CreditCall, DishonestyCategory, ListType, Scheme, Severity};
+use concordat_contracts::procurement::{ProcurementCall, Stage};
 use concordat_contracts::time::Date;
 use concordat_contracts::Call;
 use concordat_primitives::Hash;
@@ -54,6 +55,7 @@ fn with_record(severity: Severity) -> Chain {
             severity,
             obligations: vec!["FINE_PAID".into()],
             relates_to: None,
+            penalty: None,
         }),
     );
     chain.ok(
@@ -327,5 +329,99 @@ pub(crate) fn evaluation_moves() -> Vec<Move> {
             advance_ms: 0,
             txs: vec![(tax(), evaluate("EV2", "2026")), (tax(), publish("EV2"))],
         },
+    ]
+}
+
+fn check(stage: Stage) -> Call {
+    Call::Procurement(ProcurementCall::CheckEligibility {
+        bid_id: "B".into(),
+        stage,
+    })
+}
+
+fn ban(id: &str) -> Call {
+    credit(CreditCall::List {
+        entry_id: id.into(),
+        list_type: ListType::GovProcSerious,
+        party: E1.into(),
+        basis_refs: vec!["津财采罚〔2026〕1号".into()],
+        listed_on: d("2026-05-01"),
+        restrictions: None,
+        until: Some(d("2028-05-01")),
+    })
+}
+
+/// A chain with E1's bid `B` to the purchaser in a status.
+pub(crate) fn bid_in(status: &str) -> Vec<Chain> {
+    let mut chain = credit_baseline();
+    chain.ok(
+        &ent_key(E1),
+        Call::Procurement(ProcurementCall::Submit {
+            bid_id: "B".into(),
+            project_no: "TJCG-2026-001".into(),
+            purchaser: dept_uscc(PROC),
+            announced_on: d("2026-04-20"),
+            deadline_on: d("2026-05-20"),
+        }),
+    );
+    let path: &[usize] = match status {
+        "SUBMITTED" => &[],
+        "ACCEPTED" => &[0],
+        "REJECTED_INELIGIBLE" => &[5],
+        "DISQUALIFIED" => &[0, 6],
+        "AWARDED" => &[0, 2],
+        "NOT_AWARDED" => &[0, 3],
+        "WITHDRAWN" => &[4],
+        other => panic!("no way to {other}"),
+    };
+    for i in path {
+        for (signer, call) in bid_moves().swap_remove(*i).txs {
+            chain.ok(&signer, call);
+        }
+    }
+    vec![chain]
+}
+
+pub(crate) fn bid_moves() -> Vec<Move> {
+    let proc = || dept_key(PROC);
+    let award = |awarded| {
+        Call::Procurement(ProcurementCall::Award {
+            bid_id: "B".into(),
+            awarded,
+        })
+    };
+    let two = |name, a: Call, b: Call| Move {
+        name,
+        advance_ms: 0,
+        txs: vec![(proc(), a), (proc(), b)],
+    };
+    vec![
+        mv("checked at submission", proc(), check(Stage::Submission)),
+        mv("checked at evaluation", proc(), check(Stage::Evaluation)),
+        two(
+            "evaluated and awarded",
+            check(Stage::Evaluation),
+            award(true),
+        ),
+        two(
+            "evaluated and not awarded",
+            check(Stage::Evaluation),
+            award(false),
+        ),
+        mv(
+            "withdrawn",
+            ent_key(E1),
+            Call::Procurement(ProcurementCall::Withdraw { bid_id: "B".into() }),
+        ),
+        two(
+            "banned, then checked at submission",
+            ban("GP-S"),
+            check(Stage::Submission),
+        ),
+        two(
+            "banned, then checked at evaluation",
+            ban("GP-E"),
+            check(Stage::Evaluation),
+        ),
     ]
 }

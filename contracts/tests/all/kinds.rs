@@ -160,6 +160,11 @@ fn walk(kind: &str) -> Option<Walk> {
             reach: credit_walk::evaluation_in,
             moves: |_| credit_walk::evaluation_moves(),
         },
+        "bid" => Walk {
+            id: "B",
+            reach: credit_walk::bid_in,
+            moves: |_| credit_walk::bid_moves(),
+        },
         "list_entry" => Walk {
             id: "E",
             reach: credit_walk::entry_in,

@@ -15,6 +15,7 @@ use concordat_contracts::governance::{department_index, signer_department, GovAc
 use concordat_contracts::licence::{ApprovalMode, LicenceCall, Validity};
 use concordat_contracts::party::PartyCall;
 use concordat_contracts::policy::{PolicyCall, PolicyParams};
+use concordat_contracts::procurement::{ProcurementCall, Stage};
 use concordat_contracts::recognition::{AgreementStatus, RecognitionCall, Terms};
 use concordat_contracts::seal::{SealAlgorithm, SealCall, SignaturePurpose};
 use concordat_contracts::state::{keys, Overlay};
@@ -78,6 +79,10 @@ fn expected_roles(call: &Call) -> Option<Vec<Role>> {
             }
             CreditCall::ObjectEvaluation { .. } => vec![Enterprise],
         },
+        Call::Procurement(ProcurementCall::Submit { .. } | ProcurementCall::Withdraw { .. }) => {
+            vec![Enterprise]
+        }
+        Call::Procurement(_) => vec![Purchaser],
         Call::Recognition(_) | Call::Policy(_) | Call::Governance(_) => return None,
         Call::Party(_) => vec![Registrar, EnforcementAuthority],
     })
@@ -276,6 +281,7 @@ fn sample_calls(n: u8, t: u64) -> Vec<Call> {
             severity: Severity::Light,
             obligations: vec![],
             relates_to: None,
+            penalty: None,
         }),
         Call::Credit(CreditCall::Object {
             record_id: "DR-0".into(),
@@ -317,6 +323,17 @@ fn sample_calls(n: u8, t: u64) -> Vec<Call> {
         Call::Credit(CreditCall::ObjectEvaluation {
             evaluation_id: "EV-0".into(),
             reason: "r".into(),
+        }),
+        Call::Procurement(ProcurementCall::Submit {
+            bid_id: id("BID", n),
+            project_no: "P-1".into(),
+            purchaser: dept_uscc(OTHER),
+            announced_on: d("2026-04-01"),
+            deadline_on: d("2026-12-31"),
+        }),
+        Call::Procurement(ProcurementCall::CheckEligibility {
+            bid_id: "BID-0".into(),
+            stage: Stage::Submission,
         }),
     ]
 }
@@ -473,6 +490,11 @@ fn who_may_succeed(call: &Call, who: usize, has: &dyn Fn(Role) -> bool) -> bool 
         Call::Credit(CreditCall::ExpireRecord { .. } | CreditCall::ExpireEntry { .. }) => true,
         Call::Credit(CreditCall::Evaluate { .. }) => has(Role::TaxAuthority),
         Call::Credit(CreditCall::ObjectEvaluation { .. }) => who == 7,
+        // The bidder submits to the purchaser department OTHER, which alone checks.
+        Call::Procurement(ProcurementCall::Submit { .. } | ProcurementCall::Withdraw { .. }) => {
+            who == 7 || who == 8
+        }
+        Call::Procurement(_) => who == OTHER,
         Call::Credit(_) => any_dept,
     }
 }
