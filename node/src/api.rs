@@ -100,6 +100,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/v1/status_lists/{issuer}/{purpose}", get(status_list))
         .route("/v1/kinds", get(list_kinds))
         .route("/v1/state/{kind}/{id}", get(get_state))
+        .route("/v1/eligibility/{uscc}", get(eligibility))
         .route("/v1/txlog/consistency", get(txlog_consistency))
         .route("/v1/txlog/{index}", get(txlog_inclusion))
         .layer(DefaultBodyLimit::max(max_body_bytes))
@@ -586,6 +587,71 @@ async fn get_state(
         }
     }
     Ok(Json(v))
+}
+
+#[derive(Deserialize)]
+struct EligibilityQuery {
+    #[serde(rename = "for")]
+    purpose: Option<String>,
+    height: Option<u64>,
+}
+
+/// `GET /v1/eligibility/{uscc}?for=procurement|notification_commitment&height=H`: whether the
+/// party is barred at height H (default: the tip) and why (R5 or R3, judged on the date of
+/// that height's header), every reason naming its basis and the record it read, and the
+/// restriction key whose proof (present or absent) backs the answer offline.
+async fn eligibility(
+    State(s): State<AppState>,
+    Path(uscc): Path<String>,
+    Query(q): Query<EligibilityQuery>,
+) -> ApiResult {
+    s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
+    let party = Uscc::parse(&uscc).map_err(|e| bad_request(e.to_string()))?;
+    let purpose = q.purpose.unwrap_or_else(|| "procurement".into());
+    let code = match purpose.as_str() {
+        "procurement" => "NO_GOV_PROCUREMENT",
+        "notification_commitment" => "NO_NOTIFICATION_COMMITMENT",
+        other => {
+            return Err(bad_request(format!(
+                "for={other:?}: procurement or notification_commitment"
+            )))
+        }
+    };
+    let tip = s
+        .store
+        .tip()
+        .map_err(internal)?
+        .ok_or_else(|| internal("no genesis"))?;
+    let height = q.height.unwrap_or(tip.height);
+    if height > tip.height || height == 0 {
+        return Err(not_found(format!(
+            "height {height} is not between 1 and the tip {}",
+            tip.height
+        )));
+    }
+    let header = crate::store::header(s.store.as_ref(), height)
+        .map_err(internal)?
+        .ok_or_else(|| not_found(format!("no header at height {height}")))?;
+    let today = concordat_contracts::time::Date::of_ms(header.time_ms);
+    let store = s.store.clone();
+    let who = party.clone();
+    let procurement = purpose == "procurement";
+    let decision = tokio::task::spawn_blocking(move || {
+        let view = crate::core::VersionView::new(store.as_ref(), height);
+        let state = concordat_contracts::state::Overlay::new(&view);
+        if procurement {
+            concordat_contracts::rules::r5_procurement_eligibility::procurement(&state, &who, today)
+        } else {
+            concordat_contracts::rules::r3_nc_eligibility::assess(&state, &who, today)
+        }
+    })
+    .await
+    .map_err(|e| internal(format!("judging eligibility: {e}")))?;
+    Ok(Json(json!({
+        "uscc": party, "for": purpose, "height": height, "date": today.to_string(),
+        "eligible": decision.eligible, "bars": decision.bars, "flags": decision.flags,
+        "restriction": {"kind": "restriction", "id": format!("{party}:{code}")},
+    })))
 }
 
 #[derive(Deserialize)]

@@ -290,6 +290,7 @@ fn scenario_4_with_its_dates_and_eligibility_bundles() {
         commitment("RC-2026-0926", CommitmentKind::RepairCommitment, false),
     );
     c.ok(&e1, repair(FC, "RC-2026-0926"));
+    let before_repair = height(&node.url());
     at(&mut node, "2026-09-30T10:00");
     c.ok(
         &platform,
@@ -344,6 +345,24 @@ fn scenario_4_with_its_dates_and_eligibility_bundles() {
     );
     let (ok, v) = verify(&not_barred, genesis);
     assert!(ok && v["proven"] == "absent", "{v}");
+    // The API judges any height: before the repair, the record barred E1.
+    let (code, then) = get(&format!(
+        "{}/v1/eligibility/{E1}?for=notification_commitment&height={before_repair}",
+        node.url()
+    ));
+    assert_eq!(code, 200, "{then}");
+    assert_eq!(then["eligible"], false, "{then}");
+    assert_eq!(then["bars"][0]["id"], FC, "{then}");
+    assert_eq!(then["date"], "2026-09-26", "{then}");
+    let (code, now) = get(&format!(
+        "{}/v1/eligibility/{E1}?for=notification_commitment",
+        node.url()
+    ));
+    assert_eq!(
+        (code, &now["eligible"]),
+        (200, &serde_json::json!(true)),
+        "{now}"
+    );
 
     // E2 on the IPR blacklist: barred from procurement, provably, naming the entry.
     c.ok(
@@ -372,6 +391,44 @@ fn scenario_4_with_its_dates_and_eligibility_bundles() {
         serde_json::json!([{"list_entry": "IPR-2026-0001"}]),
         "{v}"
     );
+    // The CLI: the decision with its basis, and a bundle of each thing it rests on.
+    let bundles = dir.path().join("e2-eligibility");
+    let (ok, answer) = concordat_json(&[
+        "eligibility",
+        E2,
+        "--for",
+        "procurement",
+        "--node",
+        &node.url(),
+        "--bundle-dir",
+        bundles.to_str().expect("utf-8"),
+    ]);
+    assert!(ok, "{answer}");
+    assert_eq!(answer["eligible"], false, "{answer}");
+    let bar = &answer["bars"][0];
+    assert_eq!(
+        (&bar["basis"], &bar["rule"], &bar["kind"], &bar["id"]),
+        (
+            &serde_json::json!("POLICY"),
+            &serde_json::json!("R5(c)"),
+            &serde_json::json!("list_entry"),
+            &serde_json::json!("IPR-2026-0001")
+        ),
+        "{answer}"
+    );
+    // E2's SERIOUS record is a flag, not a bar: reported, with its bundle too.
+    assert_eq!(answer["flags"][0]["basis"], "FLAG", "{answer}");
+    assert_eq!(answer["flags"][0]["id"], "SV-E2-2026-0301", "{answer}");
+    let files = answer["bundles"].as_array().expect("bundles");
+    assert_eq!(
+        files.len(),
+        3,
+        "the restriction, the entry, the record: {answer}"
+    );
+    for f in files {
+        let (ok, v) = verify(f["file"].as_str().expect("file"), genesis);
+        assert!(ok && v["proven"] == "present", "{v}");
+    }
     let mut bytes = std::fs::read(&barred).expect("bundle");
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0x01;

@@ -99,8 +99,8 @@ enum Command {
         /// genesis.json, or a waypoint HEIGHT:HEADER_HASH.
         #[arg(long)]
         trust: String,
-        /// For a seal: also report its status at this time (RFC 3339, e.g.
-        /// 2026-05-06T10:00:00+08:00), from the proven status history.
+        /// For a record that keeps a status history: also report its status at this time
+        /// (RFC 3339, e.g. 2026-05-06T10:00:00+08:00), from the proven history.
         #[arg(long)]
         at: Option<String>,
         /// Refuse a bundle whose header is older than this many days (your policy on stale
@@ -108,14 +108,31 @@ enum Command {
         #[arg(long)]
         max_age_days: Option<u64>,
     },
+    /// Whether a party is barred from procurement (R5) or from the notification-commitment
+    /// route (R3), and why; with `--bundle-dir`, offline bundles of the restriction and of
+    /// every record a reason names.
+    Eligibility {
+        /// The party's USCC.
+        uscc: String,
+        /// `procurement` or `notification_commitment`.
+        #[arg(long = "for", default_value = "procurement")]
+        purpose: String,
+        #[command(flatten)]
+        node: http::NodeArg,
+        /// Height to judge at (default: the tip).
+        #[arg(long)]
+        height: Option<u64>,
+        /// Write the bundles here.
+        #[arg(long)]
+        bundle_dir: Option<PathBuf>,
+    },
     /// Seal signing keys (SM2) and seal signatures over documents, for `tx send`.
     #[command(subcommand)]
     Seal(seal_cmd::SealCmd),
     /// Read a record with a proof and verify it (header, certificate, proof) before showing it.
     Query {
-        /// party, department, validators, proposal, nonce, policy, licence, commitment,
-        /// dishonesty, reapply_bar, seal, seal_signature, tsa, agreement, recognition, filing,
-        /// party_licences, party_records, party_seals or raw.
+        /// A kind of `GET /v1/kinds` (party, licence, seal, dishonesty, list_entry,
+        /// restriction, bid, raw…).
         kind: String,
         /// USCC (party, department, party_*); `current`; a proposal id or policy version; a
         /// signer public key (hex); a record id (licence, commitment, seal...); USCC:TYPE for
@@ -192,6 +209,20 @@ pub fn run() -> i32 {
             out,
             format,
         } => proof_cmd::proof(&kind, &id, &node, height, since, &out, format, cli.output),
+        Command::Eligibility {
+            uscc,
+            purpose,
+            node,
+            height,
+            bundle_dir,
+        } => proof_cmd::eligibility(
+            &uscc,
+            &purpose,
+            &node,
+            height,
+            bundle_dir.as_deref(),
+            cli.output,
+        ),
         Command::Verify {
             file,
             trust,

@@ -316,3 +316,76 @@ pub fn verify(
         .into())
     }
 }
+
+/// `concordat eligibility USCC --for procurement|notification_commitment`: the node's answer
+/// (`GET /v1/eligibility`), and with `--bundle-dir` an offline bundle, at the same height, of
+/// the restriction key (present: the records imposing it; absent: none does) and of every
+/// record a reason names, each checkable with `concordat verify`.
+pub fn eligibility(
+    uscc: &str,
+    purpose: &str,
+    node: &NodeArg,
+    height: Option<u64>,
+    bundle_dir: Option<&Path>,
+    output: Output,
+) -> Result<()> {
+    let n = Node::new(node);
+    let mut query = vec![("for", purpose.to_string())];
+    if let Some(h) = height {
+        query.push(("height", h.to_string()));
+    }
+    let mut answer = n.get(&["v1", "eligibility", uscc], &query)?;
+    let at = answer["height"]
+        .as_u64()
+        .context("the answer has no height")?;
+    if let Some(dir) = bundle_dir {
+        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let mut subjects = vec![answer["restriction"].clone()];
+        for list in ["bars", "flags"] {
+            subjects.extend(answer[list].as_array().into_iter().flatten().cloned());
+        }
+        let mut files = Vec::new();
+        for subject in subjects {
+            let (Some(kind), Some(id)) = (subject["kind"].as_str(), subject["id"].as_str()) else {
+                continue;
+            };
+            let file = dir.join(format!("{kind}-{}.bundle", id.replace(':', "_")));
+            let (bundle, _) = build(&n, kind, id, Some(at), 0)?;
+            fs::write(&file, bundle.to_bytes())
+                .with_context(|| format!("writing {}", file.display()))?;
+            files.push(json!({"kind": kind, "id": id, "file": file}));
+        }
+        answer["bundles"] = json!(files);
+    }
+    let verdict = if answer["eligible"] == true {
+        "ELIGIBLE"
+    } else {
+        "NOT ELIGIBLE"
+    };
+    let mut text = format!(
+        "{uscc} is {verdict} for {purpose} at height {at} ({})",
+        answer["date"].as_str().unwrap_or("?")
+    );
+    for (list, what) in [("bars", "bar"), ("flags", "flag")] {
+        for r in answer[list].as_array().into_iter().flatten() {
+            text.push_str(&format!(
+                "\n  {what} [{} {}] {} {}: {}",
+                r["basis"].as_str().unwrap_or("?"),
+                r["rule"].as_str().unwrap_or("?"),
+                r["kind"].as_str().unwrap_or("?"),
+                r["id"].as_str().unwrap_or("?"),
+                r["text"].as_str().unwrap_or("")
+            ));
+        }
+    }
+    for b in answer["bundles"].as_array().into_iter().flatten() {
+        text.push_str(&format!(
+            "\n  bundle {} {}: {}",
+            b["kind"].as_str().unwrap_or("?"),
+            b["id"].as_str().unwrap_or("?"),
+            b["file"].as_str().unwrap_or("?")
+        ));
+    }
+    emit(output, &answer, &text);
+    Ok(())
+}

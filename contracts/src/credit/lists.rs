@@ -366,8 +366,8 @@ fn red_suspension_cause(
             let e = ENTRIES.find(state, &id).ok().flatten()?;
             (e.list_type.is_black() && e.is_active(today)).then(|| {
                 format!(
-                    "suspended while black-list entry {id} ({:?}) is active",
-                    e.list_type
+                    "suspended while black-list entry {id} ({}) is active",
+                    crate::rules::spelled(&e.list_type)
                 )
             })
         })

@@ -15,8 +15,8 @@
 //! Every reason names its rule, its basis and the record it read, so the decision can be
 //! replayed from the state at the height it read.
 
-use serde::{Deserialize, Serialize};
-
+pub use super::Reason;
+use super::{reason, spelled, Basis, Eligibility};
 use crate::credit::{
     self, restrictions, DishonestyStatus, ListType, RestrictionCode, Scheme, Source,
 };
@@ -25,55 +25,6 @@ use crate::licence::{self, LicenceStatus};
 use crate::party::{Party, PartyStatus};
 use crate::state::{keys, Overlay};
 use crate::time::Date;
-
-/// What a reason rests on.
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Basis {
-    /// A statute or regulation bars.
-    Statute,
-    /// The ledger's policy bars.
-    Policy,
-    /// Reported, not a bar.
-    Flag,
-}
-
-/// One reason of an eligibility decision.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct Reason {
-    /// What it rests on.
-    pub basis: Basis,
-    /// The rule (`R5(a)`…).
-    pub rule: String,
-    /// The kind of the record read (`list_entry`, `dishonesty`, `licence`, `party`,
-    /// `evaluation`).
-    pub kind: String,
-    /// Its id.
-    pub id: String,
-    /// For people.
-    pub text: String,
-}
-
-/// An eligibility decision.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
-pub struct Eligibility {
-    /// No bar applies.
-    pub eligible: bool,
-    /// The bars (statute and policy).
-    pub bars: Vec<Reason>,
-    /// The flags.
-    pub flags: Vec<Reason>,
-}
-
-fn reason(basis: Basis, rule: &str, kind: &str, id: &str, text: String) -> Reason {
-    Reason {
-        basis,
-        rule: rule.into(),
-        kind: kind.into(),
-        id: id.into(),
-        text,
-    }
-}
 
 /// The statutory procurement lists (R5(a)).
 fn statutory(list: ListType) -> bool {
@@ -110,7 +61,11 @@ pub fn procurement(state: &Overlay<'_>, party: &Uscc, today: Date) -> Eligibilit
                 rule,
                 "list_entry",
                 &id,
-                format!("on the {:?} list since {}{until}", e.list_type, e.listed_on),
+                format!(
+                    "on the {} list since {}{until}",
+                    spelled(&e.list_type),
+                    e.listed_on
+                ),
             ));
         }
     }
@@ -144,8 +99,10 @@ pub fn procurement(state: &Overlay<'_>, party: &Uscc, today: Date) -> Eligibilit
                     "dishonesty",
                     &id,
                     format!(
-                        "published {:?} dishonesty record ({:?}, {})",
-                        r.severity, r.category, r.basis_doc_no
+                        "published {} dishonesty record ({}, {})",
+                        spelled(&r.severity),
+                        spelled(&r.category),
+                        r.basis_doc_no
                     ),
                 ))
             }
