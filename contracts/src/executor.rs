@@ -28,7 +28,8 @@ use crate::roles::Role;
 use crate::state::{keys, Overlay, StateView, WriteSet};
 use crate::tx::{Call, SignedTransaction};
 use crate::{
-    commitment, credit, due, filing, licence, party, policy, procurement, recognition, seal,
+    commitment, credit, due, filing, inspection, licence, party, policy, procurement, recognition,
+    seal,
 };
 
 /// The outcome of one transaction.
@@ -155,6 +156,7 @@ pub fn allowed_roles(call: &Call) -> Option<&'static [Role]> {
         Call::Filing(c) => c.allowed_roles(),
         Call::Credit(c) => c.allowed_roles(),
         Call::Procurement(c) => c.allowed_roles(),
+        Call::Inspection(c) => c.allowed_roles(),
     })
 }
 
@@ -210,6 +212,7 @@ fn run_call(
         Call::Filing(c) => filing::execute(n, ctx, actor, c)?,
         Call::Credit(c) => credit::execute(n, ctx, actor, c)?,
         Call::Procurement(c) => procurement::execute(n, ctx, actor, c)?,
+        Call::Inspection(c) => inspection::execute(n, ctx, actor, c)?,
     }
     let writes = nested.into_writes();
     state.absorb(writes);

@@ -201,6 +201,7 @@ pub const MODULE_KINDS: &[&[KindSpec]] = &[
     crate::recognition::KINDS,
     crate::filing::KINDS,
     crate::procurement::KINDS,
+    crate::inspection::KINDS,
     KINDS,
 ];
 

@@ -27,6 +27,7 @@ pub mod executor;
 pub mod filing;
 pub mod governance;
 pub mod ids;
+pub mod inspection;
 pub mod kinds;
 pub mod licence;
 pub mod party;

@@ -147,6 +147,15 @@ pub struct CreditParams {
     /// R3 (optional): a SAMR risk class D bars the notification-commitment route (default
     /// false).
     pub nc_block_samr_d: bool,
+    /// R7: the share of risk class A drawn at random, per mille (default 0: "no disturbance
+    /// without cause" [M]).
+    pub inspection_ratio_a_permille: u32,
+    /// Class B (default 50: the ≥ 5 % of one sector rule [S]).
+    pub inspection_ratio_b_permille: u32,
+    /// Class C (default 100 [M]).
+    pub inspection_ratio_c_permille: u32,
+    /// Class D (default 300 [M]; D-class parties also get targeted tasks).
+    pub inspection_ratio_d_permille: u32,
 }
 
 impl Default for CreditParams {
@@ -160,6 +169,10 @@ impl Default for CreditParams {
             proc_block_tax_d: false,
             nc_block_tax_d: false,
             nc_block_samr_d: false,
+            inspection_ratio_a_permille: 0,
+            inspection_ratio_b_permille: 50,
+            inspection_ratio_c_permille: 100,
+            inspection_ratio_d_permille: 300,
         }
     }
 }
@@ -186,6 +199,30 @@ impl CreditParams {
             if months == 0 || months > MAX_POLICY_MONTHS {
                 return Err(invalid(format!(
                     "{field} is {months}; it must be 1..={MAX_POLICY_MONTHS} months"
+                )));
+            }
+        }
+        for (field, permille) in [
+            (
+                "inspection_ratio_a_permille",
+                self.inspection_ratio_a_permille,
+            ),
+            (
+                "inspection_ratio_b_permille",
+                self.inspection_ratio_b_permille,
+            ),
+            (
+                "inspection_ratio_c_permille",
+                self.inspection_ratio_c_permille,
+            ),
+            (
+                "inspection_ratio_d_permille",
+                self.inspection_ratio_d_permille,
+            ),
+        ] {
+            if permille > 1000 {
+                return Err(invalid(format!(
+                    "{field} is {permille}; at most 1000 per mille"
                 )));
             }
         }

@@ -14,6 +14,7 @@ use crate::commitment::CommitmentCall;
 use crate::credit::CreditCall;
 use crate::filing::FilingCall;
 use crate::governance::GovCall;
+use crate::inspection::InspectionCall;
 use crate::licence::LicenceCall;
 use crate::party::PartyCall;
 use crate::policy::PolicyCall;
@@ -47,6 +48,8 @@ pub enum Call {
     Credit(CreditCall),
     /// Procurement bids.
     Procurement(ProcurementCall),
+    /// Double-random inspections.
+    Inspection(InspectionCall),
 }
 
 impl Call {
@@ -67,6 +70,7 @@ impl Call {
             Call::Filing(c) => c.precheck(),
             Call::Credit(c) => c.precheck(),
             Call::Procurement(c) => c.precheck(),
+            Call::Inspection(c) => c.precheck(),
         }
     }
 }

@@ -19,8 +19,9 @@ pub use evaluation::{
     MAX_EVALUATION_ID_BYTES,
 };
 pub use lists::{
-    expire as expire_entry, refresh_red, ListEntry, ListStatus, ListType, RemovalRequest,
-    BY_PARTY as LISTS_BY_PARTY, ENTRIES, MAX_BASIS_REFS, MAX_ENTRIES_PER_PARTY, MAX_ENTRY_ID_BYTES,
+    add as add_entry, expire as expire_entry, refresh_red, ListEntry, ListStatus, ListType,
+    RemovalRequest, BY_PARTY as LISTS_BY_PARTY, ENTRIES, MAX_BASIS_REFS, MAX_ENTRIES_PER_PARTY,
+    MAX_ENTRY_ID_BYTES,
 };
 pub use restrictions::{RestrictionCode, Source};
 

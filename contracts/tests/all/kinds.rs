@@ -20,6 +20,7 @@ use crate::{credit_walk, licence_transitions as lt, transitions as tr};
 
 /// One way a record may move: the block-time advance first, then the calls (all must succeed
 /// for the move to count; a refused one ends it).
+#[derive(Clone)]
 pub(crate) struct Move {
     pub(crate) name: &'static str,
     pub(crate) advance_ms: u64,
@@ -164,6 +165,16 @@ fn walk(kind: &str) -> Option<Walk> {
             id: "B",
             reach: credit_walk::bid_in,
             moves: |_| credit_walk::bid_moves(),
+        },
+        "inspection_plan" => Walk {
+            id: "DR-W",
+            reach: crate::inspection::plan_in,
+            moves: |_| crate::inspection::plan_moves(),
+        },
+        "inspection_task" => Walk {
+            id: "DR-W-1",
+            reach: crate::inspection::task_in,
+            moves: |_| crate::inspection::task_moves(),
         },
         "list_entry" => Walk {
             id: "E",

@@ -4,6 +4,7 @@
 mod authority_prop;
 mod credit;
 mod credit_walk;
+mod inspection;
 mod kinds;
 mod licence_transitions;
 mod party_governance;

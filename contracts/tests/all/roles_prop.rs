@@ -12,6 +12,7 @@ use concordat_contracts::commitment::{CommitmentCall, CommitmentKind};
 use concordat_contracts::credit::{CreditCall, DishonestyCategory, ListType, Scheme, Severity};
 use concordat_contracts::filing::{FilingCall, FilingKind};
 use concordat_contracts::governance::{department_index, signer_department, GovAction, GovCall};
+use concordat_contracts::inspection::InspectionCall;
 use concordat_contracts::licence::{ApprovalMode, LicenceCall, Validity};
 use concordat_contracts::party::PartyCall;
 use concordat_contracts::policy::{PolicyCall, PolicyParams};
@@ -83,6 +84,11 @@ fn expected_roles(call: &Call) -> Option<Vec<Role>> {
             vec![Enterprise]
         }
         Call::Procurement(_) => vec![Purchaser],
+        Call::Inspection(InspectionCall::Start { .. } | InspectionCall::RecordResult { .. }) => {
+            vec![Inspector]
+        }
+        Call::Inspection(InspectionCall::FlagOverdue { .. }) => any,
+        Call::Inspection(_) => vec![InspectionCoordinator],
         Call::Recognition(_) | Call::Policy(_) | Call::Governance(_) => return None,
         Call::Party(_) => vec![Registrar, EnforcementAuthority],
     })
@@ -335,6 +341,16 @@ fn sample_calls(n: u8, t: u64) -> Vec<Call> {
             bid_id: "BID-0".into(),
             stage: Stage::Submission,
         }),
+        Call::Inspection(InspectionCall::CreatePlan {
+            plan_id: id("IP", n),
+            authorities: vec![dept_uscc(BJSAMR)],
+            item_codes: vec!["FOOD".into()],
+            pool_query: "q".into(),
+            seed_commitment: Hash::digest(b"seed"),
+        }),
+        Call::Inspection(InspectionCall::FlagOverdue {
+            task_id: "IP-0-1".into(),
+        }),
     ]
 }
 
@@ -495,6 +511,8 @@ fn who_may_succeed(call: &Call, who: usize, has: &dyn Fn(Role) -> bool) -> bool 
             who == 7 || who == 8
         }
         Call::Procurement(_) => who == OTHER,
+        Call::Inspection(InspectionCall::CreatePlan { .. }) => any_dept,
+        Call::Inspection(_) => true,
         Call::Credit(_) => any_dept,
     }
 }
