@@ -39,6 +39,22 @@ struct Cli {
     command: Command,
 }
 
+/// `concordat inspection …`.
+#[derive(Subcommand, Debug)]
+enum InspectionCmd {
+    /// Recompute a drawn plan's tasks from its revealed seed and stored pools, each record
+    /// verified against a signed header, and compare them with the ledger's.
+    Draw {
+        /// The plan id.
+        plan_id: String,
+        /// Verify (the only mode: draws are made by the plan's `Draw` call).
+        #[arg(long)]
+        verify: bool,
+        #[command(flatten)]
+        node: http::NodeArg,
+    },
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Create and inspect ed25519 key files.
@@ -126,6 +142,10 @@ enum Command {
         #[arg(long)]
         bundle_dir: Option<PathBuf>,
     },
+    /// Double-random inspections: `draw PLAN --verify` recomputes a published draw offline
+    /// from the ledger's verified data.
+    #[command(subcommand)]
+    Inspection(InspectionCmd),
     /// Seal signing keys (SM2) and seal signatures over documents, for `tx send`.
     #[command(subcommand)]
     Seal(seal_cmd::SealCmd),
@@ -209,6 +229,19 @@ pub fn run() -> i32 {
             out,
             format,
         } => proof_cmd::proof(&kind, &id, &node, height, since, &out, format, cli.output),
+        Command::Inspection(InspectionCmd::Draw {
+            plan_id,
+            verify,
+            node,
+        }) => {
+            if verify {
+                query_cmd::verify_draw(&plan_id, &node, cli.output)
+            } else {
+                Err(anyhow::anyhow!(
+                    "inspection draw: give --verify (draws are made by the plan's `Draw` call)"
+                ))
+            }
+        }
         Command::Eligibility {
             uscc,
             purpose,
