@@ -181,5 +181,33 @@ fn the_browser_verifies_a_bundle_locally() {
     let shown: Value = serde_json::from_str(&shown).expect("the lookup shows JSON");
     assert_eq!(shown["found"], true, "{shown}");
     assert_eq!(shown["value"]["uscc"], "91110105MA01R7K442", "{shown}");
+    // Its status history, as the registry says where it lives.
+    let history = page.wait_for_text(
+        "document.getElementById('history').hidden ? '' : \
+         Array.from(document.querySelectorAll('#history-table tr')).map(r => r.cells[1].textContent).join(',')",
+        Duration::from_secs(30),
+    );
+    assert_eq!(history, "status,EXISTING");
+
+    // An eligibility bundle ("no record restricts procurement") verifies in the page too.
+    let file = dir.path().join("restriction.bundle");
+    let out = Command::new(bin("concordat"))
+        .args([
+            "proof",
+            "restriction",
+            "91110105MA01R7K442:NO_GOV_PROCUREMENT",
+            "--node",
+            &url,
+            "--out",
+        ])
+        .arg(&file)
+        .output()
+        .expect("concordat proof");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let restriction = std::fs::read(&file).expect("bundle");
+    let verdict = page_verdict(&url, &restriction, &genesis, &profile.join("5"));
+    assert_eq!(verdict["valid"], true, "{verdict}");
+    assert_eq!(verdict["proven"], "absent", "{verdict}");
+    assert_eq!(verdict["subject"]["kind"], "restriction", "{verdict}");
     node.stop();
 }
