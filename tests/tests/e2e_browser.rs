@@ -203,7 +203,11 @@ fn the_browser_verifies_a_bundle_locally() {
         .arg(&file)
         .output()
         .expect("concordat proof");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let restriction = std::fs::read(&file).expect("bundle");
     let verdict = page_verdict(&url, &restriction, &genesis, &profile.join("5"));
     assert_eq!(verdict["valid"], true, "{verdict}");

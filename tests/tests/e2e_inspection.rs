@@ -63,7 +63,10 @@ fn a_draw_on_the_ledger_is_recomputed_offline() {
             seed: hex::encode([0x5b_u8; 32]),
         }),
     );
-    assert!(code == "INVALID_ARGUMENT" && msg.contains("commitment"), "{code}: {msg}");
+    assert!(
+        code == "INVALID_ARGUMENT" && msg.contains("commitment"),
+        "{code}: {msg}"
+    );
     c.ok(
         &samr,
         Call::Inspection(InspectionCall::Draw {
