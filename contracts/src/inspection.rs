@@ -10,8 +10,9 @@
 //! Task: DRAWN → ASSIGNED → IN_PROGRESS → COMPLETED → PUBLISHED, flagged
 //! `publication_overdue` when unpublished 20 days after completion. Results are recorded by an
 //! INSPECTOR department of the plan's authorities. R8: NOT_FOUND_AT_ADDRESS puts the party on
-//! the ABNORMAL_OPERATION list; ISSUE_ENFORCEMENT opens an enforcement case (the task's
-//! `enforcement_case`), on which an enforcement authority may record a dishonesty record.
+//! the ABNORMAL_OPERATION list; ISSUE_ENFORCEMENT opens an enforcement case (kind
+//! `enforcement_case`: OPEN → CLOSED_NO_ACTION, or CLOSED_PENALISED naming the dishonesty
+//! record it led to, by an ENFORCEMENT_AUTHORITY).
 //!
 //! # The draw (`DRAW-HMAC-SHA256-V1`)
 //!
@@ -82,6 +83,8 @@ pub struct PoolEntry {
     pub class: String,
     /// Why R7 makes it a targeted task, if it does (fixed at commit).
     pub targeted: Option<String>,
+    /// A complaint about it (its reference): a targeted task whatever its class.
+    pub complaint: Option<String>,
 }
 
 /// Sampling ratios per risk class, in per mille.
@@ -264,8 +267,59 @@ impl Versioned for InspectionTask {
     const APPENDED: &'static [&'static str] = &[];
 }
 
+/// Enforcement case status.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CaseStatus {
+    /// Opened by an inspection result (R8).
+    Open,
+    /// Closed without a penalty.
+    ClosedNoAction,
+    /// Closed with a penalty: its dishonesty record named.
+    ClosedPenalised,
+}
+
+/// An enforcement case opened by an ISSUE_ENFORCEMENT result (R8).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct EnforcementCase {
+    /// Id (`EC-<task id>`).
+    pub case_id: String,
+    /// The party.
+    pub party: Uscc,
+    /// The task whose result opened it.
+    pub task_id: String,
+    /// The inspecting department that recorded the result.
+    pub opened_by: Uscc,
+    /// Opened on.
+    pub opened_on: Date,
+    /// What was decided.
+    pub outcome: Option<String>,
+    /// The dishonesty record it led to.
+    pub dishonesty_record: Option<String>,
+    /// Status.
+    pub status: CaseStatus,
+    /// Every status change.
+    pub history: Vec<Change<CaseStatus>>,
+}
+
+stateful!(
+    EnforcementCase,
+    CaseStatus,
+    "enforcement case",
+    case_id,
+    [(Open, ClosedNoAction), (Open, ClosedPenalised)]
+);
+
+impl Versioned for EnforcementCase {
+    const APPENDED: &'static [&'static str] = &[];
+}
+
 /// State keys of this module.
 pub mod keys {
+    /// An enforcement case, by id.
+    pub fn case(id: &str) -> Vec<u8> {
+        [b"enforcement_case/".as_slice(), id.as_bytes()].concat()
+    }
     /// A plan, by id.
     pub fn plan(id: &str) -> Vec<u8> {
         [b"inspection_plan/".as_slice(), id.as_bytes()].concat()
@@ -285,6 +339,14 @@ pub const TASKS: Table<InspectionTask> = Table::new(
     "task_id",
     MAX_PLAN_ID_BYTES + 8,
     keys::task,
+);
+
+/// The enforcement cases, by id.
+pub const CASES: Table<EnforcementCase> = Table::new(
+    "enforcement case",
+    "case_id",
+    MAX_PLAN_ID_BYTES + 16,
+    keys::case,
 );
 
 /// HMAC-SHA256 (RFC 2104) over SHA-256.
@@ -433,6 +495,16 @@ pub enum InspectionCall {
         /// Pseudonymous inspector ids.
         inspectors: Vec<String>,
     },
+    /// Record a complaint about a party of the target pool (the coordinator; DRAFT): it gets a
+    /// targeted task, whatever its class (an A-class party is otherwise not drawn).
+    AddComplaint {
+        /// Plan id.
+        plan_id: String,
+        /// The party (in the pool).
+        uscc: String,
+        /// The complaint's reference.
+        reference: String,
+    },
     /// Fix the pools (the coordinator): DRAFT → COMMITTED.
     Commit {
         /// Plan id.
@@ -489,6 +561,16 @@ pub enum InspectionCall {
         /// Plan id.
         plan_id: String,
     },
+    /// Close an enforcement case (ENFORCEMENT_AUTHORITY): with no action, or penalised, naming
+    /// the dishonesty record it led to (of the same party).
+    CloseCase {
+        /// Case id.
+        case_id: String,
+        /// What was decided.
+        outcome: String,
+        /// The dishonesty record it led to, if any.
+        dishonesty_record: Option<String>,
+    },
 }
 
 impl InspectionCall {
@@ -497,6 +579,7 @@ impl InspectionCall {
         use InspectionCall::*;
         match self {
             Start { .. } | RecordResult { .. } => &[Role::Inspector],
+            CloseCase { .. } => &[Role::EnforcementAuthority],
             FlagOverdue { .. } => &Role::ALL,
             _ => &[Role::InspectionCoordinator],
         }
@@ -555,6 +638,16 @@ impl InspectionCall {
                 Ok(())
             }
             Commit { plan_id } | Close { plan_id } => plan(plan_id),
+            AddComplaint {
+                plan_id,
+                uscc,
+                reference,
+            } => {
+                plan(plan_id)?;
+                Uscc::parse(uscc)
+                    .map_err(|e| ExecError::new(ResultCode::BadIdentifier, e.to_string()))?;
+                validate_text("reference", reference, MAX_REF_BYTES)
+            }
             Draw { plan_id, seed } => {
                 plan(plan_id)?;
                 let bytes =
@@ -584,6 +677,18 @@ impl InspectionCall {
             } => {
                 task(task_id)?;
                 validate_text("result_ref", result_ref, MAX_REF_BYTES)
+            }
+            CloseCase {
+                case_id,
+                outcome,
+                dishonesty_record,
+            } => {
+                validate_id("case_id", case_id, MAX_PLAN_ID_BYTES + 16)?;
+                validate_text("outcome", outcome, MAX_REF_BYTES)?;
+                if let Some(r) = dishonesty_record {
+                    validate_id("dishonesty_record", r, 64)?;
+                }
+                Ok(())
             }
         }
     }
@@ -706,6 +811,7 @@ pub fn execute(
                     uscc: u,
                     class,
                     targeted: None,
+                    complaint: None,
                 });
             }
             PLANS.put(state, plan_id, &plan);
@@ -729,6 +835,23 @@ pub fn execute(
             }
             PLANS.put(state, plan_id, &plan);
         }
+        AddComplaint {
+            plan_id,
+            uscc,
+            reference,
+        } => {
+            let mut plan = PLANS.load(state, plan_id)?;
+            require_coordinator(actor, &plan)?;
+            require_status(&plan, PlanStatus::Draft, "adding a complaint")?;
+            let Some(entry) = plan.pool.iter_mut().find(|p| p.uscc.as_str() == uscc) else {
+                return Err(ExecError::new(
+                    ResultCode::NotFound,
+                    format!("{uscc} is not in the target pool of plan {plan_id}"),
+                ));
+            };
+            entry.complaint = Some(reference.clone());
+            PLANS.put(state, plan_id, &plan);
+        }
         Commit { plan_id } => {
             let mut plan = PLANS.load(state, plan_id)?;
             require_coordinator(actor, &plan)?;
@@ -738,7 +861,8 @@ pub fn execute(
                 )));
             }
             for p in plan.pool.iter_mut() {
-                p.targeted = targeted_because(state, &p.uscc, today);
+                p.targeted = targeted_because(state, &p.uscc, today)
+                    .or_else(|| p.complaint.as_ref().map(|c| format!("complaint {c}")));
             }
             plan.pool_snapshot_hash = Some(snapshot(&plan.pool));
             plan.inspector_pool_snapshot_hash = Some(snapshot(&plan.inspectors));
@@ -889,7 +1013,22 @@ pub fn execute(
                     task.list_entry = Some(entry_id);
                 }
                 InspectionResult::IssueEnforcement => {
-                    task.enforcement_case = Some(format!("EC-{task_id}"));
+                    let case_id = format!("EC-{task_id}");
+                    let status = CaseStatus::Open;
+                    let case = EnforcementCase {
+                        case_id: case_id.clone(),
+                        party: task.target.clone(),
+                        task_id: task_id.clone(),
+                        opened_by: by.clone(),
+                        opened_on: today,
+                        outcome: None,
+                        dishonesty_record: None,
+                        status,
+                        history: vec![Change::now(ctx, status, &by, &format!("R8: {result_ref}"))],
+                    };
+                    CASES.require_new(state, &case_id)?;
+                    CASES.put(state, &case_id, &case);
+                    task.enforcement_case = Some(case_id);
                 }
                 _ => {}
             }
@@ -919,6 +1058,30 @@ pub fn execute(
             }
             task.publication_overdue = true;
             TASKS.put(state, task_id, &task);
+        }
+        CloseCase {
+            case_id,
+            outcome,
+            dishonesty_record,
+        } => {
+            let mut case = CASES.load(state, case_id)?;
+            let to = match dishonesty_record {
+                Some(id) => {
+                    let r = credit::RECORDS.load(state, id)?;
+                    if r.party != case.party {
+                        return Err(invalid(format!(
+                            "dishonesty record {id} concerns {}, case {case_id} concerns {}",
+                            r.party, case.party
+                        )));
+                    }
+                    CaseStatus::ClosedPenalised
+                }
+                None => CaseStatus::ClosedNoAction,
+            };
+            record::transition(&mut case, to, ctx, &by, outcome)?;
+            case.outcome = Some(outcome.clone());
+            case.dishonesty_record = dishonesty_record.clone();
+            CASES.put(state, case_id, &case);
         }
         Close { plan_id } => {
             let mut plan = PLANS.load(state, plan_id)?;
@@ -982,6 +1145,15 @@ pub const KINDS: &[KindSpec] = &[
         json_of_versioned::<InspectionPlan>,
     )
     .stateful::<InspectionPlan>(),
+    KindSpec::new(
+        "enforcement_case",
+        "enforcement case (R8)",
+        "a case id (EC-task id)",
+        "EC-DR-2026-Q3-1",
+        Id::Record(keys::case),
+        json_of_versioned::<EnforcementCase>,
+    )
+    .stateful::<EnforcementCase>(),
     KindSpec::new(
         "inspection_task",
         "inspection task",

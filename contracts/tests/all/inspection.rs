@@ -492,3 +492,144 @@ pub(crate) fn task_moves() -> Vec<Move> {
         ),
     ]
 }
+
+/// A plan `DR-C` whose only target, E1 (class B), is drawn because of a complaint, and whose
+/// task found an issue for enforcement: the case `EC-DR-C-1`, then in `status`.
+pub(crate) fn case_in(status: &str) -> Vec<Chain> {
+    let mut chain = credit_baseline();
+    let samr = dept_key(BJSAMR);
+    let t = || "DR-C-1".to_string();
+    for c in [
+        InspectionCall::CreatePlan {
+            plan_id: "DR-C".into(),
+            authorities: vec![],
+            item_codes: vec![],
+            pool_query: "投诉".into(),
+            seed_commitment: Hash::digest(&SEED),
+        },
+        InspectionCall::AddTargets {
+            plan_id: "DR-C".into(),
+            targets: vec![E1.into()],
+        },
+        InspectionCall::AddInspectors {
+            plan_id: "DR-C".into(),
+            inspectors: vec!["X1".into(), "X2".into()],
+        },
+        InspectionCall::AddComplaint {
+            plan_id: "DR-C".into(),
+            uscc: E1.into(),
+            reference: "12315-2026-0001".into(),
+        },
+        InspectionCall::Commit {
+            plan_id: "DR-C".into(),
+        },
+        InspectionCall::Draw {
+            plan_id: "DR-C".into(),
+            seed: hex::encode(SEED),
+        },
+        InspectionCall::Assign { task_id: t() },
+        InspectionCall::Start { task_id: t() },
+        InspectionCall::RecordResult {
+            task_id: t(),
+            result: InspectionResult::IssueEnforcement,
+            result_ref: "检查记录 C".into(),
+        },
+    ] {
+        chain.ok(&samr, ins(c));
+    }
+    let n = match status {
+        "OPEN" => 0,
+        "CLOSED_NO_ACTION" => 1,
+        "CLOSED_PENALISED" => 2,
+        other => panic!("no way to {other}"),
+    };
+    if n > 0 {
+        let m = case_moves().swap_remove(n - 1);
+        for (k, call) in m.txs {
+            chain.ok(&k, call);
+        }
+    }
+    vec![chain]
+}
+
+pub(crate) fn case_moves() -> Vec<Move> {
+    let samr = || dept_key(BJSAMR);
+    let close = |record: Option<&str>| {
+        ins(InspectionCall::CloseCase {
+            case_id: "EC-DR-C-1".into(),
+            outcome: "结案".into(),
+            dishonesty_record: record.map(String::from),
+        })
+    };
+    vec![
+        mv("closed with no action", samr(), close(None)),
+        Move {
+            name: "penalised",
+            advance_ms: 0,
+            txs: vec![
+                (
+                    samr(),
+                    credit(CreditCall::RecordDishonesty {
+                        record_id: "DR-EC".into(),
+                        party: E1.into(),
+                        basis_doc_no: "京朝市监罚〔2026〕9号".into(),
+                        basis_doc_date: d("2026-05-01"),
+                        category: concordat_contracts::credit::DishonestyCategory::AdminPenalty,
+                        severity: concordat_contracts::credit::Severity::General,
+                        obligations: vec![],
+                        relates_to: Some("EC-DR-C-1".into()),
+                        penalty: None,
+                    }),
+                ),
+                (samr(), close(Some("DR-EC"))),
+            ],
+        },
+    ]
+}
+
+#[test]
+fn a_complaint_targets_a_party_and_enforcement_cases_close_on_a_record_of_that_party() {
+    let chain = case_in("OPEN").remove(0);
+    let p = plan(&chain, "DR-C");
+    assert_eq!(
+        p.pool[0].targeted.as_deref(),
+        Some("complaint 12315-2026-0001")
+    );
+    let t = task(&chain, "DR-C-1");
+    assert_eq!((t.kind, t.target.as_str()), (TaskKind::Targeted, E1));
+    let mut chain = chain;
+    // A record of another party does not close it; only enforcement closes it.
+    chain.ok(
+        &dept_key(BJSAMR),
+        credit(CreditCall::RecordDishonesty {
+            record_id: "DR-E6".into(),
+            party: E6.into(),
+            basis_doc_no: "罚".into(),
+            basis_doc_date: d("2026-05-01"),
+            category: concordat_contracts::credit::DishonestyCategory::AdminPenalty,
+            severity: concordat_contracts::credit::Severity::Light,
+            obligations: vec![],
+            relates_to: None,
+            penalty: None,
+        }),
+    );
+    let close = |r: Option<&str>| {
+        ins(InspectionCall::CloseCase {
+            case_id: "EC-DR-C-1".into(),
+            outcome: "结案".into(),
+            dishonesty_record: r.map(String::from),
+        })
+    };
+    chain.refused(
+        &dept_key(BJSAMR),
+        close(Some("DR-E6")),
+        ResultCode::InvalidArgument,
+    );
+    chain.refused(&dept_key(OTHER), close(None), ResultCode::Unauthorised);
+    chain.ok(&dept_key(BJSAMR), close(None));
+    chain.refused(
+        &dept_key(BJSAMR),
+        close(None),
+        ResultCode::InvalidTransition,
+    );
+}

@@ -171,6 +171,11 @@ fn walk(kind: &str) -> Option<Walk> {
             reach: crate::inspection::plan_in,
             moves: |_| crate::inspection::plan_moves(),
         },
+        "enforcement_case" => Walk {
+            id: "EC-DR-C-1",
+            reach: crate::inspection::case_in,
+            moves: |_| crate::inspection::case_moves(),
+        },
         "inspection_task" => Walk {
             id: "DR-W-1",
             reach: crate::inspection::task_in,

@@ -88,6 +88,7 @@ fn expected_roles(call: &Call) -> Option<Vec<Role>> {
             vec![Inspector]
         }
         Call::Inspection(InspectionCall::FlagOverdue { .. }) => any,
+        Call::Inspection(InspectionCall::CloseCase { .. }) => vec![EnforcementAuthority],
         Call::Inspection(_) => vec![InspectionCoordinator],
         Call::Recognition(_) | Call::Policy(_) | Call::Governance(_) => return None,
         Call::Party(_) => vec![Registrar, EnforcementAuthority],
