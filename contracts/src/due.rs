@@ -35,6 +35,8 @@ pub enum Event {
     DishonestyExpiry,
     /// A list entry's window ends.
     ListRemoval,
+    /// An inspection result's publication deadline has passed (R8).
+    PublicationOverdue,
 }
 
 /// One scheduled item.

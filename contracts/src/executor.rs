@@ -296,6 +296,7 @@ fn run_due(state: &mut Overlay<'_>, ctx: &BlockContext) {
         let done = match item.event {
             due::Event::DishonestyExpiry => credit::expire(&mut nested, ctx, &item.id),
             due::Event::ListRemoval => credit::expire_entry(&mut nested, ctx, &item.id),
+            due::Event::PublicationOverdue => inspection::flag_overdue(&mut nested, ctx, &item.id),
         };
         if done.is_ok() {
             let writes = nested.into_writes();

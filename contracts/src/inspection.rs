@@ -987,7 +987,14 @@ pub fn execute(
             task.result = Some(*result);
             task.result_ref = Some(result_ref.clone());
             task.completed_on = Some(today);
-            task.publish_due = Some(today.add_days(PUBLISH_WITHIN_DAYS));
+            let due = today.add_days(PUBLISH_WITHIN_DAYS);
+            task.publish_due = Some(due);
+            crate::due::schedule(
+                state,
+                due.add_days(1),
+                crate::due::Event::PublicationOverdue,
+                task_id,
+            )?;
             match result {
                 InspectionResult::NotFoundAtAddress => {
                     let entry_id = format!("AB-{task_id}");
@@ -1039,26 +1046,13 @@ pub fn execute(
             require_coordinator(actor, &plan)?;
             record::transition(&mut task, TaskStatus::Published, ctx, &by, "published")?;
             task.published_on = Some(today);
-            TASKS.put(state, task_id, &task);
-        }
-        FlagOverdue { task_id } => {
-            let (_, mut task) = load_task(state, task_id)?;
-            let due = task
-                .publish_due
-                .filter(|d| today > *d && task.status == TaskStatus::Completed);
-            if due.is_none() || task.publication_overdue {
-                return Err(ExecError::new(
-                    ResultCode::InvalidTransition,
-                    format!(
-                        "task {task_id} is {:?} (publish by {}); only a completed task unpublished after its due date is flagged, once",
-                        task.status,
-                        task.publish_due.map(|d| d.to_string()).unwrap_or("-".into())
-                    ),
-                ));
+            // Published late: the flag stays with the record.
+            if task.publish_due.is_some_and(|d| today > d) {
+                task.publication_overdue = true;
             }
-            task.publication_overdue = true;
             TASKS.put(state, task_id, &task);
         }
+        FlagOverdue { task_id } => flag_overdue(state, ctx, task_id)?,
         CloseCase {
             case_id,
             outcome,
@@ -1108,6 +1102,33 @@ pub fn execute(
             PLANS.put(state, plan_id, &plan);
         }
     }
+    Ok(())
+}
+
+/// Flags a completed task whose result is still unpublished after its due date (R8); also
+/// run by itself the day after the due date.
+pub fn flag_overdue(
+    state: &mut Overlay<'_>,
+    ctx: &BlockContext,
+    task_id: &str,
+) -> Result<(), ExecError> {
+    let today = Date::of_ms(ctx.time_ms);
+    let (_, mut task) = load_task(state, task_id)?;
+    let due = task
+        .publish_due
+        .filter(|d| today > *d && task.status == TaskStatus::Completed);
+    if due.is_none() || task.publication_overdue {
+        return Err(ExecError::new(
+            ResultCode::InvalidTransition,
+            format!(
+                "task {task_id} is {:?} (publish by {}); only a completed task unpublished after its due date is flagged, once",
+                task.status,
+                task.publish_due.map(|d| d.to_string()).unwrap_or("-".into())
+            ),
+        ));
+    }
+    task.publication_overdue = true;
+    TASKS.put(state, task_id, &task);
     Ok(())
 }
 

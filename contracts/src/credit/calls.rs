@@ -614,23 +614,15 @@ pub fn execute(
         Object { record_id, reason } => {
             let mut rec = RECORDS.load(state, record_id)?;
             require_party(actor, &rec.party, &format!("dishonesty record {record_id}"))?;
-            if !rec.in_force() {
-                return Err(refused(
-                    ResultCode::InvalidTransition,
-                    format!(
-                        "dishonesty record {record_id} is {:?}; there is nothing to object to",
-                        rec.status
-                    ),
-                ));
-            }
-            if rec.objection.as_ref().is_some_and(Objection::is_open) {
-                return Err(refused(
-                    ResultCode::AlreadyExists,
-                    format!("dishonesty record {record_id} is already under objection"),
-                ));
-            }
             rec.objection = Some(Objection::open(state, today, reason));
-            RECORDS.put(state, record_id, &rec);
+            move_record(
+                state,
+                ctx,
+                rec,
+                DishonestyStatus::UnderObjection,
+                &by,
+                reason,
+            )?;
         }
         DecideObjection {
             record_id,
@@ -648,12 +640,18 @@ pub fn execute(
             o.decided_on = Some(today);
             o.upheld = Some(*uphold);
             o.decision = Some(decision.clone());
-            if *uphold {
-                let basis = format!("objection upheld: {decision}");
-                move_record(state, ctx, rec, DishonestyStatus::Withdrawn, &by, &basis)?;
+            let (to, basis) = if *uphold {
+                (
+                    DishonestyStatus::Withdrawn,
+                    format!("objection upheld: {decision}"),
+                )
             } else {
-                RECORDS.put(state, record_id, &rec);
-            }
+                (
+                    rec.published_status(),
+                    format!("objection rejected: {decision}"),
+                )
+            };
+            move_record(state, ctx, rec, to, &by, &basis)?;
         }
         Withdraw { record_id, basis } => {
             let rec = RECORDS.load(state, record_id)?;
@@ -683,6 +681,8 @@ pub fn execute(
             let mut restrictions = restrictions
                 .clone()
                 .unwrap_or_else(|| list_type.default_restrictions(&credit));
+            // What the list bars by law is not the lister's to leave out (R3, R5(a)).
+            restrictions.extend(list_type.mandatory_restrictions());
             restrictions.sort();
             restrictions.dedup();
             let (earliest, default_until) = match list_type {

@@ -14,6 +14,9 @@
 //! | REPAIR_REQUESTED | REPAIRED | CREDIT_PLATFORM | approval |
 //! | REPAIR_REQUESTED | PUBLICIZED or NOT_PUBLICIZED (as before) | CREDIT_PLATFORM | rejection, with its reason |
 //! | PUBLICIZED, NOT_PUBLICIZED, REPAIR_REQUESTED | EXPIRED | automatic at `max_public_until` (or anyone's `ExpireRecord` after it) | — |
+//! | PUBLICIZED, NOT_PUBLICIZED | UNDER_OBJECTION | the party (R16) | still published and in force; decided by `decide_by` |
+//! | UNDER_OBJECTION | PUBLICIZED or NOT_PUBLICIZED (as before), or WITHDRAWN | the recording authority | rejected, or upheld |
+//! | PUBLICIZED, NOT_PUBLICIZED, REPAIR_REQUESTED, UNDER_OBJECTION | EXPIRED | automatic at `max_public_until` | — |
 //! | any but WITHDRAWN | WITHDRAWN | the recording authority | an objection upheld, or the basis annulled |
 //!
 //! REPAIRED and EXPIRED stop publicity and every derived restriction at once (R6): the record
@@ -94,6 +97,8 @@ pub enum DishonestyStatus {
     Expired,
     /// Withdrawn by the authority.
     Withdrawn,
+    /// Objected to (R16): still published and in force, marked, until the authority decides.
+    UnderObjection,
 }
 
 /// A dishonesty record (失信信息).
@@ -206,6 +211,12 @@ stateful!(
         (RepairRequested, Withdrawn),
         (Repaired, Withdrawn),
         (Expired, Withdrawn),
+        (Publicized, UnderObjection),
+        (NotPublicized, UnderObjection),
+        (UnderObjection, Publicized),
+        (UnderObjection, NotPublicized),
+        (UnderObjection, Withdrawn),
+        (UnderObjection, Expired),
     ]
 );
 
@@ -308,6 +319,7 @@ impl DishonestyRecord {
                 | DishonestyStatus::Publicized
                 | DishonestyStatus::NotPublicized
                 | DishonestyStatus::RepairRequested
+                | DishonestyStatus::UnderObjection
         )
     }
 

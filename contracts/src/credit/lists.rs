@@ -83,8 +83,35 @@ impl ListType {
         !self.is_red() && self != ListType::AbnormalOperation
     }
 
-    /// The restrictions an entry carries unless the listing names its own.
-    pub fn default_restrictions(self, p: &CreditParams) -> Vec<RestrictionCode> {
+    /// The restrictions an entry of the list always carries: what the list bars by law or
+    /// regulation (R3: the SAMR serious and IPR lists bar the notification-commitment route;
+    /// R5(a): the court, major-tax and procurement lists bar procurement).
+    pub fn mandatory_restrictions(self) -> Vec<RestrictionCode> {
+        match self {
+            ListType::SamrSerious | ListType::IprDishonest => {
+                vec![RestrictionCode::NoNotificationCommitment]
+            }
+            ListType::CourtDishonestDebtor
+            | ListType::MajorTaxViolation
+            | ListType::GovProcSerious => vec![RestrictionCode::NoGovProcurement],
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether the current policy lets an entry of the list bar procurement (R5(c): judged at
+    /// decision time, so a policy change applies to entries listed before it).
+    pub fn bars_procurement_by_policy(self, p: &CreditParams) -> bool {
+        match self {
+            ListType::SamrSerious => p.samr_serious_bars_procurement,
+            ListType::IprDishonest => p.ipr_dishonest_bars_procurement,
+            _ => true,
+        }
+    }
+
+    /// The restrictions an entry carries unless the listing names its own (besides the
+    /// mandatory ones). The SAMR serious and IPR lists always record NO_GOV_PROCUREMENT; the
+    /// policy decides at each decision whether it bars (R5(c)).
+    pub fn default_restrictions(self, _p: &CreditParams) -> Vec<RestrictionCode> {
         use RestrictionCode::*;
         let mut r = match self {
             ListType::SamrSerious => vec![NoNotificationCommitment, NoHonours, KeySupervision],
@@ -101,12 +128,7 @@ impl ListType {
             ListType::CustomsDishonest | ListType::AbnormalOperation => vec![KeySupervision],
             ListType::RedTaxA | ListType::RedAeo => vec![],
         };
-        let bars = match self {
-            ListType::SamrSerious => p.samr_serious_bars_procurement,
-            ListType::IprDishonest => p.ipr_dishonest_bars_procurement,
-            _ => false,
-        };
-        if bars {
+        if matches!(self, ListType::SamrSerious | ListType::IprDishonest) {
             r.push(NoGovProcurement);
         }
         r.sort();

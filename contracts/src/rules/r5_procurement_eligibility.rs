@@ -10,6 +10,8 @@
 //!   the IPR dishonesty list, by policy): a POLICY bar;
 //! - (d) the policy `proc_block_tax_d` is on and its tax grade in force is D: a POLICY bar.
 //!
+//! Repaired, expired and withdrawn dishonesty records no longer count (R6).
+//!
 //! Published dishonesty records that bar nothing, and a tax grade D without the policy, are
 //! FLAGs: reported, never a bar (scenario 1: a GENERAL false-commitment record is a flag).
 //! Every reason names its rule, its basis and the record it read, so the decision can be
@@ -38,6 +40,7 @@ fn statutory(list: ListType) -> bool {
 pub fn procurement(state: &Overlay<'_>, party: &Uscc, today: Date) -> Eligibility {
     let mut bars = Vec::new();
     let mut flags = Vec::new();
+    let policy = crate::policy::current(state).credit();
     // (a) and (c): the list entries restricting procurement.
     for source in restrictions::sources(state, party, RestrictionCode::NoGovProcurement) {
         if let Source::ListEntry(id) = source {
@@ -45,6 +48,9 @@ pub fn procurement(state: &Overlay<'_>, party: &Uscc, today: Date) -> Eligibilit
                 continue;
             };
             if !e.is_active(today) {
+                continue;
+            }
+            if !e.list_type.bars_procurement_by_policy(&policy) {
                 continue;
             }
             let (basis, rule) = if statutory(e.list_type) {
@@ -75,7 +81,8 @@ pub fn procurement(state: &Overlay<'_>, party: &Uscc, today: Date) -> Eligibilit
         let Some(r) = credit::RECORDS.find(state, &id).ok().flatten() else {
             continue;
         };
-        if r.status == DishonestyStatus::Withdrawn {
+        // Repaired, expired and withdrawn records stop their derived restrictions (R6).
+        if !r.in_force() {
             continue;
         }
         let major = r.penalty.and_then(|p| p.major());
@@ -90,7 +97,9 @@ pub fn procurement(state: &Overlay<'_>, party: &Uscc, today: Date) -> Eligibilit
             _ if r.is_active(today)
                 && matches!(
                     r.status,
-                    DishonestyStatus::Publicized | DishonestyStatus::RepairRequested
+                    DishonestyStatus::Publicized
+                        | DishonestyStatus::RepairRequested
+                        | DishonestyStatus::UnderObjection
                 ) =>
             {
                 flags.push(reason(

@@ -561,13 +561,19 @@ fn an_objection_keeps_the_record_published_until_the_authority_decides() {
     chain.refused(&ent_key(E2), object.clone(), ResultCode::Unauthorised);
     chain.ok(&ent_key(E1), object.clone());
     let r = record(&chain, FC);
-    assert_eq!(r.status, DishonestyStatus::Publicized, "stays published");
+    assert_eq!(
+        r.status,
+        DishonestyStatus::UnderObjection,
+        "marked under objection"
+    );
+    assert!(r.in_force(), "still published and in force");
+    assert!(!restricted(&chain, E1, RestrictionCode::NoNotificationCommitment).is_empty());
     let o = r.objection.expect("under objection");
     assert_eq!(
         (o.raised_on, o.decide_by),
         (d("2026-06-25"), d("2026-07-10"))
     );
-    chain.refused(&ent_key(E1), object.clone(), ResultCode::AlreadyExists);
+    chain.refused(&ent_key(E1), object.clone(), ResultCode::InvalidTransition);
     // Only the recording authority decides; rejected, the record stands.
     let decide = |uphold| {
         credit(CreditCall::DecideObjection {
@@ -905,4 +911,56 @@ fn a_major_illegal_record_in_three_years_bars_by_statute() {
         }),
     );
     assert_eq!(bid(&chain, "BID-6").status, BidStatus::Withdrawn);
+}
+
+#[test]
+fn what_a_list_bars_by_law_cannot_be_left_out_and_repair_ends_a_major_record_bar() {
+    let mut chain = credit_baseline();
+    // A court entry listed with no restrictions named still bars procurement (R5(a)).
+    chain.ok(
+        &dept_key(OTHER),
+        credit(CreditCall::List {
+            entry_id: "MT-1".into(),
+            list_type: ListType::MajorTaxViolation,
+            party: E2.into(),
+            basis_refs: vec!["税".into()],
+            listed_on: d("2026-05-01"),
+            restrictions: Some(vec![]),
+            until: None,
+        }),
+    );
+    assert_eq!(
+        restricted(&chain, E2, RestrictionCode::NoGovProcurement),
+        vec![Source::ListEntry("MT-1".into())]
+    );
+    // A major fine bars by statute; once repaired, it no longer does (R6).
+    chain.ok(
+        &dept_key(BJSAMR),
+        credit(CreditCall::RecordDishonesty {
+            record_id: "F-BIG".into(),
+            party: E1.into(),
+            basis_doc_no: "罚".into(),
+            basis_doc_date: d("2026-01-01"),
+            category: DishonestyCategory::AdminPenalty,
+            severity: Severity::General,
+            obligations: vec![],
+            relates_to: None,
+            penalty: Some(Penalty {
+                kind: PenaltyKind::Fine,
+                amount_cny: Some(3_000_000),
+            }),
+        }),
+    );
+    let judge = |c: &Chain| {
+        r5_procurement_eligibility::procurement(&Overlay::new(&c.state), &uscc(E1), d("2026-05-01"))
+    };
+    assert_eq!(judge(&chain).bars[0].rule, "R5(b)");
+    chain.ok(
+        &ent_key(E1),
+        make_commitment("RC", CommitmentKind::RepairCommitment, false),
+    );
+    chain.ok(&ent_key(E1), request_repair("F-BIG", "RC"));
+    chain.ok(&dept_key(CREDIT), decide_repair("F-BIG", true));
+    let after = judge(&chain);
+    assert!(after.eligible && after.flags.is_empty(), "{after:?}");
 }

@@ -91,6 +91,7 @@ pub(crate) fn record_in(status: &str) -> Vec<Chain> {
         "NOT_PUBLICIZED" => vec![light],
         "REPAIR_REQUESTED" => vec![apply(general, &[0]), apply(light, &[0])],
         "REPAIRED" => vec![apply(general, &[0, 1])],
+        "UNDER_OBJECTION" => vec![apply(general, &[5]), apply(light, &[5])],
         "EXPIRED" => vec![apply(general, &[4])],
         "WITHDRAWN" => vec![apply(general, &[3])],
         other => panic!("no way to {other}"),
@@ -139,6 +140,32 @@ pub(crate) fn record_moves() -> Vec<Move> {
             advance_ms: 400 * DAY_MS,
             txs: vec![],
         },
+        mv(
+            "object",
+            ent_key(E1),
+            credit(CreditCall::Object {
+                record_id: id(),
+                reason: "事实有误".into(),
+            }),
+        ),
+        mv(
+            "objection rejected",
+            dept_key(BJSAMR),
+            credit(CreditCall::DecideObjection {
+                record_id: id(),
+                uphold: false,
+                decision: "维持".into(),
+            }),
+        ),
+        mv(
+            "objection upheld",
+            dept_key(BJSAMR),
+            credit(CreditCall::DecideObjection {
+                record_id: id(),
+                uphold: true,
+                decision: "撤销".into(),
+            }),
+        ),
     ]
 }
 

@@ -261,12 +261,18 @@ fn high_risk_parties_get_targeted_tasks_and_results_have_consequences() {
         ins(InspectionCall::FlagOverdue { task_id: t.clone() }),
         ResultCode::InvalidTransition,
     );
+    // The day after the due date it is flagged by itself, without anyone's transaction.
+    chain.at("2026-05-21T23:00");
+    chain.block(&[]);
+    assert!(!task(&chain, t).publication_overdue);
     chain.at("2026-05-22T09:00");
-    chain.ok(
+    chain.block(&[]);
+    assert!(task(&chain, t).publication_overdue);
+    chain.refused(
         &dept_key(OTHER),
         ins(InspectionCall::FlagOverdue { task_id: t.clone() }),
+        ResultCode::InvalidTransition,
     );
-    assert!(task(&chain, t).publication_overdue);
     // Only the plan's authorities record results; only its coordinator publishes.
     let t2 = p.task_ids[1].clone();
     chain.ok(
