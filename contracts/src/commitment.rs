@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::actor::Actor;
 use crate::context::BlockContext;
 use crate::error::{ExecError, ResultCode};
-use crate::ids::{validate_id, Uscc};
+use crate::ids::{parse_uscc, validate_id, Uscc};
 use crate::kinds::{json_of_versioned, Id, KindSpec, Versioned};
 use crate::party;
 use crate::record::{self, stateful, Change, Table};
@@ -178,8 +178,7 @@ impl CommitmentCall {
             } => {
                 id(commitment_id)?;
                 if let Some(a) = addressed_to {
-                    Uscc::parse(a)
-                        .map_err(|e| ExecError::new(ResultCode::BadIdentifier, e.to_string()))?;
+                    parse_uscc(a)?;
                 }
                 if let Some(r) = relates_to {
                     text("relates_to", r)?;
@@ -292,8 +291,7 @@ pub fn execute(
             validate_id("commitment_id", commitment_id, MAX_COMMITMENT_ID_BYTES)?;
             let relying_authority = match addressed_to {
                 Some(a) => {
-                    let a = Uscc::parse(a)
-                        .map_err(|e| ExecError::new(ResultCode::BadIdentifier, e.to_string()))?;
+                    let a = parse_uscc(a)?;
                     if state.get_raw(&keys::department(a.as_str())).is_none() {
                         return Err(ExecError::new(
                             ResultCode::NotFound,

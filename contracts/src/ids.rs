@@ -50,6 +50,13 @@ pub fn uscc_check_char(first17: &[u8]) -> Option<char> {
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Uscc(String);
 
+/// Parses a USCC argument, refusing a malformed one with `BAD_IDENTIFIER`.
+pub fn parse_uscc(s: &str) -> Result<Uscc, crate::error::ExecError> {
+    Uscc::parse(s).map_err(|e| {
+        crate::error::ExecError::new(crate::error::ResultCode::BadIdentifier, e.to_string())
+    })
+}
+
 impl Uscc {
     /// Validates per GB 32100-2015: 18 characters of the charset, digits in positions 3-8,
     /// and the check character.

@@ -38,7 +38,7 @@ use crate::actor::Actor;
 use crate::context::BlockContext;
 use crate::credit::{self, ListEntry, ListStatus, ListType, Scheme};
 use crate::error::{invalid, ExecError, ResultCode};
-use crate::ids::{validate_code, validate_id, validate_text, Uscc, MAX_REF_BYTES};
+use crate::ids::{parse_uscc, validate_code, validate_id, validate_text, Uscc, MAX_REF_BYTES};
 use crate::kinds::{json_of_versioned, Id, KindSpec, Versioned};
 use crate::record::{self, stateful, Change, Table};
 use crate::roles::Role;
@@ -419,26 +419,32 @@ pub fn draw(plan: &InspectionPlan, seed: &[u8]) -> Vec<Drawn> {
         .enumerate()
         .map(|(i, (target, kind, targeted_because))| {
             let task_id = format!("{}-{}", plan.plan_id, i + 1);
-            let mut ranking: Vec<([u8; 32], &String)> = plan
-                .inspectors
-                .iter()
-                .map(|ins| {
-                    (
-                        hmac_sha256(seed, format!("{task_id}:{ins}").as_bytes()),
-                        ins,
-                    )
-                })
-                .collect();
-            ranking.sort();
+            let ranking = inspector_ranking(plan, seed, &task_id);
             Drawn {
                 task_id,
                 target,
                 kind,
                 targeted_because,
-                ranking: ranking.into_iter().map(|(_, i)| i.clone()).collect(),
+                ranking,
             }
         })
         .collect()
+}
+
+/// The plan's inspectors ranked for `task_id` (step 4 of the draw).
+pub fn inspector_ranking(plan: &InspectionPlan, seed: &[u8], task_id: &str) -> Vec<String> {
+    let mut ranked: Vec<([u8; 32], &String)> = plan
+        .inspectors
+        .iter()
+        .map(|ins| {
+            (
+                hmac_sha256(seed, format!("{task_id}:{ins}").as_bytes()),
+                ins,
+            )
+        })
+        .collect();
+    ranked.sort();
+    ranked.into_iter().map(|(_, i)| i.clone()).collect()
 }
 
 /// R7: why `party` gets a targeted task every cycle, if it does.
@@ -605,8 +611,7 @@ impl InspectionCall {
                     )));
                 }
                 for a in authorities {
-                    Uscc::parse(a)
-                        .map_err(|e| ExecError::new(ResultCode::BadIdentifier, e.to_string()))?;
+                    parse_uscc(a)?;
                 }
                 for c in item_codes {
                     validate_code("item_codes", c)?;
@@ -619,8 +624,7 @@ impl InspectionCall {
                     return Err(invalid(format!("1 to {MAX_POOL_BATCH} targets a call")));
                 }
                 for t in targets {
-                    Uscc::parse(t)
-                        .map_err(|e| ExecError::new(ResultCode::BadIdentifier, e.to_string()))?;
+                    parse_uscc(t)?;
                 }
                 Ok(())
             }
@@ -644,8 +648,7 @@ impl InspectionCall {
                 reference,
             } => {
                 plan(plan_id)?;
-                Uscc::parse(uscc)
-                    .map_err(|e| ExecError::new(ResultCode::BadIdentifier, e.to_string()))?;
+                parse_uscc(uscc)?;
                 validate_text("reference", reference, MAX_REF_BYTES)
             }
             Draw { plan_id, seed } => {
@@ -745,8 +748,7 @@ pub fn execute(
             PLANS.require_new(state, plan_id)?;
             let mut auths = Vec::new();
             for a in authorities {
-                let u = Uscc::parse(a)
-                    .map_err(|e| ExecError::new(ResultCode::BadIdentifier, e.to_string()))?;
+                let u = parse_uscc(a)?;
                 if state
                     .get_raw(&crate::state::keys::department(u.as_str()))
                     .is_none()
@@ -793,8 +795,7 @@ pub fn execute(
             require_coordinator(actor, &plan)?;
             require_status(&plan, PlanStatus::Draft, "adding targets")?;
             for t in targets {
-                let u = Uscc::parse(t)
-                    .map_err(|e| ExecError::new(ResultCode::BadIdentifier, e.to_string()))?;
+                let u = parse_uscc(t)?;
                 crate::party::require_existing(state, &u)?;
                 if plan.pool.iter().any(|p| p.uscc == u) {
                     continue;
@@ -946,11 +947,7 @@ pub fn execute(
             };
             let seed =
                 hex::decode(plan.seed_reveal.clone().unwrap_or_default()).unwrap_or_default();
-            let ranking = draw(&plan, &seed)
-                .into_iter()
-                .find(|d| d.task_id == *task_id)
-                .map(|d| d.ranking)
-                .unwrap_or_default();
+            let ranking = inspector_ranking(&plan, &seed, task_id);
             let withdrawn: Vec<&String> = task.recusals.iter().map(|r| &r.inspector).collect();
             let Some(replacement) = ranking
                 .iter()

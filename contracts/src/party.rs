@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::actor::Actor;
 use crate::context::BlockContext;
 use crate::error::{invalid, ExecError, ResultCode};
-use crate::ids::{validate_id, validate_region_code, validate_text, Uscc};
+use crate::ids::{parse_uscc, validate_id, validate_region_code, validate_text, Uscc};
 use crate::kinds::{json_of_versioned, Id, KindSpec, Versioned};
 use crate::record::{self, stateful, Change};
 use crate::roles::Role;
@@ -297,10 +297,6 @@ fn require_jurisdiction(actor: &Actor, uscc: &Uscc) -> Result<(), ExecError> {
             actor.uscc()
         ),
     ))
-}
-
-fn parse_uscc(s: &str) -> Result<Uscc, ExecError> {
-    Uscc::parse(s).map_err(|e| ExecError::new(ResultCode::BadIdentifier, e.to_string()))
 }
 
 /// The party `uscc`, which must be EXISTING (R2).

@@ -18,7 +18,7 @@ use crate::actor::Actor;
 use crate::context::BlockContext;
 use crate::error::{invalid, ExecError, ResultCode};
 use crate::governance::Department;
-use crate::ids::{validate_id, validate_text, Uscc, MAX_REF_BYTES};
+use crate::ids::{parse_uscc, validate_id, validate_text, Uscc, MAX_REF_BYTES};
 use crate::kinds::{json_of, json_of_versioned, Id, KindSpec, Versioned};
 use crate::record::{self, stateful, Change, OwnerIndex, Table};
 use crate::roles::Role;
@@ -209,8 +209,7 @@ impl ProcurementCall {
             } => {
                 bid(bid_id)?;
                 validate_text("project_no", project_no, MAX_REF_BYTES)?;
-                Uscc::parse(purchaser)
-                    .map_err(|e| ExecError::new(ResultCode::BadIdentifier, e.to_string()))?;
+                parse_uscc(purchaser)?;
                 if deadline_on < announced_on {
                     return Err(invalid(format!(
                         "deadline_on {deadline_on} is before announced_on {announced_on}"
@@ -266,8 +265,7 @@ pub fn execute(
             deadline_on,
         } => {
             let bidder = crate::party::require_existing(state, actor.uscc())?;
-            let purchaser = Uscc::parse(purchaser)
-                .map_err(|e| ExecError::new(ResultCode::BadIdentifier, e.to_string()))?;
+            let purchaser = parse_uscc(purchaser)?;
             let dept: Option<Department> = state.get(&state_keys::department(purchaser.as_str()));
             if !dept.is_some_and(|d| d.has_role(Role::Purchaser)) {
                 return Err(ExecError::new(

@@ -22,7 +22,7 @@ use crate::actor::Actor;
 use crate::commitment::{self, CommitmentKind, CommitmentStatus};
 use crate::context::BlockContext;
 use crate::error::{invalid, ExecError, ResultCode};
-use crate::ids::{validate_code, validate_id, validate_text, Uscc, MAX_REF_BYTES};
+use crate::ids::{parse_uscc, validate_code, validate_id, validate_text, Uscc, MAX_REF_BYTES};
 use crate::policy;
 use crate::roles::Role;
 use crate::state::{keys, Overlay};
@@ -259,8 +259,7 @@ impl CreditCall {
                         return Err(invalid("a fine, and only a fine, has amount_cny"));
                     }
                 }
-                Uscc::parse(party)
-                    .map_err(|e| ExecError::new(ResultCode::BadIdentifier, e.to_string()))?;
+                parse_uscc(party)?;
                 text("basis_doc_no", basis_doc_no)?;
                 if obligations.len() > MAX_OBLIGATIONS {
                     return Err(invalid(format!(
@@ -324,8 +323,7 @@ impl CreditCall {
                 list_type,
             } => {
                 eid(entry_id)?;
-                Uscc::parse(party)
-                    .map_err(|e| ExecError::new(ResultCode::BadIdentifier, e.to_string()))?;
+                parse_uscc(party)?;
                 if basis_refs.is_empty() || basis_refs.len() > MAX_BASIS_REFS {
                     return Err(invalid(format!(
                         "a listing names 1 to {MAX_BASIS_REFS} basis documents"
@@ -387,8 +385,7 @@ impl CreditCall {
                 ..
             } => {
                 validate_id("evaluation_id", evaluation_id, MAX_EVALUATION_ID_BYTES)?;
-                Uscc::parse(party)
-                    .map_err(|e| ExecError::new(ResultCode::BadIdentifier, e.to_string()))?;
+                parse_uscc(party)?;
                 scheme.check_grade(grade)?;
                 validate_code("period", period)?;
                 if basis_refs.len() > MAX_BASIS_REFS {
@@ -480,7 +477,7 @@ fn require_lister(actor: &Actor, e: &ListEntry) -> Result<(), ExecError> {
 }
 
 fn registered(state: &Overlay<'_>, uscc: &str) -> Result<Uscc, ExecError> {
-    let uscc = Uscc::parse(uscc).map_err(|e| refused(ResultCode::BadIdentifier, e.to_string()))?;
+    let uscc = parse_uscc(uscc)?;
     if state.get_raw(&keys::party(uscc.as_str())).is_none() {
         return Err(refused(
             ResultCode::NotFound,

@@ -10,7 +10,7 @@ use crate::context::BlockContext;
 use crate::credit::{self, DishonestyCategory, NewRecord};
 use crate::error::{invalid, ExecError, ResultCode};
 use crate::governance::Department;
-use crate::ids::{validate_code, validate_id, validate_text, Uscc, MAX_REF_BYTES};
+use crate::ids::{parse_uscc, validate_code, validate_id, validate_text, Uscc, MAX_REF_BYTES};
 use crate::party::{self, Party};
 use crate::policy;
 use crate::record::Change;
@@ -176,8 +176,7 @@ impl LicenceCall {
                 id(licence_id)?;
                 validate_code("type_code", type_code)?;
                 text("scope", scope, MAX_SCOPE_BYTES)?;
-                Uscc::parse(issuer)
-                    .map_err(|e| ExecError::new(ResultCode::BadIdentifier, e.to_string()))?;
+                parse_uscc(issuer)?;
                 if let Some(c) = commitment_id {
                     validate_id(
                         "commitment_id",
@@ -342,8 +341,7 @@ pub(crate) fn apply(
     };
     require_new_id(state, licence_id)?;
     let holder: Party = party::require_existing(state, actor.uscc())?;
-    let issuer = Uscc::parse(issuer)
-        .map_err(|e| ExecError::new(ResultCode::BadIdentifier, e.to_string()))?;
+    let issuer = parse_uscc(issuer)?;
     let dept: Option<Department> = state.get(&keys::department(issuer.as_str()));
     if !dept.is_some_and(|d| d.has_role(Role::LicensingAuthority)) {
         return Err(ExecError::new(

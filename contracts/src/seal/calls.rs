@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::actor::Actor;
 use crate::context::BlockContext;
 use crate::error::{invalid, ExecError, ResultCode};
-use crate::ids::{validate_code, validate_id, validate_text, Uscc, MAX_REF_BYTES};
+use crate::ids::{parse_uscc, validate_code, validate_id, validate_text, Uscc, MAX_REF_BYTES};
 use crate::party;
 use crate::policy;
 use crate::roles::Role;
@@ -130,8 +130,7 @@ impl SealCall {
                 es(es_id)?;
                 validate_code("seal_type", seal_type)?;
                 validate_text("name", name, MAX_REF_BYTES)?;
-                Uscc::parse(owner)
-                    .map_err(|e| ExecError::new(ResultCode::BadIdentifier, e.to_string()))?;
+                parse_uscc(owner)?;
                 if signer_keys.is_empty() || signer_keys.len() > MAX_SIGNER_KEYS {
                     return Err(invalid(format!(
                         "a seal has 1..={MAX_SIGNER_KEYS} signer keys"
@@ -223,8 +222,7 @@ pub fn execute(
             picture_hash,
         } => {
             // The form was checked by `precheck`; what needs the state or the time is here.
-            let owner = Uscc::parse(owner)
-                .map_err(|e| ExecError::new(ResultCode::BadIdentifier, e.to_string()))?;
+            let owner = parse_uscc(owner)?;
             party::require_existing(state, &owner)?;
             if *valid_end_ms <= ctx.time_ms {
                 return Err(invalid("the seal's validity must end after the block time"));
