@@ -3,7 +3,8 @@
 # and test. CI (.ci/run) calls this script. Exit code 0 means everything passed.
 #
 # Steps: prerequisites -> fmt -> clippy -> purity (cargo tree + wasm32 build) -> cargo deny
-#        -> pymerkle cross-check of the tx log and of bundles' log proofs -> binaries and the
+#        -> pymerkle cross-check of the tx log and of bundles' log proofs (the EPCIS reference
+#        hash generator is installed for the tests) -> binaries and the
 #        localnet smoke test -> the simulation (500 seeds per scenario) -> all other Rust tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,6 +48,11 @@ PY=python3
 if ! "$PY" -c 'import pymerkle' 2>/dev/null; then
   "$PY" -m pip install -q -r tests/pymerkle/requirements.txt
 fi
+# The reference EPCIS event-hash generator (PyPI, runs offline) for tests/tests/epcis_reference.rs.
+if ! "$PY" -c 'import epcis_event_hash_generator' 2>/dev/null; then
+  "$PY" -m pip install -q -r tests/epcis/requirements.txt
+fi
+export CONCORDAT_EPCIS_PYTHON="$PY"
 
 # ---------------------------------------------------------------------------------------------
 step "cargo fmt --check"

@@ -6,12 +6,15 @@
 //!   set, state proof) and tx-log inclusion answers without trusting the node;
 //! - [`bundle`]: offline proof bundles and the light-client rule that verifies them against a
 //!   trust root (a genesis file or a waypoint), following validator-set changes;
+//! - [`trace`]: the "Customs Clearance + Logistics" timeline rebuilt and checked from proven
+//!   records and transactions;
 //! - [`tx`]: the JSON form of calls, local checks before signing, signing, demo identifiers.
 //!
 //! The library does no IO and takes randomness (for batch signature verification) as an
 //! argument; build it alone with `--no-default-features`.
 
 pub mod bundle;
+pub mod trace;
 pub mod tx;
 pub mod verify;
 

@@ -37,6 +37,10 @@ pub enum Event {
     ListRemoval,
     /// An inspection result's publication deadline has passed (R8).
     PublicationOverdue,
+    /// A TWO_STEP complete declaration's due date has passed (R13).
+    CompleteOverdue,
+    /// A data-sharing authorisation's validity has ended.
+    AuthorisationExpiry,
 }
 
 /// One scheduled item.
@@ -140,11 +144,7 @@ mod tests {
     use super::*;
 
     fn ctx(day: &str) -> BlockContext {
-        BlockContext {
-            chain_id: "c".into(),
-            height: 1,
-            time_ms: Date::parse(day).expect("date").start_ms(),
-        }
+        BlockContext::new("c", 1, Date::parse(day).expect("date").start_ms())
     }
 
     #[test]

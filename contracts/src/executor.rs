@@ -28,8 +28,8 @@ use crate::roles::Role;
 use crate::state::{keys, Overlay, StateView, WriteSet};
 use crate::tx::{Call, SignedTransaction};
 use crate::{
-    commitment, credit, due, filing, inspection, licence, party, policy, procurement, recognition,
-    seal,
+    commitment, credential, credit, customs, due, filing, inspection, licence, logistics, party,
+    policy, procurement, recognition, seal, sharing,
 };
 
 /// The outcome of one transaction.
@@ -157,6 +157,10 @@ pub fn allowed_roles(call: &Call) -> Option<&'static [Role]> {
         Call::Credit(c) => c.allowed_roles(),
         Call::Procurement(c) => c.allowed_roles(),
         Call::Inspection(c) => c.allowed_roles(),
+        Call::Customs(c) => c.allowed_roles(),
+        Call::Logistics(c) => c.allowed_roles(),
+        Call::Sharing(c) => c.allowed_roles(),
+        Call::Credential(c) => c.allowed_roles(),
     })
 }
 
@@ -213,6 +217,10 @@ fn run_call(
         Call::Credit(c) => credit::execute(n, ctx, actor, c)?,
         Call::Procurement(c) => procurement::execute(n, ctx, actor, c)?,
         Call::Inspection(c) => inspection::execute(n, ctx, actor, c)?,
+        Call::Customs(c) => customs::execute(n, ctx, actor, c)?,
+        Call::Logistics(c) => logistics::execute(n, ctx, actor, c)?,
+        Call::Sharing(c) => sharing::execute(n, ctx, actor, c)?,
+        Call::Credential(c) => credential::execute(n, ctx, actor, c)?,
     }
     let writes = nested.into_writes();
     state.absorb(writes);
@@ -224,7 +232,11 @@ pub fn execute_tx(state: &mut Overlay<'_>, ctx: &BlockContext, stx: &SignedTrans
     let tx_hash = stx.hash();
     let result = check_envelope(state, ctx, stx).and_then(|actor| {
         state.put(keys::nonce(&stx.tx.signer), &(stx.tx.nonce + 1));
-        run_call(state, ctx, &actor, &stx.tx.signer, &stx.tx.call)
+        let ctx = BlockContext {
+            tx: Some(tx_hash),
+            ..ctx.clone()
+        };
+        run_call(state, &ctx, &actor, &stx.tx.signer, &stx.tx.call)
     });
     match result {
         Ok(()) => Receipt {
@@ -297,6 +309,10 @@ fn run_due(state: &mut Overlay<'_>, ctx: &BlockContext) {
             due::Event::DishonestyExpiry => credit::expire(&mut nested, ctx, &item.id),
             due::Event::ListRemoval => credit::expire_entry(&mut nested, ctx, &item.id),
             due::Event::PublicationOverdue => inspection::flag_overdue(&mut nested, ctx, &item.id),
+            due::Event::CompleteOverdue => {
+                customs::flag_overdue_complete(&mut nested, ctx, &item.id)
+            }
+            due::Event::AuthorisationExpiry => sharing::expire(&mut nested, ctx, &item.id),
         };
         if done.is_ok() {
             let writes = nested.into_writes();

@@ -46,7 +46,8 @@ pub struct KindSpec {
 #[derive(Debug, Clone, Copy)]
 pub struct Validity {
     /// JSON pointer to the end: a date (`"2031-10-16"`, the last valid day, China Standard
-    /// Time) or block-time milliseconds (the first instant no longer valid).
+    /// Time), an RFC 3339 time (the last valid instant) or block-time milliseconds (the first
+    /// instant no longer valid).
     pub until: &'static str,
     /// The statuses that read as in force.
     pub in_force: &'static [&'static str],
@@ -166,9 +167,14 @@ impl KindSpec {
             return None;
         }
         match record.pointer(v.until)? {
-            serde_json::Value::String(day) => {
+            serde_json::Value::String(end) if crate::time::Date::parse(end).is_ok() => {
                 let today = crate::time::Date::of_ms(t_ms).to_string();
-                (today.as_str() > day.as_str()).then(|| day.clone())
+                (today.as_str() > end.as_str()).then(|| end.clone())
+            }
+            serde_json::Value::String(end) => {
+                // An RFC 3339 instant: the last valid instant.
+                let last = crate::time::Instant::parse(end).ok()?;
+                (t_ms > last.ms()).then(|| last.to_string())
             }
             serde_json::Value::Number(n) => {
                 let end = n.as_u64()?;
@@ -199,9 +205,14 @@ pub const MODULE_KINDS: &[&[KindSpec]] = &[
     crate::credit::KINDS,
     crate::seal::KINDS,
     crate::recognition::KINDS,
+    crate::credential::KINDS,
     crate::filing::KINDS,
     crate::procurement::KINDS,
     crate::inspection::KINDS,
+    crate::customs::KINDS,
+    crate::logistics::KINDS,
+    crate::trace::KINDS,
+    crate::sharing::KINDS,
     KINDS,
 ];
 

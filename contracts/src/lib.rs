@@ -18,9 +18,12 @@
 
 pub mod actor;
 pub mod block;
+pub mod codes;
 pub mod commitment;
 pub mod context;
+pub mod credential;
 pub mod credit;
+pub mod customs;
 pub mod due;
 pub mod error;
 pub mod executor;
@@ -30,6 +33,7 @@ pub mod ids;
 pub mod inspection;
 pub mod kinds;
 pub mod licence;
+pub mod logistics;
 pub mod party;
 pub mod policy;
 pub mod procurement;
@@ -38,8 +42,10 @@ pub mod record;
 pub mod roles;
 pub mod rules;
 pub mod seal;
+pub mod sharing;
 pub mod state;
 pub mod time;
+pub mod trace;
 pub mod tx;
 
 pub use actor::Actor;

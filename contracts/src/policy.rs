@@ -235,6 +235,100 @@ impl CreditParams {
     }
 }
 
+/// The [M] parameters of customs (R12-R14), added after the credit parameters: a version
+/// without them uses [`CustomsParams::default`].
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct CustomsParams {
+    /// R14: the import clearance target in minutes (default 30 h, from the reform plan [M]).
+    pub import_target_minutes: u32,
+    /// R14: the export clearance target in minutes (default 1.1 h = 66 min [M]).
+    pub export_target_minutes: u32,
+    /// R13: days after the transport's entry within which a TWO_STEP complete declaration is
+    /// due (default 14, GACC Announcement 2019 No. 127 [M]).
+    pub complete_due_days: u32,
+    /// R13: the severity of the customs credit event an overdue complete declaration raises
+    /// (default LIGHT [M]).
+    pub overdue_complete_severity: Severity,
+    /// R12: inspection rate of AEO_ADVANCED, per mille (default 10: under 20 % of the regular
+    /// rate, GACC Order 251 Art. 32 [S], kept by Order 282 [M]).
+    pub aeo_advanced_inspection_permille: u32,
+    /// AEO_CERTIFIED (default 25 [M]).
+    pub aeo_certified_inspection_permille: u32,
+    /// REGULAR (default 50 [M]).
+    pub regular_inspection_permille: u32,
+    /// DISHONEST: intensified (default 800: at least 80 %, GACC Order 251 Art. 35 [S]).
+    pub dishonest_inspection_permille: u32,
+    /// SERIOUSLY_DISHONEST (default 1000 [M]).
+    pub seriously_dishonest_inspection_permille: u32,
+}
+
+impl Default for CustomsParams {
+    fn default() -> CustomsParams {
+        CustomsParams {
+            import_target_minutes: 30 * 60,
+            export_target_minutes: 66,
+            complete_due_days: 14,
+            overdue_complete_severity: Severity::Light,
+            aeo_advanced_inspection_permille: 10,
+            aeo_certified_inspection_permille: 25,
+            regular_inspection_permille: 50,
+            dishonest_inspection_permille: 800,
+            seriously_dishonest_inspection_permille: 1000,
+        }
+    }
+}
+
+impl CustomsParams {
+    /// Checks every parameter against its limits.
+    pub fn validate(&self) -> Result<(), ExecError> {
+        for (field, minutes) in [
+            ("import_target_minutes", self.import_target_minutes),
+            ("export_target_minutes", self.export_target_minutes),
+        ] {
+            if minutes == 0 || minutes > 30 * 24 * 60 {
+                return Err(invalid(format!(
+                    "{field} is {minutes}; it must be 1..=43200 minutes (30 days)"
+                )));
+            }
+        }
+        if self.complete_due_days == 0 || self.complete_due_days > 366 {
+            return Err(invalid(format!(
+                "complete_due_days is {}; it must be 1..=366",
+                self.complete_due_days
+            )));
+        }
+        for (field, permille) in [
+            (
+                "aeo_advanced_inspection_permille",
+                self.aeo_advanced_inspection_permille,
+            ),
+            (
+                "aeo_certified_inspection_permille",
+                self.aeo_certified_inspection_permille,
+            ),
+            (
+                "regular_inspection_permille",
+                self.regular_inspection_permille,
+            ),
+            (
+                "dishonest_inspection_permille",
+                self.dishonest_inspection_permille,
+            ),
+            (
+                "seriously_dishonest_inspection_permille",
+                self.seriously_dishonest_inspection_permille,
+            ),
+        ] {
+            if permille > 1000 {
+                return Err(invalid(format!(
+                    "{field} is {permille}; at most 1000 per mille"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The stored policy record. The default is version 0: the defaults, no owner.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
 pub struct Policy {
@@ -248,6 +342,8 @@ pub struct Policy {
     pub changed_at_height: u64,
     /// The credit parameters (`None`: the defaults).
     pub credit: Option<CreditParams>,
+    /// The customs parameters (`None`: the defaults).
+    pub customs: Option<CustomsParams>,
 }
 
 impl Policy {
@@ -255,10 +351,15 @@ impl Policy {
     pub fn credit(&self) -> CreditParams {
         self.credit.clone().unwrap_or_default()
     }
+
+    /// The customs parameters in force.
+    pub fn customs(&self) -> CustomsParams {
+        self.customs.clone().unwrap_or_default()
+    }
 }
 
 impl crate::kinds::Versioned for Policy {
-    const APPENDED: &'static [&'static str] = &["credit"];
+    const APPENDED: &'static [&'static str] = &["credit", "customs"];
 }
 
 /// Policy calls.
@@ -273,15 +374,28 @@ pub enum PolicyCall {
         /// The new credit parameters (absent: the defaults).
         credit: Option<CreditParams>,
     },
+    /// Replace the customs parameters (owner department only).
+    UpdateCustoms {
+        /// The version being replaced.
+        expected_version: u64,
+        /// The new customs parameters (absent: the defaults).
+        customs: Option<CustomsParams>,
+    },
 }
 
 impl PolicyCall {
     /// The checks that need no state (the parameters' ranges and codes): run at admission,
     /// by the executor before the call, and by the client before signing.
     pub fn precheck(&self) -> Result<(), ExecError> {
-        let PolicyCall::Update { params, credit, .. } = self;
-        params.validate()?;
-        credit.as_ref().map_or(Ok(()), CreditParams::validate)
+        match self {
+            PolicyCall::Update { params, credit, .. } => {
+                params.validate()?;
+                credit.as_ref().map_or(Ok(()), CreditParams::validate)
+            }
+            PolicyCall::UpdateCustoms { customs, .. } => {
+                customs.as_ref().map_or(Ok(()), CustomsParams::validate)
+            }
+        }
     }
 }
 
@@ -312,11 +426,14 @@ pub fn execute(
     actor: &Actor,
     call: &PolicyCall,
 ) -> Result<(), ExecError> {
-    let PolicyCall::Update {
-        expected_version,
-        params,
-        credit,
-    } = call;
+    let expected_version = match call {
+        PolicyCall::Update {
+            expected_version, ..
+        }
+        | PolicyCall::UpdateCustoms {
+            expected_version, ..
+        } => expected_version,
+    };
     let mut policy = current(state);
     let is_owner = match (&policy.owner, actor.department()) {
         (Some(owner), Some(dept)) => *owner == dept.uscc,
@@ -343,8 +460,13 @@ pub fn execute(
         ));
     }
     policy.version += 1;
-    policy.params = params.clone();
-    policy.credit = credit.clone();
+    match call {
+        PolicyCall::Update { params, credit, .. } => {
+            policy.params = params.clone();
+            policy.credit = credit.clone();
+        }
+        PolicyCall::UpdateCustoms { customs, .. } => policy.customs = customs.clone(),
+    }
     policy.changed_at_height = ctx.height;
     write(state, &policy);
     Ok(())

@@ -175,6 +175,74 @@ pub struct RecognitionDecision {
     pub reason: String,
     /// Evidence.
     pub evidence: Evidence,
+    /// Whose behalf the lookup was made on (a USCC or a person reference), when given.
+    pub on_behalf_of: Option<String>,
+    /// `licence` or `person_credential` (appended; older decisions are of licences).
+    pub credential_kind: Option<String>,
+}
+
+impl crate::kinds::Versioned for RecognitionDecision {
+    const APPENDED: &'static [&'static str] = &["on_behalf_of", "credential_kind"];
+}
+
+/// A credential as a lookup sees it: a licence, or a credential held by a person.
+struct Credential {
+    kind: &'static str,
+    id: String,
+    type_code: String,
+    issuer: Uscc,
+    status: LicenceStatus,
+    issued_on: Option<Date>,
+    valid_from: Option<Date>,
+    valid_until: Option<Date>,
+}
+
+impl Credential {
+    fn of_licence(l: &licence::Licence) -> Credential {
+        Credential {
+            kind: "licence",
+            id: l.licence_id.clone(),
+            type_code: l.type_code.clone(),
+            issuer: l.issuer.clone(),
+            status: l.status,
+            issued_on: l.issued_on,
+            valid_from: l.valid_from,
+            valid_until: l.valid_until,
+        }
+    }
+
+    fn of_person(c: &crate::credential::PersonCredential) -> Credential {
+        use crate::credential::CredentialStatus as S;
+        Credential {
+            kind: "person_credential",
+            id: c.credential_id.clone(),
+            type_code: c.type_code.clone(),
+            issuer: c.issuer.clone(),
+            status: match c.status {
+                S::Valid => LicenceStatus::Valid,
+                S::Suspended => LicenceStatus::Suspended,
+                S::Revoked => LicenceStatus::Revoked,
+                S::Expired => LicenceStatus::Expired,
+            },
+            issued_on: Some(c.issued_on),
+            valid_from: Some(c.valid_from),
+            valid_until: c.valid_until,
+        }
+    }
+
+    /// The licence `id`, else the person credential `id`.
+    fn load(state: &Overlay<'_>, id: &str) -> Result<Credential, ExecError> {
+        if let Some(l) = licence::LICENCES.find(state, id)? {
+            return Ok(Credential::of_licence(&l));
+        }
+        if let Some(c) = crate::credential::CREDENTIALS.find(state, id)? {
+            return Ok(Credential::of_person(&c));
+        }
+        Err(ExecError::new(
+            ResultCode::NotFound,
+            format!("no licence or person credential {id}"),
+        ))
+    }
 }
 
 /// Recognition calls.
@@ -205,10 +273,24 @@ pub enum RecognitionCall {
         decision_id: String,
         /// Agreement.
         agreement_id: String,
-        /// Licence id.
+        /// Licence id, or person credential id.
         credential_id: String,
         /// Purpose.
         purpose: String,
+    },
+    /// Look up and log on someone's behalf: a person (reference) or an enterprise (USCC)
+    /// (any department).
+    RecogniseFor {
+        /// New decision id.
+        decision_id: String,
+        /// Agreement.
+        agreement_id: String,
+        /// Licence id, or person credential id.
+        credential_id: String,
+        /// Purpose.
+        purpose: String,
+        /// A USCC, or a person reference (64 hex digits).
+        on_behalf_of: String,
     },
 }
 
@@ -244,6 +326,29 @@ impl RecognitionCall {
                 id("agreement_id", agreement_id)?;
                 validate_id("credential_id", credential_id, 64)?;
                 crate::ids::validate_text("purpose", purpose, crate::ids::MAX_REF_BYTES)
+            }
+            RecognitionCall::RecogniseFor {
+                decision_id,
+                agreement_id,
+                credential_id,
+                purpose,
+                on_behalf_of,
+            } => {
+                id("decision_id", decision_id)?;
+                id("agreement_id", agreement_id)?;
+                validate_id("credential_id", credential_id, 64)?;
+                crate::ids::validate_text("purpose", purpose, crate::ids::MAX_REF_BYTES)?;
+                if Uscc::parse(on_behalf_of).is_err() {
+                    crate::credential::check_person_ref("on_behalf_of", on_behalf_of).map_err(
+                        |_| {
+                            ExecError::new(
+                                ResultCode::BadIdentifier,
+                                format!("on_behalf_of {on_behalf_of:?} is neither a USCC nor a person reference (64 hex digits)"),
+                            )
+                        },
+                    )?;
+                }
+                Ok(())
             }
         }
     }
@@ -346,13 +451,21 @@ fn sign(
     Ok(())
 }
 
-fn decide(
-    a: &Agreement,
-    l: &licence::Licence,
-    asker: &Uscc,
-    today: Date,
-) -> (RecognitionResult, String) {
+/// Whether the agreement's scope covers credentials of `type_code`: the scope names the type
+/// itself (`PRO_TITLE`), or `LICENCE:<type>`, or the type is among its `credential_types`.
+pub fn covers(t: &Terms, type_code: &str) -> bool {
+    t.scope == type_code
+        || t.scope == format!("LICENCE:{type_code}")
+        || t.credential_types.contains(type_code)
+}
+
+fn decide(a: &Agreement, l: &Credential, asker: &Uscc, today: Date) -> (RecognitionResult, String) {
     use RecognitionResult::*;
+    let what = if l.kind == "licence" {
+        "licence"
+    } else {
+        "credential"
+    };
     if a.status == AgreementStatus::Suspended {
         return (
             Suspended,
@@ -379,14 +492,20 @@ fn decide(
             format!("{asker} is not a party of agreement {}", a.agreement_id),
         );
     }
-    let scope_ok =
-        t.scope == format!("LICENCE:{}", l.type_code) || t.credential_types.contains(&l.type_code);
-    if !scope_ok {
+    if !covers(t, &l.type_code) {
+        let types: Vec<&str> = t.credential_types.iter().map(String::as_str).collect();
         return (
             NotCovered,
             format!(
-                "scope {} does not cover licence type {}",
-                t.scope, l.type_code
+                "agreement {} covers {}{}; not {what} type {}",
+                a.agreement_id,
+                t.scope,
+                if types.is_empty() {
+                    String::new()
+                } else {
+                    format!(" and {}", types.join(", "))
+                },
+                l.type_code
             ),
         );
     }
@@ -401,21 +520,14 @@ fn decide(
     }
     match l.status {
         LicenceStatus::Valid => {}
-        LicenceStatus::Suspended => {
-            return (
-                Suspended,
-                format!("licence {} is suspended (02)", l.licence_id),
-            )
-        }
-        LicenceStatus::Expired => {
-            return (Expired, format!("licence {} expired (05)", l.licence_id))
-        }
+        LicenceStatus::Suspended => return (Suspended, format!("{what} {} is suspended", l.id)),
+        LicenceStatus::Expired => return (Expired, format!("{what} {} expired", l.id)),
         s => {
             return (
                 Revoked,
                 format!(
-                    "licence {} is {s:?}{}",
-                    l.licence_id,
+                    "{what} {} is {s:?}{}",
+                    l.id,
                     s.code().map(|c| format!(" ({c})")).unwrap_or_default()
                 ),
             )
@@ -424,10 +536,7 @@ fn decide(
     if l.valid_until.is_some_and(|u| today > u) || l.valid_from.is_some_and(|f| today < f) {
         return (
             Expired,
-            format!(
-                "licence {} is outside its validity on {today}",
-                l.licence_id
-            ),
+            format!("{what} {} is outside its validity on {today}", l.id),
         );
     }
     if let (Some(max), Some(issued)) = (t.max_age_days, l.issued_on) {
@@ -438,8 +547,8 @@ fn decide(
             return (
                 Expired,
                 format!(
-                    "licence {} is {age} days old, over the agreement's {max}",
-                    l.licence_id
+                    "{what} {} is {age} days old, over the agreement's {max}",
+                    l.id
                 ),
             );
         }
@@ -511,40 +620,83 @@ pub fn execute(
             agreement_id,
             credential_id,
             purpose,
-        } => {
-            if state.get_raw(&keys::recognition(decision_id)).is_some() {
-                return Err(ExecError::new(
-                    ResultCode::AlreadyExists,
-                    format!("decision {decision_id} already exists"),
-                ));
-            }
-            let a = load(state, agreement_id)?;
-            let l = licence::load(state, credential_id)?;
-            let (result, reason) = decide(&a, &l, actor.uscc(), Date::of_ms(ctx.time_ms));
-            let d = RecognitionDecision {
-                decision_id: decision_id.clone(),
-                credential_id: credential_id.clone(),
-                agreement_id: agreement_id.clone(),
-                accepting_authority: actor.uscc().clone(),
-                purpose: purpose.clone(),
-                at_ms: ctx.time_ms,
-                height: ctx.height,
-                result,
-                reason,
-                evidence: Evidence {
-                    licence_status: l.status,
-                    status_code: l.status.code().map(String::from),
-                    issuer: l.issuer.clone(),
-                    type_code: l.type_code.clone(),
-                    issued_on: l.issued_on,
-                    valid_until: l.valid_until,
-                    agreement_status: a.status,
-                },
-            };
-            state.put(keys::recognition(decision_id), &d);
-            Ok(())
-        }
+        } => recognise(
+            state,
+            ctx,
+            actor,
+            decision_id,
+            agreement_id,
+            credential_id,
+            purpose,
+            None,
+        ),
+        RecognitionCall::RecogniseFor {
+            decision_id,
+            agreement_id,
+            credential_id,
+            purpose,
+            on_behalf_of,
+        } => recognise(
+            state,
+            ctx,
+            actor,
+            decision_id,
+            agreement_id,
+            credential_id,
+            purpose,
+            Some(on_behalf_of),
+        ),
     }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn recognise(
+    state: &mut Overlay<'_>,
+    ctx: &BlockContext,
+    actor: &Actor,
+    decision_id: &str,
+    agreement_id: &str,
+    credential_id: &str,
+    purpose: &str,
+    on_behalf_of: Option<&String>,
+) -> Result<(), ExecError> {
+    if state.get_raw(&keys::recognition(decision_id)).is_some() {
+        return Err(ExecError::new(
+            ResultCode::AlreadyExists,
+            format!("decision {decision_id} already exists"),
+        ));
+    }
+    let a = load(state, agreement_id)?;
+    let l = Credential::load(state, credential_id)?;
+    let (result, reason) = decide(&a, &l, actor.uscc(), Date::of_ms(ctx.time_ms));
+    let d = RecognitionDecision {
+        decision_id: decision_id.to_string(),
+        credential_id: credential_id.to_string(),
+        agreement_id: agreement_id.to_string(),
+        accepting_authority: actor.uscc().clone(),
+        purpose: purpose.to_string(),
+        at_ms: ctx.time_ms,
+        height: ctx.height,
+        result,
+        reason,
+        evidence: Evidence {
+            licence_status: l.status,
+            status_code: if l.kind == "licence" {
+                l.status.code().map(String::from)
+            } else {
+                None
+            },
+            issuer: l.issuer.clone(),
+            type_code: l.type_code.clone(),
+            issued_on: l.issued_on,
+            valid_until: l.valid_until,
+            agreement_status: a.status,
+        },
+        on_behalf_of: on_behalf_of.cloned(),
+        credential_kind: Some(l.kind.to_string()),
+    };
+    state.put(keys::recognition(decision_id), &d);
+    Ok(())
 }
 
 /// An agreement as stored before its history took the uniform [`Change`] (entries held only
@@ -589,7 +741,7 @@ pub const KINDS: &[KindSpec] = &[
         "a decision id",
         "D1",
         Id::Record(keys::recognition),
-        json_of::<RecognitionDecision>,
+        crate::kinds::json_of_versioned::<RecognitionDecision>,
     ),
 ];
 

@@ -349,11 +349,7 @@ mod tests {
     }
 
     fn ctx(t: u64) -> BlockContext {
-        BlockContext {
-            chain_id: "c".into(),
-            height: t,
-            time_ms: t,
-        }
+        BlockContext::new("c", t, t)
     }
 
     #[test]

@@ -136,6 +136,66 @@ impl<'de> Deserialize<'de> for Date {
     }
 }
 
+/// A business time (a customs decision's time, an EPCIS `eventTime`): milliseconds since the
+/// Unix epoch. Its JSON form is RFC 3339 (any offset is read; it is written in China Standard
+/// Time, `+08:00`); in canonical bytes it is the number. Business times are carried beside the
+/// ledger's own commit time, which stays authoritative for when the state changed (domain.md
+/// principle 3).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Instant(pub u64);
+
+impl Instant {
+    /// Parses RFC 3339 (`2026-09-08T10:00:00+08:00`).
+    pub fn parse(s: &str) -> Result<Instant, String> {
+        time::parse_rfc3339_ms(s)
+            .map(Instant)
+            .map_err(|_| format!("{s:?} is not an RFC 3339 time (2026-09-08T10:00:00+08:00)"))
+    }
+
+    /// Milliseconds since the Unix epoch.
+    pub fn ms(self) -> u64 {
+        self.0
+    }
+
+    /// Its China Standard Time date.
+    pub fn date(self) -> Date {
+        Date::of_ms(self.0)
+    }
+}
+
+impl fmt::Display for Instant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&time::format_rfc3339_ms(self.0, 8 * 60))
+    }
+}
+
+impl fmt::Debug for Instant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Instant({self})")
+    }
+}
+
+impl Serialize for Instant {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            s.serialize_str(&self.to_string())
+        } else {
+            s.serialize_u64(self.0)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Instant {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        if d.is_human_readable() {
+            let s = String::deserialize(d)?;
+            Instant::parse(&s).map_err(serde::de::Error::custom)
+        } else {
+            u64::deserialize(d).map(Instant)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,5 +252,21 @@ mod tests {
             assert!(Date::parse(bad).is_err(), "{bad} accepted");
         }
         assert!(Date::parse("2024-02-29").is_ok());
+    }
+
+    #[test]
+    fn instants_read_any_offset_and_show_china_standard_time() {
+        let t = Instant::parse("2026-09-08T02:00:00Z").expect("utc");
+        assert_eq!(t, Instant::parse("2026-09-08T10:00:00+08:00").expect("cst"));
+        assert_eq!(t.to_string(), "2026-09-08T10:00:00+08:00");
+        let json = serde_json::to_string(&t).expect("json");
+        assert_eq!(serde_json::from_str::<Instant>(&json).expect("back"), t);
+        let bcs = concordat_primitives::encoding::to_bytes(&t);
+        assert_eq!(
+            bcs,
+            t.0.to_le_bytes().to_vec(),
+            "a number in canonical bytes"
+        );
+        assert!(Instant::parse("2026-09-08 10:00").is_err());
     }
 }

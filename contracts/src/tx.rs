@@ -11,16 +11,20 @@ use concordat_primitives::{namespace, Hash, PublicKey, SecretKey, Signature};
 use serde::{Deserialize, Serialize};
 
 use crate::commitment::CommitmentCall;
+use crate::credential::CredentialCall;
 use crate::credit::CreditCall;
+use crate::customs::CustomsCall;
 use crate::filing::FilingCall;
 use crate::governance::GovCall;
 use crate::inspection::InspectionCall;
 use crate::licence::LicenceCall;
+use crate::logistics::LogisticsCall;
 use crate::party::PartyCall;
 use crate::policy::PolicyCall;
 use crate::procurement::ProcurementCall;
 use crate::recognition::RecognitionCall;
 use crate::seal::SealCall;
+use crate::sharing::SharingCall;
 
 /// The largest encoded signed transaction accepted anywhere (64 KiB).
 pub const MAX_TX_BYTES: usize = 64 * 1024;
@@ -50,6 +54,14 @@ pub enum Call {
     Procurement(ProcurementCall),
     /// Double-random inspections.
     Inspection(InspectionCall),
+    /// Customs declarations.
+    Customs(CustomsCall),
+    /// Read points and EPCIS logistics events.
+    Logistics(LogisticsCall),
+    /// Data-sharing authorisations and access requests.
+    Sharing(SharingCall),
+    /// Credentials held by persons.
+    Credential(CredentialCall),
 }
 
 impl Call {
@@ -71,6 +83,10 @@ impl Call {
             Call::Credit(c) => c.precheck(),
             Call::Procurement(c) => c.precheck(),
             Call::Inspection(c) => c.precheck(),
+            Call::Customs(c) => c.precheck(),
+            Call::Logistics(c) => c.precheck(),
+            Call::Sharing(c) => c.precheck(),
+            Call::Credential(c) => c.precheck(),
         }
     }
 }

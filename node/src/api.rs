@@ -58,7 +58,7 @@ pub struct AppState {
 }
 
 /// An API error: status, stable code, message.
-pub struct ApiError(StatusCode, &'static str, String);
+pub struct ApiError(pub StatusCode, pub &'static str, pub String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -70,15 +70,15 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn bad_request(msg: impl Into<String>) -> ApiError {
+pub(crate) fn bad_request(msg: impl Into<String>) -> ApiError {
     ApiError(StatusCode::BAD_REQUEST, "BAD_REQUEST", msg.into())
 }
 
-fn not_found(msg: impl Into<String>) -> ApiError {
+pub(crate) fn not_found(msg: impl Into<String>) -> ApiError {
     ApiError(StatusCode::NOT_FOUND, "NOT_FOUND", msg.into())
 }
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
+pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", e.to_string())
 }
 
@@ -101,6 +101,15 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/v1/kinds", get(list_kinds))
         .route("/v1/state/{kind}/{id}", get(get_state))
         .route("/v1/eligibility/{uscc}", get(eligibility))
+        .route("/v1/trace/{number}", get(crate::trace_api::get_trace))
+        .route(
+            "/v1/trace/{number}/epcis",
+            get(crate::trace_api::get_trace_epcis),
+        )
+        .route(
+            "/v1/trace/{number}/watch",
+            get(crate::trace_api::watch_trace),
+        )
         .route("/v1/txlog/consistency", get(txlog_consistency))
         .route("/v1/txlog/{index}", get(txlog_inclusion))
         .layer(DefaultBodyLimit::max(max_body_bytes))
@@ -305,7 +314,7 @@ async fn get_tx(State(s): State<AppState>, Path(hash): Path<String>) -> ApiResul
     )))
 }
 
-fn header_json(s: &AppState, height: u64) -> Result<Value, ApiError> {
+pub(crate) fn header_json(s: &AppState, height: u64) -> Result<Value, ApiError> {
     let block = s
         .store
         .block(height)
@@ -594,12 +603,15 @@ struct EligibilityQuery {
     #[serde(rename = "for")]
     purpose: Option<String>,
     height: Option<u64>,
+    office: Option<String>,
 }
 
 /// `GET /v1/eligibility/{uscc}?for=procurement|notification_commitment&height=H`: whether the
 /// party is barred at height H (default: the tip) and why (R5 or R3, judged on the date of
 /// that height's header), every reason naming its basis and the record it read, and the
 /// restriction key whose proof (present or absent) backs the answer offline.
+/// `for=customs_facilitation[&office=0202]`: R12, the party's customs tier and what it gives,
+/// the same for whichever office declares.
 async fn eligibility(
     State(s): State<AppState>,
     Path(uscc): Path<String>,
@@ -611,12 +623,16 @@ async fn eligibility(
     let code = match purpose.as_str() {
         "procurement" => "NO_GOV_PROCUREMENT",
         "notification_commitment" => "NO_NOTIFICATION_COMMITMENT",
+        "customs_facilitation" => "",
         other => {
             return Err(bad_request(format!(
-                "for={other:?}: procurement or notification_commitment"
+                "for={other:?}: procurement, notification_commitment or customs_facilitation"
             )))
         }
     };
+    if let Some(office) = &q.office {
+        concordat_contracts::codes::customs_office(office).map_err(|e| bad_request(e.message))?;
+    }
     let tip = s
         .store
         .tip()
@@ -635,6 +651,23 @@ async fn eligibility(
     let today = concordat_contracts::time::Date::of_ms(header.time_ms);
     let store = s.store.clone();
     let who = party.clone();
+    if purpose == "customs_facilitation" {
+        let store = s.store.clone();
+        let who = party.clone();
+        let office = q.office.clone();
+        let f = tokio::task::spawn_blocking(move || {
+            let view = crate::core::VersionView::new(store.as_ref(), height);
+            let state = concordat_contracts::state::Overlay::new(&view);
+            concordat_contracts::customs::facilitation(&state, &who, office.as_deref())
+        })
+        .await
+        .map_err(|e| internal(format!("reading the customs tier: {e}")))?;
+        return Ok(Json(json!({
+            "uscc": party, "for": purpose, "height": height, "date": today.to_string(),
+            "facilitation": f,
+            "evaluation": {"kind": "party_evaluation", "id": format!("{party}:CUSTOMS")},
+        })));
+    }
     let procurement = purpose == "procurement";
     let decision = tokio::task::spawn_blocking(move || {
         let view = crate::core::VersionView::new(store.as_ref(), height);
@@ -684,7 +717,7 @@ async fn txlog_inclusion(
     })))
 }
 
-fn find_log_record(
+pub(crate) fn find_log_record(
     store: &dyn NodeStore,
     index: u64,
 ) -> Result<concordat_contracts::executor::TxLogRecord, ApiError> {

@@ -603,11 +603,7 @@ impl<S: NodeStore> NodeCore<S> {
     fn execute(&self, txs: Vec<SignedTransaction>, time_ms: u64, proposer: PublicKey) -> Executed {
         let view = self.view();
         let height = self.tip.height + 1;
-        let ctx = BlockContext {
-            chain_id: self.chain_id.clone(),
-            height,
-            time_ms,
-        };
+        let ctx = BlockContext::new(&self.chain_id, height, time_ms);
         let output = execute_block(&view, &ctx, &txs);
         let store = self.store.as_ref();
         let (state_root, update) = match state::apply(store, height, &output.writes) {

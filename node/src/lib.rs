@@ -17,6 +17,7 @@ pub mod net;
 pub mod rocks;
 pub mod service;
 pub mod store;
+pub mod trace_api;
 
 /// Exit status of a node stopped by a storage failure or a broken invariant on the consensus
 /// thread (sysexits' EX_SOFTWARE).

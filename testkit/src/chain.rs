@@ -36,6 +36,13 @@ pub const DEPT_USCCS: &[&str] = &[
     "11110000MB04P6Q10W",
     "11110000MB05H3L77G",
     "11120000MB09TJ4C2U",
+    "11110000MB12CT5A2W",
+    "11120000MB13TC7K4M",
+    "91110115MA04DXCT11",
+    "91120116MA07TJPT22",
+    "91110102MA00BK8R3J",
+    "91110102MA00BK9T6J",
+    "91110105MA01PEKC3A",
 ];
 
 /// Department `i` of [`DEPT_USCCS`] in region 110000 with `roles` and member key `key(i + 1)`.
@@ -83,11 +90,7 @@ impl Chain {
 
     /// The context of the next block.
     pub fn ctx(&self) -> BlockContext {
-        BlockContext {
-            chain_id: CHAIN.into(),
-            height: self.height + 1,
-            time_ms: self.time_ms,
-        }
+        BlockContext::new(CHAIN, self.height + 1, self.time_ms)
     }
 
     /// A signed transaction from `signer` with its next nonce.

@@ -2,13 +2,15 @@
 //! tests): [`chain::Chain`], a tiny in-memory chain over the real executor (state as a
 //! `BTreeMap`, one block per call); [`fixture`], the domain.md §9.0 baseline (departments with
 //! their roles, enterprises with their keys) and seal signers (Ed25519 and SM2); [`key`], the
-//! deterministic keys every test uses; and [`synthetic_uscc`], valid USCCs by the thousand.
+//! deterministic keys every test uses; [`customs`], the calls of the customs and logistics
+//! scenarios; and [`synthetic_uscc`], valid USCCs by the thousand.
 //!
 //! It depends only on the pure crates, so any test may use it.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 pub mod chain;
+pub mod customs;
 pub mod fixture;
 
 use concordat_contracts::ids::{uscc_check_char, USCC_CHARSET};

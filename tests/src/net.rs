@@ -55,6 +55,41 @@ pub fn demo_network(dir: &Path, validators: usize) {
     );
 }
 
+/// Runs `concordat genesis demo` into `dir`: one validator, genesis at `genesis_time` (RFC
+/// 3339), for tests that move the node's clock to dates after it.
+pub fn demo_network_since(dir: &Path, genesis_time: &str) {
+    let out = Command::new(bin("concordat"))
+        .args(["genesis", "demo", "--dir"])
+        .arg(dir)
+        .args(["--validators", "1", "--genesis-time", genesis_time])
+        .output()
+        .expect("genesis demo");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Restarts `node` with its clock at `when` (`YYYY-MM-DDTHH:MM`, China Standard Time;
+/// `CONCORDAT_CLOCK_OFFSET_MS`) and waits for a block there.
+pub fn set_clock(node: &mut Node, when: &str) {
+    node.stop();
+    let target =
+        concordat_primitives::time::parse_rfc3339_ms(&format!("{when}:00+08:00")).expect("time");
+    let offset = target as i64 - now_ms() as i64;
+    node.env.retain(|(k, _)| k != "CONCORDAT_CLOCK_OFFSET_MS");
+    node.env
+        .push(("CONCORDAT_CLOCK_OFFSET_MS".into(), offset.to_string()));
+    node.start();
+    let url = node.url();
+    let h = height(&url);
+    assert!(
+        wait_height(&[url], h + 1, Duration::from_secs(30)),
+        "no block after moving the clock to {when}"
+    );
+}
+
 /// Reads a key file.
 pub fn read_key(path: &Path) -> SecretKey {
     let text = std::fs::read_to_string(path).expect("key file");
@@ -414,11 +449,7 @@ pub fn replay_from_genesis(url: &str, genesis: &concordat_genesis::Genesis) -> u
                 "height {h} carries an unsigned transaction"
             );
         }
-        let ctx = BlockContext {
-            chain_id: genesis.chain_id.clone(),
-            height: h,
-            time_ms: block.header.time_ms,
-        };
+        let ctx = BlockContext::new(&genesis.chain_id, h, block.header.time_ms);
         let out = execute_block(&view, &ctx, &block.txs);
         for (k, v) in &out.writes {
             match v {
@@ -519,6 +550,48 @@ impl Client {
             r["code"].as_str().unwrap_or("?").into(),
             r["message"].as_str().unwrap_or("").into(),
         )
+    }
+
+    /// Registers party `uscc` (by `registrar`) and binds `key` to it.
+    pub fn register_party(&self, registrar: &SecretKey, uscc: &str, key: &SecretKey) {
+        self.ok(
+            registrar,
+            Call::Party(concordat_contracts::party::PartyCall::Register {
+                uscc: uscc.into(),
+                name: format!("企业 {uscc}"),
+                legal_rep_ref: None,
+                registered_address: "样例路1号".into(),
+            }),
+        );
+        self.ok(
+            registrar,
+            Call::Party(concordat_contracts::party::PartyCall::SetKeys {
+                uscc: uscc.into(),
+                keys: [key.public_key()].into(),
+            }),
+        );
+    }
+
+    /// Submits a call the node must refuse at admission (a 4xx answer, nothing committed);
+    /// returns the status and the error answer.
+    pub fn refused_at_admission(&self, key: &SecretKey, call: Call) -> (u16, Value) {
+        let (_, n) = get(&format!(
+            "{}/v1/state/nonce/{}",
+            self.url,
+            key.public_key().to_hex()
+        ));
+        let (_, st) = get(&format!("{}/v1/status", self.url));
+        let tx = Transaction {
+            chain_id: self.chain.clone(),
+            signer: key.public_key(),
+            nonce: n["value"].as_u64().unwrap_or(0),
+            expiry_height: st["height"].as_u64().expect("height") + 100,
+            call,
+        }
+        .sign(key);
+        let (code, v) = post_bytes(&format!("{}/v1/txs?wait=true", self.url), &tx.to_bytes());
+        assert!((400..500).contains(&code), "expected a refusal: {code} {v}");
+        (code, v)
     }
 
     /// Submits a call that must succeed.

@@ -215,3 +215,128 @@ fn the_browser_verifies_a_bundle_locally() {
     assert_eq!(verdict["subject"]["kind"], "restriction", "{verdict}");
     node.stop();
 }
+
+/// The node's page draws a shipment's "Customs Clearance + Logistics" timeline with its
+/// clearance-time chart, and follows it live (server-sent events): steps committed after the
+/// page opened appear without a reload.
+#[test]
+fn the_page_draws_a_shipment_timeline_and_follows_it_live() {
+    use concordat_contracts::codes::LocationFunction;
+    use concordat_contracts::customs::{CustomsCall, DeclarationMode};
+    use concordat_contracts::logistics::LogisticsCall;
+    use concordat_contracts::Call;
+    use concordat_primitives::SecretKey;
+    use concordat_tests::customs::*;
+
+    use concordat_testkit::fixture::{E4, E5};
+    const ENTRY: &str = "010020260000654321";
+    const AWB: &str = "999-12345675";
+    const RP: &str = "urn:epc:id:sgln:6901234.00001.0";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let net = dir.path().join("net");
+    demo_network(&net, 1);
+    add_departments(&net);
+    let mut node = Node::new(net.join("node0"));
+    node.start();
+    let url = node.url();
+    let c = Client::new(&url, &net);
+    let customs = read_key(&net.join("keys").join("11110000MB12CT5A2W.key"));
+    let (term, reg) = (
+        SecretKey::from_seed([71; 32]),
+        SecretKey::from_seed([74; 32]),
+    );
+    let (e4, e5) = (
+        SecretKey::from_seed([54; 32]),
+        SecretKey::from_seed([55; 32]),
+    );
+    for (u, k) in [(E4, &e4), (E5, &e5)] {
+        c.register_party(&reg, u, k);
+    }
+    c.ok(
+        &term,
+        Call::Logistics(LogisticsCall::RegisterReadPoint {
+            read_point: RP.into(),
+            name: "大兴机场货站".into(),
+            locode: "CNPKX".into(),
+            function: LocationFunction::Airport,
+        }),
+    );
+    c.ok(
+        &customs,
+        Call::Logistics(LogisticsCall::DesignateControlled {
+            read_point: RP.into(),
+            controlled: true,
+        }),
+    );
+    c.ok(
+        &e4,
+        Call::Customs(CustomsCall::Save(draft(
+            ENTRY,
+            DeclarationMode::Advance,
+            "CNPKX",
+            AWB,
+        ))),
+    );
+    c.ok(
+        &e4,
+        Call::Customs(CustomsCall::Submit {
+            entry_id: ENTRY.into(),
+            at: t("2026-09-08T08:30:00+08:00"),
+        }),
+    );
+    c.ok(
+        &customs,
+        decide(ENTRY, "ACCEPTED", "2026-09-08T08:40:00+08:00"),
+    );
+
+    let profile = dir.path().join("chromium");
+    let mut page = Browser::open(&format!("{url}/#trace={AWB}"), &profile.join("t"));
+    let items = |page: &mut Browser, n: usize| {
+        page.wait_for_text(
+            &format!(
+                "(() => {{ const w = Array.from(document.querySelectorAll('#timeline li')).map(l => l.dataset.what); \
+                 return w.length >= {n} ? w.join(',') : ''; }})()"
+            ),
+            Duration::from_secs(30),
+        )
+    };
+    assert_eq!(items(&mut page, 2), "SUBMITTED,ACCEPTED");
+    let pending = page.wait_for_text(
+        "document.querySelector('#clearance-chart text:nth-of-type(2)')?.textContent || ''",
+        Duration::from_secs(10),
+    );
+    assert!(pending.contains("not released"), "{pending}");
+    // Committed while the page is open: the arrival, the assessment, the release.
+    c.ok(
+        &term,
+        capture(vec![cargo_event(
+            "arriving",
+            "2026-09-08T10:00:00+08:00",
+            RP,
+            AWB,
+        )]),
+    );
+    c.ok(
+        &customs,
+        decide(ENTRY, "ASSESSED", "2026-09-08T10:05:00+08:00"),
+    );
+    c.ok(
+        &customs,
+        decide(ENTRY, "RELEASED", "2026-09-08T10:50:00+08:00"),
+    );
+    assert_eq!(
+        items(&mut page, 6),
+        "SUBMITTED,ACCEPTED,arriving,ARRIVAL_CONFIRMED,ASSESSED,RELEASED"
+    );
+    let bar = page.wait_for_text(
+        "(() => { const b = document.querySelector('#clearance-chart rect'); \
+         return b ? `${b.dataset.hours} ${b.getAttribute('class')}` : ''; })()",
+        Duration::from_secs(10),
+    );
+    assert_eq!(bar, "0.83 pass");
+    let live = page
+        .eval("document.getElementById('trace-live').textContent")
+        .expect("live marker");
+    assert_eq!(live, "live");
+    node.stop();
+}

@@ -6,7 +6,6 @@
 
 use std::collections::BTreeSet;
 use std::process::Command;
-use std::time::Duration;
 
 use concordat_contracts::commitment::{CommitmentCall, CommitmentKind};
 use concordat_contracts::credit::{CreditCall, DishonestyCategory, ListType, Severity};
@@ -28,24 +27,6 @@ const FC: &str = "FC-C-2026-000123";
 
 fn d(s: &str) -> Date {
     Date::parse(s).expect("date")
-}
-
-/// Restarts `node` with its clock at `when` (China Standard Time) and waits for a block there.
-fn at(node: &mut Node, when: &str) {
-    node.stop();
-    let target =
-        concordat_primitives::time::parse_rfc3339_ms(&format!("{when}:00+08:00")).expect("time");
-    let offset = target as i64 - now_ms() as i64;
-    node.env.retain(|(k, _)| k != "CONCORDAT_CLOCK_OFFSET_MS");
-    node.env
-        .push(("CONCORDAT_CLOCK_OFFSET_MS".into(), offset.to_string()));
-    node.start();
-    let url = node.url();
-    let h = height(&url);
-    assert!(
-        wait_height(&[url], h + 1, Duration::from_secs(30)),
-        "no block after moving the clock to {when}"
-    );
 }
 
 fn credit(call: CreditCall) -> Call {
@@ -105,24 +86,9 @@ fn proof(url: &str, dir: &std::path::Path, name: &str, kind: &str, id: &str) -> 
 fn scenario_4_with_its_dates_and_eligibility_bundles() {
     let dir = tempfile::tempdir().expect("tempdir");
     let net = dir.path().join("net");
-    let out = Command::new(bin("concordat"))
-        .args(["genesis", "demo", "--dir"])
-        .arg(&net)
-        .args([
-            "--validators",
-            "1",
-            "--genesis-time",
-            "2026-05-01T00:00:00+08:00",
-        ])
-        .output()
-        .expect("genesis demo");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    demo_network_since(&net, "2026-05-01T00:00:00+08:00");
     let mut node = Node::new(net.join("node0"));
-    at(&mut node, "2026-05-06T10:00");
+    set_clock(&mut node, "2026-05-06T10:00");
     let c = Client::new(&node.url(), &net);
     let key = |uscc: &str| read_key(&net.join("keys").join(format!("{uscc}.key")));
     let (samr, ipr, platform) = (key(BJSAMR), key(BJIPR), key(CREDIT_PLATFORM));
@@ -186,7 +152,7 @@ fn scenario_4_with_its_dates_and_eligibility_bundles() {
             seal_signature_id: None,
         }),
     );
-    at(&mut node, "2026-06-25T10:00");
+    set_clock(&mut node, "2026-06-25T10:00");
     c.ok(
         &samr,
         Call::Licence(LicenceCall::RecordCheck {
@@ -272,7 +238,7 @@ fn scenario_4_with_its_dates_and_eligibility_bundles() {
     assert_eq!(c.state("dishonesty", "AP-E6-0625")["status"], "REPAIRED");
 
     // 1. 2026-08-01: repair refused, the minimum publicity runs to 2026-09-25.
-    at(&mut node, "2026-08-01T10:00");
+    set_clock(&mut node, "2026-08-01T10:00");
     c.ok(
         &e1,
         commitment("RC-2026-0801", CommitmentKind::RepairCommitment, false),
@@ -284,14 +250,14 @@ fn scenario_4_with_its_dates_and_eligibility_bundles() {
     );
 
     // 2. 2026-09-26: requested with a public repair commitment; approved on 2026-09-30.
-    at(&mut node, "2026-09-26T10:00");
+    set_clock(&mut node, "2026-09-26T10:00");
     c.ok(
         &e1,
         commitment("RC-2026-0926", CommitmentKind::RepairCommitment, false),
     );
     c.ok(&e1, repair(FC, "RC-2026-0926"));
     let before_repair = height(&node.url());
-    at(&mut node, "2026-09-30T10:00");
+    set_clock(&mut node, "2026-09-30T10:00");
     c.ok(
         &platform,
         credit(CreditCall::DecideRepair {
@@ -317,7 +283,7 @@ fn scenario_4_with_its_dates_and_eligibility_bundles() {
 
     // NC eligibility restored on 2026-10-08, and provable offline: no record restricts E1's
     // notification-commitment route.
-    at(&mut node, "2026-10-08T10:00");
+    set_clock(&mut node, "2026-10-08T10:00");
     c.ok(
         &e1,
         commitment(
@@ -439,7 +405,7 @@ fn scenario_4_with_its_dates_and_eligibility_bundles() {
 
     // 3. E2's SERIOUS record: no repair before 2027-03-01; unpublished by itself on
     // 2029-03-01, without anyone's transaction.
-    at(&mut node, "2027-02-28T10:00");
+    set_clock(&mut node, "2027-02-28T10:00");
     c.ok(
         &e2,
         commitment("RC-E2", CommitmentKind::RepairCommitment, false),
@@ -449,7 +415,7 @@ fn scenario_4_with_its_dates_and_eligibility_bundles() {
         code == "INVALID_TRANSITION" && msg.contains("2027-03-01"),
         "{code}: {msg}"
     );
-    at(&mut node, "2029-03-01T00:05");
+    set_clock(&mut node, "2029-03-01T00:05");
     let rec = c.query("dishonesty", "SV-E2-2026-0301")["value"].clone();
     assert_eq!(rec["status"], "EXPIRED", "{rec}");
     let last = rec["history"].as_array().and_then(|h| h.last()).cloned();

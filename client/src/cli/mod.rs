@@ -9,6 +9,7 @@ mod keys_cmd;
 mod proof_cmd;
 mod query_cmd;
 mod seal_cmd;
+mod trace_cmd;
 mod tx_cmd;
 
 use std::fmt;
@@ -52,6 +53,25 @@ enum InspectionCmd {
         verify: bool,
         #[command(flatten)]
         node: http::NodeArg,
+    },
+}
+
+/// `concordat epcis …`.
+#[derive(Subcommand, Debug)]
+enum EpcisCmd {
+    /// Capture an EPCIS 2.0 JSON-LD EPCISDocument (as port and terminal systems produce it):
+    /// every event is checked and recorded, or none; `-` reads standard input.
+    Capture {
+        /// The document file.
+        file: PathBuf,
+        /// The operator's key file (a member key of the read points' operator).
+        #[arg(long)]
+        key: PathBuf,
+        #[command(flatten)]
+        node: http::NodeArg,
+        /// Wait until the capture is committed.
+        #[arg(long)]
+        wait: bool,
     },
 }
 
@@ -166,6 +186,38 @@ enum Command {
         /// Hash of a validator set you trust; the answer's header must be signed by it.
         #[arg(long)]
         validator_set_hash: Option<String>,
+    },
+    /// The "Customs Clearance + Logistics" timeline of an entry number, bill of lading, air
+    /// waybill or container number: declaration steps and EPCIS events in time order with the
+    /// clearance time and SLA result, every record and transaction verified first.
+    Trace {
+        /// The number (18-digit entry, B/L, PPP-SSSSSSSC air waybill, ISO 6346 container).
+        number: String,
+        #[command(flatten)]
+        node: http::NodeArg,
+        /// Height to read at (default: the tip).
+        #[arg(long)]
+        height: Option<u64>,
+        /// Hash of a validator set you trust; the answer's header must be signed by it.
+        #[arg(long)]
+        validator_set_hash: Option<String>,
+        /// Also write the whole timeline as offline bundles here (see `verify-trace`).
+        #[arg(long)]
+        bundle_dir: Option<PathBuf>,
+        /// Also write the events as an EPCIS 2.0 JSON-LD document to this file.
+        #[arg(long)]
+        epcis: Option<PathBuf>,
+    },
+    /// EPCIS 2.0 logistics events.
+    #[command(subcommand)]
+    Epcis(EpcisCmd),
+    /// Verify a trace written by `trace --bundle-dir` offline, against a trust root.
+    VerifyTrace {
+        /// The directory with trace.json and the bundles.
+        dir: PathBuf,
+        /// genesis.json, or a waypoint HEIGHT:HEADER_HASH.
+        #[arg(long)]
+        trust: String,
     },
     /// Smoke test: register N demo enterprises with a demo network's REGISTRAR key and wait
     /// for them.
@@ -287,6 +339,29 @@ pub fn run() -> i32 {
             validator_set_hash.as_deref(),
             cli.output,
         ),
+        Command::Trace {
+            number,
+            node,
+            height,
+            validator_set_hash,
+            bundle_dir,
+            epcis,
+        } => trace_cmd::trace(
+            &number,
+            &node,
+            height,
+            validator_set_hash.as_deref(),
+            bundle_dir.as_deref(),
+            epcis.as_deref(),
+            cli.output,
+        ),
+        Command::Epcis(EpcisCmd::Capture {
+            file,
+            key,
+            node,
+            wait,
+        }) => tx_cmd::epcis_capture(&file, &key, &node, wait, cli.output),
+        Command::VerifyTrace { dir, trust } => trace_cmd::verify_trace(&dir, &trust, cli.output),
         Command::Demo {
             node,
             home,

@@ -25,21 +25,21 @@ pub enum BundleFormat {
     Json,
 }
 
-fn hex_field(v: &Value, field: &str) -> Result<Vec<u8>> {
+pub(super) fn hex_field(v: &Value, field: &str) -> Result<Vec<u8>> {
     let s = v[field]
         .as_str()
         .with_context(|| format!("the node's answer has no {field}"))?;
     hex::decode(s).with_context(|| format!("{field} is not hex"))
 }
 
-fn signed(v: &Value) -> Result<SignedHeader> {
+pub(super) fn signed(v: &Value) -> Result<SignedHeader> {
     Ok(SignedHeader {
         header: hex_field(v, "header_bytes")?,
         certificate: hex_field(v, "certificate")?,
     })
 }
 
-fn hashes(v: &Value) -> Result<Vec<Hash>> {
+pub(super) fn hashes(v: &Value) -> Result<Vec<Hash>> {
     v.as_array()
         .context("the proof is not a list")?
         .iter()
@@ -52,7 +52,11 @@ fn hashes(v: &Value) -> Result<Vec<Hash>> {
 }
 
 /// The anchor and changes from `since` to `until`.
-fn chain(node: &Node, since: u64, until: u64) -> Result<(Option<Anchor>, Vec<SetChange>)> {
+pub(super) fn chain(
+    node: &Node,
+    since: u64,
+    until: u64,
+) -> Result<(Option<Anchor>, Vec<SetChange>)> {
     let v = node
         .get(
             &["v1", "validator_changes"],
@@ -212,7 +216,7 @@ pub fn proof(
 }
 
 /// Reads a trust root: a genesis file, or `HEIGHT:HEADER_HASH`.
-fn trust_text(arg: &str) -> Result<String> {
+pub(super) fn trust_text(arg: &str) -> Result<String> {
     let path = PathBuf::from(arg);
     if path.is_file() {
         return fs::read_to_string(&path).with_context(|| format!("reading {arg}"));

@@ -212,6 +212,38 @@ fn report_answer(output: Output, answer: &Value) -> Result<()> {
     Ok(())
 }
 
+/// Signs `call` with the key in `key` (nonce and tip from the node), submits it and reports.
+pub fn send_call(
+    key: &Path,
+    call: Call,
+    expiry_height: Option<u64>,
+    node: &NodeArg,
+    wait: bool,
+    timeout_ms: Option<u64>,
+    output: Output,
+) -> Result<()> {
+    concordat_client::tx::precheck_call(&call)?;
+    let key = read_key_file(key)?;
+    let (chain_id, nonce, expiry) = envelope(&key, None, None, expiry_height, node)?;
+    let stx = sign_call(&key, &chain_id, nonce, expiry, call)?;
+    let answer = Node::new(node).submit(&stx, wait, timeout_ms)?;
+    report_answer(output, &answer)
+}
+
+/// `concordat epcis capture FILE --key K`: an EPCIS 2.0 JSON-LD document, as a port or terminal
+/// system writes it, captured as one `Logistics.Capture` call.
+pub fn epcis_capture(
+    file: &Path,
+    key: &Path,
+    node: &NodeArg,
+    wait: bool,
+    output: Output,
+) -> Result<()> {
+    let document = read_input(file)?;
+    let call = Call::Logistics(concordat_contracts::logistics::LogisticsCall::Capture { document });
+    send_call(key, call, None, node, wait, None, output)
+}
+
 pub fn run(cmd: TxCmd, output: Output) -> Result<()> {
     match cmd {
         TxCmd::Sign {
@@ -264,11 +296,7 @@ pub fn run(cmd: TxCmd, output: Output) -> Result<()> {
             timeout_ms,
         } => {
             let call = read_call(&call)?;
-            let key = read_key_file(&key)?;
-            let (chain_id, nonce, expiry) = envelope(&key, None, None, expiry_height, &node)?;
-            let stx = sign_call(&key, &chain_id, nonce, expiry, call)?;
-            let answer = Node::new(&node).submit(&stx, wait, timeout_ms)?;
-            report_answer(output, &answer)?;
+            send_call(&key, call, expiry_height, &node, wait, timeout_ms, output)?;
         }
         TxCmd::Show { hash, node } => {
             Hash::from_hex(&hash)

@@ -9,8 +9,7 @@
 //! | open applications | REFUSED | [`crate::licence::cascade_holder`] |
 //! | live seals (ACTIVE, SUSPENDED) | REVOKED | [`crate::seal::cascade_owner`] |
 //! | open procurement bids (SUBMITTED, ACCEPTED) | WITHDRAWN | [`crate::procurement::cascade_bidder`] |
-//!
-//! Data-sharing authorisations (→ REVOKED) join this list with their module.
+//! | data-sharing authorisations (ACTIVE) | REVOKED | [`crate::sharing::cascade_grantor`] |
 
 use crate::context::BlockContext;
 use crate::error::ExecError;
@@ -47,5 +46,6 @@ pub fn close_everything_of(
     crate::licence::cascade_holder(state, ctx, by, party, why)?;
     crate::seal::cascade_owner(state, ctx, by, party, why)?;
     crate::procurement::cascade_bidder(state, ctx, by, party, why)?;
+    crate::sharing::cascade_grantor(state, ctx, by, party, why)?;
     Ok(())
 }

@@ -186,6 +186,26 @@ fn walk(kind: &str) -> Option<Walk> {
             reach: credit_walk::entry_in,
             moves: |_| credit_walk::entry_moves(),
         },
+        "customs_declaration" => Walk {
+            id: crate::customs::ENTRY,
+            reach: crate::customs::declaration_in,
+            moves: crate::customs::declaration_moves,
+        },
+        "read_point" => Walk {
+            id: crate::customs::DAXING_RP,
+            reach: crate::customs::read_point_in,
+            moves: |_| crate::customs::read_point_moves(),
+        },
+        "person_credential" => Walk {
+            id: "PC",
+            reach: crate::recognition::person_credential_in,
+            moves: |_| crate::recognition::person_credential_moves(),
+        },
+        "sharing_authorisation" => Walk {
+            id: crate::sharing::AUTH,
+            reach: crate::sharing::authorisation_in,
+            moves: |_| crate::sharing::authorisation_moves(),
+        },
         _ => return None,
     })
 }

@@ -4,6 +4,7 @@
 mod authority_prop;
 mod credit;
 mod credit_walk;
+mod customs;
 mod inspection;
 mod kinds;
 mod licence_transitions;
@@ -12,5 +13,6 @@ mod recognition;
 mod roles_prop;
 mod scenario1;
 mod seal_r9;
+mod sharing;
 mod transitions;
 mod uscc;

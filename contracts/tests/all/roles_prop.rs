@@ -8,19 +8,26 @@
 
 use std::collections::BTreeSet;
 
+use concordat_contracts::codes::{IeFlag, LocationFunction, TraceKind};
 use concordat_contracts::commitment::{CommitmentCall, CommitmentKind};
+use concordat_contracts::credential::CredentialCall;
 use concordat_contracts::credit::{CreditCall, DishonestyCategory, ListType, Scheme, Severity};
+use concordat_contracts::customs::{
+    CustomsCall, DeclarationDraft, DeclarationMode, DeclarationStatus, GoodsItem, TransportDoc,
+};
 use concordat_contracts::filing::{FilingCall, FilingKind};
 use concordat_contracts::governance::{department_index, signer_department, GovAction, GovCall};
 use concordat_contracts::inspection::InspectionCall;
 use concordat_contracts::licence::{ApprovalMode, LicenceCall, Validity};
+use concordat_contracts::logistics::LogisticsCall;
 use concordat_contracts::party::PartyCall;
 use concordat_contracts::policy::{PolicyCall, PolicyParams};
 use concordat_contracts::procurement::{ProcurementCall, Stage};
 use concordat_contracts::recognition::{AgreementStatus, RecognitionCall, Terms};
 use concordat_contracts::seal::{SealAlgorithm, SealCall, SignaturePurpose};
+use concordat_contracts::sharing::{DataCategory, Grant, SharingCall, SharingPurpose};
 use concordat_contracts::state::{keys, Overlay};
-use concordat_contracts::time::Date;
+use concordat_contracts::time::{Date, Instant};
 use concordat_contracts::{Call, ResultCode, Role};
 use concordat_primitives::{Hash, SecretKey};
 use concordat_testkit::chain::*;
@@ -92,6 +99,20 @@ fn expected_roles(call: &Call) -> Option<Vec<Role>> {
         Call::Inspection(_) => vec![InspectionCoordinator],
         Call::Recognition(_) | Call::Policy(_) | Call::Governance(_) => return None,
         Call::Party(_) => vec![Registrar, EnforcementAuthority],
+        // K: the declarant lodges; customs decides.
+        Call::Customs(
+            CustomsCall::Save(_) | CustomsCall::Submit { .. } | CustomsCall::SubmitComplete { .. },
+        ) => vec![Enterprise],
+        Call::Customs(_) => vec![Customs],
+        // L: the operators of read points (and customs) capture; customs designates.
+        Call::Logistics(LogisticsCall::DesignateControlled { .. }) => vec![Customs],
+        Call::Logistics(_) => vec![PortOperator, CargoTerminal, Customs],
+        // M: the enterprise authorises and revokes; the grantee asks.
+        Call::Sharing(SharingCall::Request { .. }) => vec![RelyingParty, Enterprise],
+        Call::Sharing(_) => vec![Enterprise],
+        // B for persons: the issuing department; anyone marks an expiry.
+        Call::Credential(CredentialCall::Expire { .. }) => any,
+        Call::Credential(_) => vec![LicensingAuthority],
     })
 }
 
@@ -352,7 +373,139 @@ fn sample_calls(n: u8, t: u64) -> Vec<Call> {
         Call::Inspection(InspectionCall::FlagOverdue {
             task_id: "IP-0-1".into(),
         }),
+        Call::Customs(CustomsCall::Save(declaration(&format!(
+            "01002026000000000{}",
+            n % 4
+        )))),
+        Call::Customs(CustomsCall::Submit {
+            entry_id: ENTRY.into(),
+            at: Instant(t),
+        }),
+        Call::Customs(CustomsCall::SubmitComplete {
+            entry_id: ENTRY.into(),
+            at: Instant(t),
+        }),
+        Call::Customs(CustomsCall::ConfirmArrival {
+            entry_id: ENTRY.into(),
+            at: Instant(t),
+            basis: "运抵".into(),
+        }),
+        Call::Customs(CustomsCall::RecordTransportEntry {
+            entry_id: ENTRY.into(),
+            at: Instant(t),
+        }),
+        Call::Customs(CustomsCall::Decide {
+            entry_id: ENTRY.into(),
+            to: [
+                DeclarationStatus::Accepted,
+                DeclarationStatus::Assessed,
+                DeclarationStatus::Released,
+                DeclarationStatus::Rejected,
+            ][usize::from(n % 4)],
+            at: Instant(t),
+            basis: String::new(),
+        }),
+        Call::Logistics(LogisticsCall::RegisterReadPoint {
+            read_point: format!("urn:epc:id:sgln:6901234.0000{}.0", n % 3),
+            name: "Daxing cargo".into(),
+            locode: "CNPKX".into(),
+            function: LocationFunction::Airport,
+        }),
+        Call::Logistics(LogisticsCall::DesignateControlled {
+            read_point: "urn:epc:id:sgln:6901234.00001.0".into(),
+            controlled: n % 2 == 0,
+        }),
+        Call::Logistics(LogisticsCall::Capture {
+            document: serde_json::json!({
+                "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+                "type": "EPCISDocument",
+                "schemaVersion": "2.0",
+                "epcisBody": {"eventList": [{
+                    "type": "ObjectEvent",
+                    "eventTime": concordat_primitives::time::format_rfc3339_ms(t - 60_000 * u64::from(n), 480),
+                    "eventTimeZoneOffset": "+08:00",
+                    "epcList": ["urn:epc:id:bic:CSQU3054383"],
+                    "action": "OBSERVE",
+                    "bizStep": "arriving",
+                    "readPoint": {"id": "urn:epc:id:sgln:6901234.00001.0"}
+                }]}
+            })
+            .to_string(),
+        }),
+        Call::Sharing(SharingCall::Authorise(grant(&id("AUTH", n)))),
+        Call::Sharing(SharingCall::Revoke {
+            auth_id: "AUTH-P".into(),
+            reason: "r".into(),
+        }),
+        Call::Credential(CredentialCall::Issue {
+            credential_id: id("PC", n),
+            type_code: "PRO_TITLE".into(),
+            credential_no: "N".into(),
+            holder_ref: "ab".repeat(32),
+            issued_on: d("2026-05-01"),
+            valid_from: d("2026-05-01"),
+            valid_until: Some(d("2026-05-02")),
+            file_hash: None,
+        }),
+        Call::Credential(CredentialCall::Suspend {
+            credential_id: "PC-1".into(),
+            basis: "b".into(),
+        }),
+        Call::Credential(CredentialCall::Expire {
+            credential_id: "PC-2".into(),
+        }),
+        Call::Sharing(SharingCall::Request {
+            access_id: id("ACC", n),
+            auth_id: "AUTH-P".into(),
+            purpose: SharingPurpose::SmeCreditAssessment,
+            categories: [DataCategory::TaxCreditGrade].into(),
+        }),
     ]
+}
+
+/// The entry E1 declares in the prepared chain.
+const ENTRY: &str = "010020260000000011";
+
+fn declaration(entry: &str) -> DeclarationDraft {
+    DeclarationDraft {
+        entry_id: entry.into(),
+        ie_flag: IeFlag::Export,
+        trader: E1.into(),
+        trader_customs_code: None,
+        mode: DeclarationMode::Advance,
+        transport_mode: 4,
+        transport_docs: vec![TransportDoc {
+            kind: TraceKind::AirWaybill,
+            number: "999-12345675".into(),
+        }],
+        containers: vec![],
+        port_locode: "CNPKX".into(),
+        items: vec![GoodsItem {
+            hs_code: "9018190000".into(),
+            description: "monitors".into(),
+            quantity: 1,
+            unit: "SET".into(),
+            value_fen: 100,
+        }],
+        transport_entry_declared_at: None,
+    }
+}
+
+fn grant(auth_id: &str) -> Grant {
+    Grant {
+        auth_id: auth_id.into(),
+        grantee: E2.into(),
+        purpose: SharingPurpose::SmeCreditAssessment,
+        categories: [DataCategory::TaxCreditGrade].into(),
+        valid_from: Instant(1_700_000_000_000),
+        valid_until: Instant(1_890_000_000_000),
+        max_uses: 100,
+        grantor_signature_id: "SIG-A".into(),
+        policy_url: "https://credit.example.cn/policy".into(),
+        collection_method: "e-seal".into(),
+        personal_consent: None,
+        consented_at: Instant(1_700_000_000_000),
+    }
 }
 
 fn terms() -> Terms {
@@ -409,6 +562,21 @@ fn prepared(extra: &[Vec<Role>]) -> Chain {
     let samr = dept_key(BJSAMR);
     let e1 = ent_key(E1);
     register_seal(&mut chain, "ES1", E1, "01", SealAlgorithm::Ed25519, 40);
+    let t = chain.time_ms;
+    chain.ok(
+        &e1,
+        Call::Seal(signature_call(
+            "SIG-A",
+            "ES1",
+            SealAlgorithm::Ed25519,
+            40,
+            b"authorisation",
+            SignaturePurpose::Authorisation,
+            t,
+        )),
+    );
+    chain.ok(&e1, Call::Sharing(SharingCall::Authorise(grant("AUTH-P"))));
+    chain.ok(&e1, Call::Customs(CustomsCall::Save(declaration(ENTRY))));
     let t = chain.time_ms;
     chain.ok(
         &e1,
@@ -515,6 +683,25 @@ fn who_may_succeed(call: &Call, who: usize, has: &dyn Fn(Role) -> bool) -> bool 
         Call::Inspection(InspectionCall::CreatePlan { .. }) => any_dept,
         Call::Inspection(_) => true,
         Call::Credit(_) => any_dept,
+        Call::Customs(
+            CustomsCall::Save(_) | CustomsCall::Submit { .. } | CustomsCall::SubmitComplete { .. },
+        ) => who == 7 || who == 8,
+        Call::Customs(_) => beijing_dept && has(Role::Customs),
+        Call::Logistics(LogisticsCall::DesignateControlled { .. }) => {
+            beijing_dept && has(Role::Customs)
+        }
+        Call::Logistics(LogisticsCall::RegisterReadPoint { .. }) => {
+            any_dept && (has(Role::Customs) || has(Role::CargoTerminal))
+        }
+        Call::Logistics(_) => {
+            any_dept && (has(Role::Customs) || has(Role::CargoTerminal) || has(Role::PortOperator))
+        }
+        Call::Sharing(SharingCall::Request { .. }) => {
+            who == 7 || who == 8 || (any_dept && (has(Role::RelyingParty) || has(Role::Enterprise)))
+        }
+        Call::Sharing(_) => who == 7,
+        Call::Credential(CredentialCall::Expire { .. }) => true,
+        Call::Credential(_) => any_dept && has(Role::LicensingAuthority),
     }
 }
 
