@@ -94,6 +94,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/v1/status", get(status))
         .route("/v1/txs", post(submit_tx))
         .route("/v1/txs/{hash}", get(get_tx))
+        .route("/v1/epcis/capture", post(epcis_capture))
         .route("/v1/blocks/{height}", get(get_block))
         .route("/v1/headers/{height}", get(get_header))
         .route("/v1/validator_changes", get(validator_changes))
@@ -244,6 +245,12 @@ async fn submit_tx(
     } else {
         body.to_vec()
     };
+    submit_bytes(&s, bytes, &q).await
+}
+
+/// Admits signed transaction bytes and answers as `POST /v1/txs` does (202 pending, or with
+/// `wait` 200 once committed).
+async fn submit_bytes(s: &AppState, bytes: Vec<u8>, q: &SubmitQuery) -> Result<Response, ApiError> {
     // Subscribe before submitting so that a commit right after admission is not missed.
     let mut commits = s.core.commits.subscribe();
     let (reply, rx) = oneshot::channel();
@@ -289,6 +296,65 @@ async fn submit_tx(
             Ok(_) => continue,
         }
     }
+}
+
+/// The headers that carry a capture's signature (`POST /v1/epcis/capture`).
+pub const CAPTURE_HEADERS: [&str; 4] = [
+    "concordat-signer",
+    "concordat-nonce",
+    "concordat-expiry-height",
+    "concordat-signature",
+];
+
+/// `POST /v1/epcis/capture`: the body is an EPCIS 2.0 JSON-LD `EPCISDocument`, as a port or
+/// terminal system writes it; the headers carry the operator's signature of the transaction
+/// that captures it (`Logistics.Capture` with the body, byte for byte, as `document`, on this
+/// chain, with the signer, nonce and expiry height given): `Concordat-Signer` (public key
+/// hex), `Concordat-Nonce`, `Concordat-Expiry-Height`, `Concordat-Signature` (hex). The node
+/// rebuilds that transaction and admits it like `POST /v1/txs` (same answers, `?wait=true`).
+async fn epcis_capture(
+    State(s): State<AppState>,
+    Query(q): Query<SubmitQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
+    let header = |name: &str| -> Result<&str, ApiError> {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .ok_or_else(|| {
+                bad_request(format!(
+                    "the capture needs the headers {} (the operator's signature of the capturing transaction)",
+                    CAPTURE_HEADERS.join(", ")
+                ))
+            })
+    };
+    let number = |name: &str| -> Result<u64, ApiError> {
+        header(name)?
+            .parse()
+            .map_err(|_| bad_request(format!("{name} is not a number")))
+    };
+    let signer = PublicKey::from_hex(header(CAPTURE_HEADERS[0])?)
+        .map_err(|e| bad_request(format!("{}: {e}", CAPTURE_HEADERS[0])))?;
+    let signature = concordat_primitives::Signature::from_hex(header(CAPTURE_HEADERS[3])?)
+        .map_err(|e| bad_request(format!("{}: {e}", CAPTURE_HEADERS[3])))?;
+    let document = String::from_utf8(body.to_vec())
+        .map_err(|_| bad_request("the EPCIS document is not UTF-8"))?;
+    let stx = concordat_contracts::SignedTransaction {
+        tx: concordat_contracts::Transaction {
+            chain_id: s.info.chain_id.clone(),
+            signer,
+            nonce: number(CAPTURE_HEADERS[1])?,
+            expiry_height: number(CAPTURE_HEADERS[2])?,
+            call: concordat_contracts::Call::Logistics(
+                concordat_contracts::logistics::LogisticsCall::Capture { document },
+            ),
+        },
+        signature,
+    };
+    submit_bytes(&s, stx.to_bytes(), &q).await
 }
 
 fn parse_hash(s: &str) -> Result<Hash, ApiError> {

@@ -307,13 +307,40 @@ fn scenarios_10_and_7_through_a_running_node() {
         &customs,
         decide(ENTRY, "RELEASED", "2026-09-08T10:50:00+08:00"),
     );
-    c.ok(
-        &term,
-        capture(vec![
+    // 13:20 loading and 14:05 departing, as the terminal's system writes them: an EPCIS
+    // document posted to the node (`concordat epcis capture`, POST /v1/epcis/capture).
+    let doc_file = dir.path().join("departure.jsonld");
+    std::fs::write(
+        &doc_file,
+        epcis_document(vec![
             cargo_event("loading", "2026-09-08T13:20:00+08:00", DAXING_RP, AWB),
             cargo_event("departing", "2026-09-08T14:05:00+08:00", DAXING_RP, AWB),
         ]),
-    );
+    )
+    .expect("write");
+    let key_file = dir.path().join("terminal.key");
+    std::fs::write(
+        &key_file,
+        json!({"type": "ed25519", "public_key": term.public_key().to_hex(),
+               "secret_key": hex::encode([71u8; 32])})
+        .to_string(),
+    )
+    .expect("write");
+    let (ok, v) = concordat_json(&[
+        "epcis",
+        "capture",
+        doc_file.to_str().expect("utf-8"),
+        "--key",
+        key_file.to_str().expect("utf-8"),
+        "--node",
+        &url,
+        "--wait",
+    ]);
+    assert!(ok, "{v}");
+    assert_eq!(v["result"]["code"], "OK", "{v}");
+    // A document posted without its signature headers is refused.
+    let (code, v) = post_bytes(&format!("{url}/v1/epcis/capture"), b"{}");
+    assert_eq!(code, 400, "{v}");
     // The inquiry by air waybill, verified.
     let bundles = dir.path().join("trace");
     let epcis = dir.path().join("trace.jsonld");

@@ -226,6 +226,26 @@ impl Node {
         self.post(&["v1", "txs"], &query, &body)
     }
 
+    /// `POST /v1/epcis/capture`: the document as the body, the signed transaction's envelope
+    /// and signature as headers (docs/api.md).
+    pub fn capture(&self, stx: &SignedTransaction, document: &str, wait: bool) -> Result<Value, NodeError> {
+        let query = if wait {
+            vec![("wait", "true".to_string())]
+        } else {
+            vec![]
+        };
+        let url = self.url(&["v1", "epcis", "capture"], &query);
+        let req = self
+            .agent
+            .post(&url)
+            .set("Content-Type", "application/ld+json")
+            .set("Concordat-Signer", &stx.tx.signer.to_hex())
+            .set("Concordat-Nonce", &stx.tx.nonce.to_string())
+            .set("Concordat-Expiry-Height", &stx.tx.expiry_height.to_string())
+            .set("Concordat-Signature", &stx.signature.to_hex());
+        Self::answer(&url, req.send_string(document))
+    }
+
     /// `GET /v1/txs/{hash}`.
     pub fn tx(&self, hash: &str) -> Result<Value, NodeError> {
         self.get(&["v1", "txs", hash], &[])
