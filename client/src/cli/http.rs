@@ -228,7 +228,12 @@ impl Node {
 
     /// `POST /v1/epcis/capture`: the document as the body, the signed transaction's envelope
     /// and signature as headers (docs/api.md).
-    pub fn capture(&self, stx: &SignedTransaction, document: &str, wait: bool) -> Result<Value, NodeError> {
+    pub fn capture(
+        &self,
+        stx: &SignedTransaction,
+        document: &str,
+        wait: bool,
+    ) -> Result<Value, NodeError> {
         let query = if wait {
             vec![("wait", "true".to_string())]
         } else {
