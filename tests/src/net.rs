@@ -11,13 +11,16 @@ use concordat_primitives::crypto::KeyFile;
 use concordat_primitives::SecretKey;
 use serde_json::Value;
 
-/// The directory holding the workspace's binaries (next to the running test's `deps/`).
+/// The directory holding the workspace's binaries: next to the running test's `deps/`, or
+/// the running binary's own directory (the benchmark, `target/release/concordat-bench`).
 pub fn bin_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>")
-        .to_path_buf()
+    let dir = exe.parent().expect("target/<profile>");
+    if dir.file_name().is_some_and(|n| n == "deps") {
+        dir.parent().expect("target/<profile>").to_path_buf()
+    } else {
+        dir.to_path_buf()
+    }
 }
 
 /// Path of a workspace binary; panics with a hint if it was not built.
@@ -269,7 +272,27 @@ fn answer(r: Result<ureq::Response, ureq::Error>) -> (u16, Value) {
 /// admitted through `[p2p] observers`) under `dir`, each with a `config.toml` naming every
 /// other node as a peer. `consensus` is extra TOML for the `[consensus]` table. Not started.
 pub fn bft_network(dir: &Path, validators: usize, observers: usize, consensus: &str) -> Vec<Node> {
+    bft_network_with(dir, validators, observers, consensus, |_| {})
+}
+
+/// [`bft_network`], with `patch` applied to the genesis (the network's and every node's copy)
+/// before anything starts.
+pub fn bft_network_with(
+    dir: &Path,
+    validators: usize,
+    observers: usize,
+    consensus: &str,
+    patch: impl Fn(&mut Value),
+) -> Vec<Node> {
     demo_network(dir, validators);
+    let mut files = vec![dir.join("genesis.json")];
+    files.extend((0..validators).map(|i| dir.join(format!("node{i}")).join("genesis.json")));
+    for file in files {
+        let mut g: Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).expect("genesis")).expect("json");
+        patch(&mut g);
+        std::fs::write(&file, serde_json::to_string_pretty(&g).expect("json")).expect("write");
+    }
     let mut nodes: Vec<Node> = (0..validators)
         .map(|i| Node::new(dir.join(format!("node{i}"))))
         .collect();

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Concordat's benchmark (goals.md, Performance): 4 validators on 127.0.0.1, each with its own
+# RocksDB and synced commits; an open-loop load of pre-signed transactions of a realistic mix
+# over many keys; a saturating run and a half-load run, 3 runs of 60 s each by default, medians;
+# the single-core batch signature-verification rate and the signature bound measured in the
+# same run. Progress goes to stderr, one JSON line to stdout at the end, and the markdown
+# report to docs/perf.md (or BENCH_REPORT).
+#
+#   scripts/bench.sh                       # the full benchmark (about 10 minutes after the build)
+#   BENCH_ARGS="--runs 1 --duration 20" scripts/bench.sh   # a quick look
+#
+# Options (BENCH_ARGS): --runs N, --duration SECONDS, --validators N, --saturate-tps TPS
+# (the offered rate of the saturating run; default 6000), --report FILE.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+echo "building the release binaries (the first release build compiles RocksDB: about 15 minutes)" >&2
+cargo build --locked --release -p concordat-node -p concordat-client -p concordat-tests --bin concordat-node --bin concordat --bin concordat-bench >&2
+REPORT="${BENCH_REPORT:-docs/perf.md}"
+# shellcheck disable=SC2086
+exec "${CARGO_TARGET_DIR:-target}/release/concordat-bench" --report "$REPORT" ${BENCH_ARGS:-}

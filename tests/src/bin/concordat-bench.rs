@@ -1,0 +1,779 @@
+//! `concordat-bench`: the benchmark behind `scripts/bench.sh` (goals.md, Performance).
+//!
+//! It starts a network of real `concordat-node` processes on 127.0.0.1 (4 validators by
+//! default, each with its own RocksDB and synced commits), registers signers (64 registrar
+//! clerks, 64 cargo-terminal clerks, hundreds of enterprises with their own keys), then runs an
+//! open-loop load of pre-signed transactions of a realistic mix — party registrations,
+//! commitments, licence applications, EPCIS event captures — spread over many distinct keys:
+//! a saturating run and a run at half the saturated rate, each several times, medians
+//! reported. In the same run it measures the single-core batch signature-verification rate and
+//! reports the signature bound (cores × rate ÷ validators). It prints progress on stderr, one
+//! JSON line on stdout at the end, and writes a markdown report.
+//!
+//! Latency is submit → the block holding the transaction visible through node 0's API
+//! (`GET /v1/blocks/{h}` polled as the height moves). CPU time and peak RSS come from
+//! `/proc/<pid>`.
+
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::print_stderr)]
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use concordat_contracts::codes::LocationFunction;
+use concordat_contracts::commitment::{CommitmentCall, CommitmentKind};
+use concordat_contracts::licence::{ApprovalMode, LicenceCall};
+use concordat_contracts::logistics::LogisticsCall;
+use concordat_contracts::party::PartyCall;
+use concordat_contracts::{Call, SignedTransaction, Transaction};
+use concordat_primitives::{Hash, SecretKey};
+use concordat_tests::net::{bft_network_with, bin, get, post_bytes, wait_height, Node};
+use serde_json::{json, Value};
+
+const BJSAMR: &str = "11110000MB01A7C368";
+const TERMINAL: &str = "91110115MA04DXCT11";
+const RP: &str = "urn:epc:id:sgln:6901234.00001.0";
+const CLERKS: u8 = 64;
+const ENTERPRISES: u32 = 512;
+
+struct Args {
+    runs: usize,
+    duration_s: u64,
+    validators: usize,
+    saturate_tps: u64,
+    report: Option<PathBuf>,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        runs: 3,
+        duration_s: 60,
+        validators: 4,
+        saturate_tps: 6000,
+        report: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        match flag.as_str() {
+            "--runs" => a.runs = value().parse().expect("--runs N"),
+            "--duration" => a.duration_s = value().parse().expect("--duration SECONDS"),
+            "--validators" => a.validators = value().parse().expect("--validators N"),
+            "--saturate-tps" => a.saturate_tps = value().parse().expect("--saturate-tps TPS"),
+            "--report" => a.report = Some(PathBuf::from(value())),
+            other => panic!("unknown argument {other}; see scripts/bench.sh"),
+        }
+    }
+    a
+}
+
+fn progress(msg: &str) {
+    eprintln!("[bench] {msg}");
+}
+
+fn clerk(i: u8) -> SecretKey {
+    SecretKey::from_seed([
+        i, 0xc1, 0xe7, 0x4b, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1,
+    ])
+}
+
+fn terminal_clerk(i: u8) -> SecretKey {
+    SecretKey::from_seed([
+        i, 0x7e, 0x4d, 0x19, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+        2, 2, 2, 2, 2,
+    ])
+}
+
+fn enterprise(n: u32) -> SecretKey {
+    let mut seed = [3u8; 32];
+    seed[..4].copy_from_slice(&n.to_be_bytes());
+    SecretKey::from_seed(seed)
+}
+
+/// Signs transactions with per-signer nonces kept here.
+struct Signer {
+    chain: String,
+    expiry: u64,
+    nonces: HashMap<[u8; 32], u64>,
+}
+
+impl Signer {
+    fn sign(&mut self, key: &SecretKey, call: Call) -> SignedTransaction {
+        let n = self.nonces.entry(*key.public_key().as_bytes()).or_insert(0);
+        let tx = Transaction {
+            chain_id: self.chain.clone(),
+            signer: key.public_key(),
+            nonce: *n,
+            expiry_height: self.expiry,
+            call,
+        }
+        .sign(key);
+        *n += 1;
+        tx
+    }
+}
+
+/// The i-th transaction of the load mix for run `run`.
+fn load_tx(s: &mut Signer, run: u32, i: u64) -> SignedTransaction {
+    let tag = format!("{run}-{i}");
+    match i % 20 {
+        // 35 %: party registrations by the registrar's clerks.
+        0..=6 => s.sign(
+            &clerk((i % u64::from(CLERKS)) as u8),
+            Call::Party(PartyCall::Register {
+                uscc: concordat_testkit::synthetic_uscc(1000 + run, i as u32),
+                name: format!("压测企业 {tag}"),
+                legal_rep_ref: None,
+                registered_address: "望京街道样例路1号".into(),
+            }),
+        ),
+        // 25 %: commitments by enterprises.
+        7..=11 => s.sign(
+            &enterprise((i % u64::from(ENTERPRISES)) as u32),
+            Call::Commitment(CommitmentCall::Make {
+                commitment_id: format!("BC-{tag}"),
+                kind: CommitmentKind::Truthfulness,
+                text_hash: Hash::digest(tag.as_bytes()),
+                relates_to: None,
+                seal_signature_id: None,
+                addressed_to: Some(BJSAMR.into()),
+            }),
+        ),
+        // 20 %: licence applications by enterprises.
+        12..=15 => s.sign(
+            &enterprise(((i / 20) % u64::from(ENTERPRISES)) as u32),
+            Call::Licence(LicenceCall::Apply {
+                licence_id: format!("BL-{tag}"),
+                type_code: "FOOD_BUSINESS".into(),
+                issuer: BJSAMR.into(),
+                approval_mode: ApprovalMode::Standard,
+                commitment_id: None,
+                scope: "预包装食品销售".into(),
+                site_ids: vec![],
+            }),
+        ),
+        // 20 %: EPCIS captures by the cargo terminal's clerks.
+        _ => {
+            let event = json!({
+                "type": "ObjectEvent",
+                "eventTime": "2026-09-08T10:00:00+08:00",
+                "eventTimeZoneOffset": "+08:00",
+                "epcList": [format!("urn:epc:id:sscc:6901234.{:010}", (u64::from(run) << 32 | i) % 10_000_000_000)],
+                "action": "OBSERVE",
+                "bizStep": "arriving",
+                "readPoint": {"id": RP},
+            });
+            s.sign(
+                &terminal_clerk((i % u64::from(CLERKS)) as u8),
+                Call::Logistics(LogisticsCall::Capture {
+                    document: concordat_testkit::customs::epcis_document(vec![event]),
+                }),
+            )
+        }
+    }
+}
+
+/// The network: genesis patched with the clerks and the terminal, nodes started.
+fn network(dir: &std::path::Path, validators: usize) -> Vec<Node> {
+    let mut nodes = bft_network_with(dir, validators, 0, "", |g| {
+        for d in g["departments"].as_array_mut().expect("departments") {
+            if d["uscc"] == BJSAMR {
+                let keys = d["member_keys"].as_array_mut().expect("keys");
+                keys.truncate(1);
+                keys.extend((1..CLERKS).map(|i| json!(clerk(i).public_key().to_hex())));
+                keys[0] = json!(clerk(0).public_key().to_hex());
+            }
+        }
+        g["departments"].as_array_mut().expect("departments").push(json!({
+            "uscc": TERMINAL, "name": "大兴机场货站 (Daxing cargo terminal, synthetic)",
+            "region": "110115", "roles": ["CARGO_TERMINAL"],
+            "member_keys": (0..CLERKS).map(|i| terminal_clerk(i).public_key().to_hex()).collect::<Vec<_>>(),
+        }));
+    });
+    for n in &mut nodes {
+        n.start();
+    }
+    nodes
+}
+
+fn submit_all(url: &str, txs: &[SignedTransaction]) {
+    for tx in txs {
+        let (code, v) = post_bytes(&format!("{url}/v1/txs"), &tx.to_bytes());
+        assert_eq!(code, 202, "setup tx refused: {v}");
+    }
+}
+
+fn wait_nonce(url: &str, key: &SecretKey, nonce: u64) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < deadline {
+        let (_, v) = get(&format!(
+            "{url}/v1/state/nonce/{}",
+            key.public_key().to_hex()
+        ));
+        if v["value"].as_u64().unwrap_or(0) >= nonce {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("setup did not commit");
+}
+
+/// Registers the enterprises (with keys) and the read point.
+fn setup(url: &str, s: &mut Signer) {
+    let mut txs = Vec::new();
+    for n in 0..ENTERPRISES {
+        let uscc = concordat_testkit::synthetic_uscc(7, n);
+        let c = clerk((n % u32::from(CLERKS)) as u8);
+        txs.push(s.sign(
+            &c,
+            Call::Party(PartyCall::Register {
+                uscc: uscc.clone(),
+                name: format!("压测企业 {n}"),
+                legal_rep_ref: None,
+                registered_address: "望京街道样例路1号".into(),
+            }),
+        ));
+        txs.push(s.sign(
+            &c,
+            Call::Party(PartyCall::SetKeys {
+                uscc,
+                keys: [enterprise(n).public_key()].into(),
+            }),
+        ));
+    }
+    txs.push(s.sign(
+        &terminal_clerk(0),
+        Call::Logistics(LogisticsCall::RegisterReadPoint {
+            read_point: RP.into(),
+            name: "大兴机场货站".into(),
+            locode: "CNPKX".into(),
+            function: LocationFunction::Airport,
+        }),
+    ));
+    for chunk in txs.chunks(2000) {
+        submit_all(url, chunk);
+        let last = chunk.last().expect("tx");
+        wait_nonce(url, &clerk_of(last), last.tx.nonce + 1);
+    }
+    for c in 0..CLERKS {
+        let k = clerk(c);
+        let n = s
+            .nonces
+            .get(k.public_key().as_bytes())
+            .copied()
+            .unwrap_or(0);
+        wait_nonce(url, &k, n);
+    }
+}
+
+fn clerk_of(tx: &SignedTransaction) -> SecretKey {
+    (0..CLERKS)
+        .map(clerk)
+        .chain((0..CLERKS).map(terminal_clerk))
+        .find(|k| k.public_key() == tx.tx.signer)
+        .expect("a clerk")
+}
+
+/// CPU seconds (user + system) and peak RSS (kB) of a process.
+fn proc_stats(pid: u32) -> (f64, u64) {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    let cpu = (ticks(11) + ticks(12)) / 100.0;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let hwm = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    (cpu, hwm)
+}
+
+struct RunResult {
+    offered_tps: f64,
+    committed_tps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    refused: u64,
+    cpu_ms_per_tx_per_validator: f64,
+    blocks_per_s: f64,
+    txs_per_block: f64,
+    max_lag_blocks: u64,
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    percentile(v, 0.5)
+}
+
+/// One open-loop run at `rate` for `secs`.
+fn run(nodes: &[Node], s: &mut Signer, run_no: u32, rate: f64, secs: u64) -> RunResult {
+    let urls: Vec<String> = nodes.iter().map(Node::url).collect();
+    let total = (rate * secs as f64) as u64;
+    progress(&format!(
+        "run {run_no}: signing {total} transactions for {rate:.0} TPS x {secs} s"
+    ));
+    let txs: Vec<(Hash, Vec<u8>)> = (0..total)
+        .map(|i| {
+            let tx = load_tx(s, run_no, i);
+            (tx.hash(), tx.to_bytes())
+        })
+        .collect();
+    let txs = Arc::new(txs);
+    let commits: Arc<Mutex<HashMap<Hash, Instant>>> = Arc::new(Mutex::new(HashMap::new()));
+    let blocks: Arc<Mutex<Vec<(Instant, usize)>>> = Arc::new(Mutex::new(Vec::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let max_lag = Arc::new(AtomicU64::new(0));
+    let start_height = concordat_tests::net::height(&urls[0]);
+    // The watcher: node 0's blocks as they appear; every node's height for the lag.
+    let watcher = {
+        let (commits, blocks, stop, max_lag, urls) = (
+            commits.clone(),
+            blocks.clone(),
+            stop.clone(),
+            max_lag.clone(),
+            urls.clone(),
+        );
+        std::thread::spawn(move || {
+            let mut next = start_height + 1;
+            let mut last_lag = Instant::now();
+            while !stop.load(Ordering::Relaxed) {
+                let (code, b) = get(&format!("{}/v1/blocks/{next}", urls[0]));
+                if code == 200 {
+                    let seen = Instant::now();
+                    let list = b["txs"].as_array().cloned().unwrap_or_default();
+                    let mut c = commits.lock().expect("lock");
+                    for t in &list {
+                        if let Some(h) = t["tx_hash"].as_str().and_then(|h| Hash::from_hex(h).ok())
+                        {
+                            c.insert(h, seen);
+                        }
+                    }
+                    blocks.lock().expect("lock").push((seen, list.len()));
+                    next += 1;
+                    continue;
+                }
+                if last_lag.elapsed() > Duration::from_millis(250) {
+                    let hs: Vec<u64> = urls
+                        .iter()
+                        .map(|u| concordat_tests::net::height(u))
+                        .collect();
+                    let lag = hs.iter().max().unwrap_or(&0) - hs.iter().min().unwrap_or(&0);
+                    max_lag.fetch_max(lag, Ordering::Relaxed);
+                    last_lag = Instant::now();
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+    };
+    let cpu_before: Vec<f64> = nodes
+        .iter()
+        .map(|n| proc_stats(n.pid().expect("pid")).0)
+        .collect();
+    let workers = 48usize;
+    let t0 = Instant::now() + Duration::from_millis(200);
+    let submitted: Arc<Mutex<HashMap<Hash, Instant>>> = Arc::new(Mutex::new(HashMap::new()));
+    let refused = Arc::new(AtomicU64::new(0));
+    let handles: Vec<_> = (0..workers)
+        .map(|w| {
+            let (txs, submitted, refused, urls) = (
+                txs.clone(),
+                submitted.clone(),
+                refused.clone(),
+                urls.clone(),
+            );
+            std::thread::spawn(move || {
+                let agent = ureq::AgentBuilder::new()
+                    .timeout(Duration::from_secs(30))
+                    .build();
+                let mut i = w as u64;
+                while i < total {
+                    let at = t0 + Duration::from_secs_f64(i as f64 / rate);
+                    if let Some(d) = at.checked_duration_since(Instant::now()) {
+                        std::thread::sleep(d);
+                    }
+                    let (hash, bytes) = &txs[i as usize];
+                    let url = format!("{}/v1/txs", urls[i as usize % urls.len()]);
+                    let sent = Instant::now();
+                    let ok = agent
+                        .post(&url)
+                        .set("Content-Type", "application/octet-stream")
+                        .send_bytes(bytes)
+                        .map(|r| r.status() == 202)
+                        .unwrap_or(false);
+                    if ok {
+                        submitted.lock().expect("lock").insert(*hash, sent);
+                    } else {
+                        refused.fetch_add(1, Ordering::Relaxed);
+                    }
+                    i += workers as u64;
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().expect("worker");
+    }
+    let sent_end = Instant::now();
+    let window_end = t0 + Duration::from_secs(secs);
+    // Let what was admitted commit (bounded).
+    let drain = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < drain {
+        let pending = {
+            let sub = submitted.lock().expect("lock");
+            let c = commits.lock().expect("lock");
+            sub.keys().filter(|h| !c.contains_key(h)).count()
+        };
+        if pending == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    stop.store(true, Ordering::Relaxed);
+    watcher.join().expect("watcher");
+    let cpu_after: Vec<f64> = nodes
+        .iter()
+        .map(|n| proc_stats(n.pid().expect("pid")).0)
+        .collect();
+    let sub = submitted.lock().expect("lock");
+    let c = commits.lock().expect("lock");
+    let mut latencies = Vec::new();
+    let mut in_window = 0u64;
+    let mut committed = 0u64;
+    for (h, sent) in sub.iter() {
+        if let Some(seen) = c.get(h) {
+            committed += 1;
+            if *seen <= window_end {
+                in_window += 1;
+            }
+            latencies.push(seen.duration_since(*sent).as_secs_f64() * 1000.0);
+        }
+    }
+    latencies.sort_by(|a, b| a.total_cmp(b));
+    let window = window_end.duration_since(t0).as_secs_f64();
+    let bl = blocks.lock().expect("lock");
+    let in_blocks: Vec<&(Instant, usize)> = bl
+        .iter()
+        .filter(|(t, _)| *t >= t0 && *t <= window_end)
+        .collect();
+    let txs_in_blocks: usize = in_blocks.iter().map(|(_, n)| n).sum();
+    let cpu: f64 = cpu_after.iter().zip(&cpu_before).map(|(a, b)| a - b).sum();
+    let r = RunResult {
+        offered_tps: sub.len() as f64 / sent_end.duration_since(t0).as_secs_f64().max(1e-9),
+        committed_tps: in_window as f64 / window,
+        p50_ms: percentile(&latencies, 0.5),
+        p99_ms: percentile(&latencies, 0.99),
+        refused: refused.load(Ordering::Relaxed),
+        cpu_ms_per_tx_per_validator: cpu * 1000.0 / nodes.len() as f64 / committed.max(1) as f64,
+        blocks_per_s: in_blocks.len() as f64 / window,
+        txs_per_block: txs_in_blocks as f64 / in_blocks.len().max(1) as f64,
+        max_lag_blocks: max_lag.load(Ordering::Relaxed),
+    };
+    progress(&format!(
+        "run {run_no}: offered {:.0} TPS, committed {:.0} TPS, p50 {:.0} ms, p99 {:.0} ms, {} refused, {:.1} blocks/s x {:.0} txs, lag {} blocks, {:.3} ms CPU/tx/validator",
+        r.offered_tps, r.committed_tps, r.p50_ms, r.p99_ms, r.refused, r.blocks_per_s, r.txs_per_block, r.max_lag_blocks, r.cpu_ms_per_tx_per_validator
+    ));
+    r
+}
+
+/// Single-core batch verification rate (signatures per second), batches of 64.
+fn sig_rate() -> f64 {
+    let items: Vec<([u8; 32], Vec<u8>, [u8; 64])> = (0..64u32)
+        .map(|i| {
+            let k = enterprise(10_000 + i);
+            let msg = format!("message {i}").into_bytes();
+            let sig = k.sign(&msg);
+            (*k.public_key().as_bytes(), msg, sig.0)
+        })
+        .collect();
+    let mut rng = rand::thread_rng();
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed() < Duration::from_secs(3) {
+        let batch: Vec<concordat_primitives::crypto::BatchItem<'_>> = items
+            .iter()
+            .map(|(k, m, s)| (*k, m.as_slice(), *s))
+            .collect();
+        let ok = concordat_primitives::crypto::verify_batch(&batch, &mut rng);
+        assert!(ok.is_ok(), "a valid batch failed");
+        n += items.len() as u64;
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, v)| v.trim().to_string())
+        .unwrap_or_else(|| "unknown CPU".into());
+    let mem_kb: u64 = std::fs::read_to_string("/proc/meminfo")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("MemTotal:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    format!(
+        "{} cores ({cpu}), {:.0} GiB RAM",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        mem_kb as f64 / 1_048_576.0
+    )
+}
+
+fn main() {
+    let a = args();
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    progress("measuring single-core batch signature verification");
+    let rate = sig_rate();
+    let bound = cores as f64 * rate / a.validators as f64;
+    progress(&format!("{rate:.0} signatures/s on one core; signature bound {bound:.0} TPS ({cores} cores, {} validators)", a.validators));
+
+    let dir = tempfile_dir();
+    progress(&format!(
+        "starting {} validators under {}",
+        a.validators,
+        dir.display()
+    ));
+    let mut nodes = network(&dir, a.validators);
+    let url = nodes[0].url();
+    let (_, st) = get(&format!("{url}/v1/status"));
+    let mut s = Signer {
+        chain: st["chain_id"].as_str().expect("chain").to_string(),
+        expiry: st["height"].as_u64().unwrap_or(0) + 90_000,
+        nonces: HashMap::new(),
+    };
+    progress(&format!(
+        "registering {ENTERPRISES} enterprises with their keys"
+    ));
+    setup(&url, &mut s);
+
+    let mut sat = Vec::new();
+    for r in 0..a.runs {
+        sat.push(run(
+            &nodes,
+            &mut s,
+            r as u32,
+            a.saturate_tps as f64,
+            a.duration_s,
+        ));
+    }
+    let mut tps: Vec<f64> = sat.iter().map(|r| r.committed_tps).collect();
+    let saturated = median(&mut tps);
+    let half_rate = (saturated / 2.0).max(1.0);
+    let mut half = Vec::new();
+    for r in 0..a.runs {
+        half.push(run(&nodes, &mut s, 100 + r as u32, half_rate, a.duration_s));
+    }
+    let med = |v: &[RunResult], f: fn(&RunResult) -> f64| {
+        let mut x: Vec<f64> = v.iter().map(f).collect();
+        median(&mut x)
+    };
+
+    // Proof and bundle sizes at the state reached.
+    let uscc = concordat_testkit::synthetic_uscc(7, 1);
+    let (_, proof) = get(&format!("{url}/v1/state/party/{uscc}?proof=true"));
+    let proof_bytes = proof["proof"].as_str().map(|p| p.len() / 2).unwrap_or(0);
+    let (_, absent) = get(&format!(
+        "{url}/v1/state/party/91110105MA01R7K442?proof=true"
+    ));
+    let absence_bytes = absent["proof"].as_str().map(|p| p.len() / 2).unwrap_or(0);
+    let bundle_file = dir.join("party.bundle");
+    let out = std::process::Command::new(bin("concordat"))
+        .args(["proof", "party", &uscc, "--node", &url, "--out"])
+        .arg(&bundle_file)
+        .output()
+        .expect("concordat proof");
+    let bundle_bytes = if out.status.success() {
+        std::fs::metadata(&bundle_file)
+            .map(|m| m.len())
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    let keys_in_state = concordat_tests::net::height(&url);
+
+    // Catch-up: the last validator down for 20 s at half load, then back.
+    progress("catch-up: stopping the last validator for 20 s under half load");
+    let last = nodes.len() - 1;
+    let stopped_at = concordat_tests::net::height(&nodes[last].url());
+    nodes[last].stop();
+    let live_start = concordat_tests::net::height(&url);
+    let t_live = Instant::now();
+    let background = {
+        let urls: Vec<String> = nodes[..last].iter().map(Node::url).collect();
+        let total = (half_rate * 20.0) as u64;
+        let txs: Vec<Vec<u8>> = (0..total)
+            .map(|i| load_tx(&mut s, 200, i).to_bytes())
+            .collect();
+        std::thread::spawn(move || {
+            let t0 = Instant::now();
+            for (i, b) in txs.iter().enumerate() {
+                let at = t0 + Duration::from_secs_f64(i as f64 / half_rate);
+                if let Some(d) = at.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(d);
+                }
+                let _ = post_bytes(&format!("{}/v1/txs", urls[i % urls.len()]), b);
+            }
+        })
+    };
+    background.join().expect("load");
+    let live_blocks = concordat_tests::net::height(&url) - live_start;
+    let live_rate = live_blocks as f64 / t_live.elapsed().as_secs_f64();
+    let behind_from = stopped_at;
+    let tip = concordat_tests::net::height(&url);
+    let t_catch = Instant::now();
+    nodes[last].start();
+    let caught = wait_height(&[nodes[last].url()], tip, Duration::from_secs(300));
+    let catch_secs = t_catch.elapsed().as_secs_f64();
+    let catchup_rate = if caught {
+        (tip - behind_from) as f64 / catch_secs
+    } else {
+        0.0
+    };
+    let rss_mb: Vec<f64> = nodes
+        .iter()
+        .filter_map(Node::pid)
+        .map(|p| proc_stats(p).1 as f64 / 1024.0)
+        .collect();
+    for n in &mut nodes {
+        n.stop();
+    }
+
+    let doc = json!({
+        "tps": saturated,
+        "p50_ms": med(&half, |r| r.p50_ms),
+        "p99_ms": med(&half, |r| r.p99_ms),
+        "sig_bound_tps": bound,
+        "validators": a.validators,
+        "sig_verify_per_s_single_core": rate,
+        "cores": cores,
+        "saturated_offered_tps": med(&sat, |r| r.offered_tps),
+        "saturated_p50_ms": med(&sat, |r| r.p50_ms),
+        "saturated_p99_ms": med(&sat, |r| r.p99_ms),
+        "half_load_offered_tps": med(&half, |r| r.offered_tps),
+        "half_load_committed_tps": med(&half, |r| r.committed_tps),
+        "cpu_ms_per_tx_per_validator": med(&sat, |r| r.cpu_ms_per_tx_per_validator),
+        "peak_rss_mb": rss_mb,
+        "blocks_per_s": med(&sat, |r| r.blocks_per_s),
+        "txs_per_block": med(&sat, |r| r.txs_per_block),
+        "max_lag_blocks": sat.iter().map(|r| r.max_lag_blocks).max().unwrap_or(0),
+        "refused_at_saturation": sat.iter().map(|r| r.refused).sum::<u64>(),
+        "state_proof_bytes": proof_bytes,
+        "absence_proof_bytes": absence_bytes,
+        "bundle_bytes": bundle_bytes,
+        "catchup_blocks_per_s": catchup_rate,
+        "live_blocks_per_s": live_rate,
+        "runs": a.runs,
+        "duration_s": a.duration_s,
+        "height_at_end": keys_in_state,
+        "machine": machine(),
+    });
+    if let Some(path) = &a.report {
+        std::fs::write(path, report(&doc, &sat, &half)).expect("write the report");
+        progress(&format!("report written to {}", path.display()));
+    }
+    println!("{doc}");
+}
+
+fn tempfile_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("concordat-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("bench dir");
+    dir
+}
+
+fn report(doc: &Value, sat: &[RunResult], half: &[RunResult]) -> String {
+    let f = |k: &str| doc[k].as_f64().unwrap_or(f64::NAN);
+    let rows =
+        |runs: &[RunResult]| -> String {
+            runs.iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    format!(
+                    "| {} | {:.0} | {:.0} | {:.0} | {:.0} | {} | {:.1} | {:.0} | {} | {:.3} |\n",
+                    i + 1, r.offered_tps, r.committed_tps, r.p50_ms, r.p99_ms, r.refused,
+                    r.blocks_per_s, r.txs_per_block, r.max_lag_blocks, r.cpu_ms_per_tx_per_validator
+                )
+                })
+                .collect()
+        };
+    let head = "| run | offered TPS | committed TPS | p50 ms | p99 ms | refused | blocks/s | txs/block | max lag (blocks) | CPU ms/tx/validator |\n|---|---|---|---|---|---|---|---|---|---|\n";
+    format!(
+        "# Performance\n\n\
+         The latest report of `scripts/bench.sh` (goals.md, Performance). Machine: {machine}. \
+         {validators} validators on 127.0.0.1, each with its own RocksDB and synced commits; an \
+         open-loop load of pre-signed transactions (35 % party registrations by 64 registrar \
+         clerks, 25 % commitments and 20 % licence applications by 512 enterprises with their own \
+         keys, 20 % EPCIS captures by 64 terminal clerks), posted to all validators; {runs} runs \
+         of {secs} s per load; medians.\n\n\
+         | figure | measured | goal |\n|---|---|---|\n\
+         | committed TPS at saturation | {tps:.0} | ≥ 50 % of the signature bound ({half_bound:.0}) |\n\
+         | signature bound (cores × single-core batch rate ÷ validators) | {bound:.0} ({rate:.0} sig/s on one core) | — |\n\
+         | commit latency at half load (p50 / p99) | {p50:.0} / {p99:.0} ms at {hl:.0} TPS | ≤ 250 / ≤ 600 ms |\n\
+         | CPU per committed tx per validator | {cpu:.3} ms ({sig_x:.1}× one signature verification) | ≤ 3× |\n\
+         | blocks per second, transactions per block (saturation) | {bps:.1}, {tpb:.0} | — |\n\
+         | slowest validator behind the tip (saturation) | {lag} blocks | a few blocks |\n\
+         | peak RSS per node | {rss} MB | ≤ 1 GiB at 10 M records |\n\
+         | state proof (membership / absence) | {pb} / {ab} bytes at height {h} | ≤ 800 bytes at 1 M keys |\n\
+         | offline bundle (party) | {bb} bytes | ≤ 2 KB with 21 validators at 1 M keys |\n\
+         | catch-up of a validator down 20 s | {cu:.1} blocks/s vs {live:.1} live ({cux:.1}×) | ≥ 5× |\n\n\
+         ## Saturating runs\n\n{head}{sat_rows}\n## Half-load runs\n\n{head}{half_rows}",
+        machine = doc["machine"].as_str().unwrap_or("?"),
+        validators = doc["validators"],
+        runs = doc["runs"],
+        secs = doc["duration_s"],
+        tps = f("tps"),
+        half_bound = f("sig_bound_tps") / 2.0,
+        bound = f("sig_bound_tps"),
+        rate = f("sig_verify_per_s_single_core"),
+        p50 = f("p50_ms"),
+        p99 = f("p99_ms"),
+        hl = f("half_load_committed_tps"),
+        cpu = f("cpu_ms_per_tx_per_validator"),
+        sig_x = f("cpu_ms_per_tx_per_validator") / (1000.0 / f("sig_verify_per_s_single_core")),
+        bps = f("blocks_per_s"),
+        tpb = f("txs_per_block"),
+        lag = doc["max_lag_blocks"],
+        rss = doc["peak_rss_mb"]
+            .as_array()
+            .map(|v| v.iter().map(|x| format!("{:.0}", x.as_f64().unwrap_or(0.0))).collect::<Vec<_>>().join(", "))
+            .unwrap_or_default(),
+        pb = doc["state_proof_bytes"],
+        ab = doc["absence_proof_bytes"],
+        h = doc["height_at_end"],
+        bb = doc["bundle_bytes"],
+        cu = f("catchup_blocks_per_s"),
+        live = f("live_blocks_per_s"),
+        cux = f("catchup_blocks_per_s") / f("live_blocks_per_s").max(1e-9),
+        head = head,
+        sat_rows = rows(sat),
+        half_rows = rows(half),
+    )
+}
