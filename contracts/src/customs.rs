@@ -423,8 +423,6 @@ pub struct DeclarationDraft {
     pub port_locode: String,
     /// Goods.
     pub items: Vec<GoodsItem>,
-    /// When the means of transport declared entry, if known.
-    pub transport_entry_declared_at: Option<Instant>,
 }
 
 /// Customs calls.
@@ -515,7 +513,21 @@ fn check_draft(d: &DeclarationDraft) -> Result<(), ExecError> {
     }
     for doc in &d.transport_docs {
         match doc.kind {
-            TraceKind::BillOfLading | TraceKind::AirWaybill => doc.kind.check(&doc.number)?,
+            TraceKind::BillOfLading | TraceKind::AirWaybill => {
+                doc.kind.check(&doc.number)?;
+                // A number must trace as what it is (a B/L shaped like a container or an
+                // entry number could be recorded but never found).
+                if TraceKind::detect(&doc.number).ok().as_ref() != Some(&doc.kind) {
+                    return Err(ExecError::new(
+                        ResultCode::BadIdentifier,
+                        format!(
+                            "transport document {} reads as another kind of number; a {} cannot be traced by it",
+                            doc.number,
+                            crate::rules::spelled(&doc.kind)
+                        ),
+                    ));
+                }
+            }
             _ => {
                 return Err(invalid(
                     "a transport document is a BILL_OF_LADING or an AIR_WAYBILL",
@@ -737,13 +749,6 @@ fn save(
     let trader_uscc = parse_uscc(&draft.trader)?;
     crate::party::require_existing(state, &trader_uscc)?;
     DECLARATIONS.require_new(state, &draft.entry_id)?;
-    if let Some(at) = draft.transport_entry_declared_at {
-        if at.ms() > ctx.time_ms.saturating_add(MAX_CLOCK_SKEW_MS) {
-            return Err(invalid(format!(
-                "transport entry time {at} is in the future"
-            )));
-        }
-    }
     let status = DeclarationStatus::Draft;
     let mut d = Declaration {
         entry_id: draft.entry_id.clone(),
@@ -760,10 +765,7 @@ fn save(
         containers: draft.containers.clone(),
         port_locode: draft.port_locode.clone(),
         items: draft.items.clone(),
-        times: Times {
-            transport_entry_declared_at: draft.transport_entry_declared_at,
-            ..Times::default()
-        },
+        times: Times::default(),
         complete_due_on: None,
         status,
         flags: Vec::new(),
@@ -773,20 +775,11 @@ fn save(
         steps: Vec::new(),
         history: vec![Change::now(ctx, status, &declarant.uscc, "saved")],
     };
-    if let Some(at) = draft.transport_entry_declared_at {
-        d.step(
-            ctx,
-            "TRANSPORT_ENTRY_DECLARED",
-            at,
-            &declarant.uscc,
-            "declared with the entry",
-        );
-    }
-    schedule_complete_due(state, &mut d)?;
     BY_DECLARANT.add(state, &declarant.uscc, &d.entry_id)?;
-    for (kind, number) in d.trace_numbers() {
-        trace::add_entry(state, &kind, &number, &d.entry_id)?;
-    }
+    // Its own number finds it at once; its transport documents and containers once customs
+    // accepts it (so drafts naming someone else's shipment cannot crowd that shipment's index).
+    trace::add_entry(state, &TraceKind::Entry, &d.entry_id, &d.entry_id)?;
+    look_back_arrival(state, ctx, &mut d);
     DECLARATIONS.put(state, &d.entry_id, &d);
     Ok(())
 }
@@ -803,6 +796,82 @@ fn move_to(
     let name = crate::rules::spelled(&to);
     d.step(ctx, &name, at, by, basis);
     Ok(())
+}
+
+/// Most recent events read per number when looking back for an arrival.
+pub const LOOK_BACK_EVENTS: usize = 64;
+
+/// Confirms the arrival of `d` from an arrival event captured before it could be linked to
+/// `d` (before it was saved or accepted): the earliest `arriving`/`unloading` event, not
+/// declared in error, at a customs-controlled read point at `d`'s port, among the latest
+/// [`LOOK_BACK_EVENTS`] events of its numbers.
+fn look_back_arrival(state: &Overlay<'_>, ctx: &BlockContext, d: &mut Declaration) {
+    use crate::logistics::{self, LogisticsEvent, ReadPoint};
+    if d.times.arrival_confirmed_at.is_some() {
+        return;
+    }
+    let mut best: Option<LogisticsEvent> = None;
+    for (kind, number) in d.trace_numbers() {
+        let idx = trace::get(state, &kind, &number);
+        for hex in idx.events.iter().rev().take(LOOK_BACK_EVENTS) {
+            let Some(e) = state.get::<LogisticsEvent>(&logistics::keys::event(hex)) else {
+                continue;
+            };
+            if !matches!(e.biz_step.as_deref(), Some("arriving" | "unloading"))
+                || e.locode != d.port_locode
+                || state.get_raw(&logistics::keys::correction(hex)).is_some()
+            {
+                continue;
+            }
+            let controlled = state
+                .get::<ReadPoint>(&logistics::keys::read_point(&e.read_point))
+                .is_some_and(|rp| rp.customs_controlled);
+            if controlled && best.as_ref().is_none_or(|b| e.event_time < b.event_time) {
+                best = Some(e);
+            }
+        }
+    }
+    if let Some(e) = best {
+        let basis = format!(
+            "{} (captured before the entry was linked)",
+            e.biz_step.clone().unwrap_or_default()
+        );
+        confirm_arrival(
+            d,
+            ctx,
+            e.event_time,
+            &e.captured_by,
+            Some(&e.event_id),
+            &basis,
+        );
+    }
+}
+
+/// A CUSTOMS department covering `office`, for what the system records in an office's name
+/// when no department has acted on the entry yet.
+fn office_customs(state: &Overlay<'_>, office: &str) -> Option<Uscc> {
+    let province = codes::customs_office(office).ok()?.province;
+    crate::governance::department_index(state)
+        .into_iter()
+        .find(|u| {
+            state
+                .get::<crate::governance::Department>(&crate::state::keys::department(u.as_str()))
+                .is_some_and(|d| {
+                    d.has_role(Role::Customs) && crate::ids::region_covers(&d.region, province)
+                })
+        })
+}
+
+/// Adds a step to `d`'s timeline (for what another module does to it).
+pub fn record_step(
+    d: &mut Declaration,
+    ctx: &BlockContext,
+    what: &str,
+    at: Instant,
+    by: &Uscc,
+    basis: &str,
+) {
+    d.step(ctx, what, at, by, basis);
 }
 
 /// Sets the arrival (运抵) of `d` at `at` from `source` (an event id or a basis). Returns
@@ -844,6 +913,7 @@ pub fn execute(
                     DeclarationStatus::Submitted
                 }
             };
+            look_back_arrival(state, ctx, &mut d);
             if d.mode == DeclarationMode::Standard && d.times.arrival_confirmed_at.is_none() {
                 return Err(ExecError::new(
                     ResultCode::InvalidTransition,
@@ -985,6 +1055,10 @@ fn decide(
         Accepted => {
             d.times.accepted_at = Some(at);
             d.facilitation = Some(facilitation(state, &d.trader.uscc, Some(&d.customs_office)));
+            for (kind, number) in d.trace_numbers() {
+                trace::add_entry(state, &kind, &number, &d.entry_id)?;
+            }
+            look_back_arrival(state, ctx, d);
         }
         Inspection => d.times.inspection_ordered_at = Some(at),
         Released => {
@@ -1005,9 +1079,10 @@ fn decide(
 }
 
 /// R13, run by the executor the day after a TWO_STEP entry's complete declaration was due: if
-/// it is still not in, flags OVERDUE_COMPLETE and records a customs credit event against the
-/// declarant (a dishonesty record by the customs department that accepted the entry, severity
-/// per policy).
+/// the entry was lodged and its complete declaration is still not in, flags OVERDUE_COMPLETE
+/// and records a customs credit event against the declarant (a dishonesty record by the
+/// customs department that accepted the entry, or else one covering its office; severity per
+/// policy).
 pub fn flag_overdue_complete(
     state: &mut Overlay<'_>,
     ctx: &BlockContext,
@@ -1015,6 +1090,7 @@ pub fn flag_overdue_complete(
 ) -> Result<(), ExecError> {
     let mut d = DECLARATIONS.load(state, entry_id)?;
     if d.settled()
+        || d.status == DeclarationStatus::Draft
         || d.times.complete_declared_at.is_some()
         || d.flags.contains(&DeclarationFlag::OverdueComplete)
     {
@@ -1026,7 +1102,8 @@ pub fn flag_overdue_complete(
         .history
         .iter()
         .find(|c| c.status == DeclarationStatus::Accepted)
-        .map(|c| c.by.clone());
+        .map(|c| c.by.clone())
+        .or_else(|| office_customs(state, &d.customs_office));
     let basis = format!("R13: complete declaration of entry {entry_id} was due by {due_on}");
     let system = authority.clone().unwrap_or_else(|| d.declarant.clone());
     d.step(

@@ -189,6 +189,8 @@ impl crate::kinds::Versioned for RecognitionDecision {
 struct Credential {
     kind: &'static str,
     id: String,
+    /// The holder: a USCC (licence) or a person reference.
+    holder: String,
     type_code: String,
     issuer: Uscc,
     status: LicenceStatus,
@@ -202,6 +204,7 @@ impl Credential {
         Credential {
             kind: "licence",
             id: l.licence_id.clone(),
+            holder: l.holder.to_string(),
             type_code: l.type_code.clone(),
             issuer: l.issuer.clone(),
             status: l.status,
@@ -216,6 +219,7 @@ impl Credential {
         Credential {
             kind: "person_credential",
             id: c.credential_id.clone(),
+            holder: c.holder_ref.clone(),
             type_code: c.type_code.clone(),
             issuer: c.issuer.clone(),
             status: match c.status {
@@ -230,10 +234,13 @@ impl Credential {
         }
     }
 
-    /// The licence `id`, else the person credential `id`.
-    fn load(state: &Overlay<'_>, id: &str) -> Result<Credential, ExecError> {
-        if let Some(l) = licence::LICENCES.find(state, id)? {
-            return Ok(Credential::of_licence(&l));
+    /// The licence `id`, else the person credential `id`; on a person's behalf, the person
+    /// credential only.
+    fn load(state: &Overlay<'_>, id: &str, for_person: bool) -> Result<Credential, ExecError> {
+        if !for_person {
+            if let Some(l) = licence::LICENCES.find(state, id)? {
+                return Ok(Credential::of_licence(&l));
+            }
         }
         if let Some(c) = crate::credential::CREDENTIALS.find(state, id)? {
             return Ok(Credential::of_person(&c));
@@ -667,7 +674,19 @@ fn recognise(
         ));
     }
     let a = load(state, agreement_id)?;
-    let l = Credential::load(state, credential_id)?;
+    let for_person = on_behalf_of.is_some_and(|w| Uscc::parse(w).is_err());
+    let l = Credential::load(state, credential_id, for_person)?;
+    // On someone's behalf: the holder themselves, or (for a person's credential) an
+    // enterprise acting for the person, which the decision records.
+    if let Some(whom) = on_behalf_of {
+        let holder_ok = *whom == l.holder || (l.kind == "person_credential" && !for_person);
+        if !holder_ok {
+            return Err(invalid(format!(
+                "{} {credential_id} is held by {}, not by {whom}",
+                l.kind, l.holder
+            )));
+        }
+    }
     let (result, reason) = decide(&a, &l, actor.uscc(), Date::of_ms(ctx.time_ms));
     let d = RecognitionDecision {
         decision_id: decision_id.to_string(),

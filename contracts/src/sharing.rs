@@ -48,6 +48,11 @@ pub const MAX_ACCESSES_PER_AUTHORISATION: usize = 4096;
 pub const MAX_USES: u32 = 1000;
 /// Longest URL.
 pub const MAX_URL_BYTES: usize = 256;
+/// Longest validity of an authorisation, and how far ahead its end may lie: 5 years (1,827
+/// days) [M]. It bounds the dates the expiry queue holds.
+pub const MAX_VALIDITY_DAYS: u64 = 1827;
+/// Most requests logged per requester that named an authorisation not granted to it.
+pub const MAX_STRAY_REQUESTS_PER_REQUESTER: usize = 4096;
 
 /// Why the data is shared.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -322,9 +327,17 @@ pub mod keys {
     pub fn access(id: &str) -> Vec<u8> {
         [b"share_access/".as_slice(), id.as_bytes()].concat()
     }
-    /// The access ids of an authorisation.
+    /// The access ids of an authorisation (requests by its grantee).
     pub fn accesses_of(auth_id: &str) -> Vec<u8> {
         [b"share_accesses/".as_slice(), auth_id.as_bytes()].concat()
+    }
+    /// The ids of a requester's requests under authorisations not granted to it.
+    pub fn stray_requests_of(uscc: &str) -> Vec<u8> {
+        [b"share_stray/".as_slice(), uscc.as_bytes()].concat()
+    }
+    /// The authorisation a seal signature signed (each signs one).
+    pub fn signature_use(sig_id: &str) -> Vec<u8> {
+        [b"share_auth_sig/".as_slice(), sig_id.as_bytes()].concat()
     }
 }
 
@@ -433,8 +446,17 @@ impl SharingCall {
                 if g.categories.is_empty() {
                     return Err(invalid("an authorisation names at least one category"));
                 }
+                g.valid_from.check("valid_from")?;
+                g.valid_until.check("valid_until")?;
+                g.consented_at.check("consented_at")?;
                 if g.valid_until < g.valid_from {
                     return Err(invalid("valid_until is before valid_from"));
+                }
+                if g.valid_until.ms() - g.valid_from.ms() > MAX_VALIDITY_DAYS * crate::time::DAY_MS
+                {
+                    return Err(invalid(format!(
+                        "an authorisation is valid for at most {MAX_VALIDITY_DAYS} days"
+                    )));
                 }
                 if g.max_uses == 0 || g.max_uses > MAX_USES {
                     return Err(invalid(format!("max_uses must be 1..={MAX_USES}")));
@@ -444,6 +466,7 @@ impl SharingCall {
                 validate_text("collection_method", &g.collection_method, MAX_REF_BYTES)?;
                 if let Some(pc) = &g.personal_consent {
                     check_person_ref(&pc.person_ref)?;
+                    pc.given_at.check("personal_consent.given_at")?;
                     if pc.categories.iter().any(|c| !c.is_personal()) {
                         return Err(invalid(
                             "a personal consent covers personal categories only",
@@ -657,6 +680,27 @@ pub fn execute(
                     g.valid_until
                 )));
             }
+            if g.valid_until.ms()
+                > ctx
+                    .time_ms
+                    .saturating_add(MAX_VALIDITY_DAYS * crate::time::DAY_MS)
+            {
+                return Err(invalid(format!(
+                    "valid_until {} is more than {MAX_VALIDITY_DAYS} days ahead",
+                    g.valid_until
+                )));
+            }
+            let used = keys::signature_use(&g.grantor_signature_id);
+            if let Some(other) = state.get::<String>(&used) {
+                return Err(ExecError::new(
+                    ResultCode::AlreadyExists,
+                    format!(
+                        "seal signature {} already signs authorisation {other}; each authorisation is signed by its own",
+                        g.grantor_signature_id
+                    ),
+                ));
+            }
+            state.put(used, &g.auth_id);
             let status = AuthorisationStatus::Active;
             let a = Authorisation {
                 auth_id: g.auth_id.clone(),
@@ -760,11 +804,20 @@ pub fn execute(
                 detail,
                 uses_after: a.uses,
             };
-            let idx_key = keys::accesses_of(auth_id);
+            // A request under someone else's authorisation is logged under the requester, so
+            // strangers cannot fill the grantee's log.
+            let (idx_key, cap) = if log.reason == Some(DenyReason::GranteeMismatch) {
+                (
+                    keys::stray_requests_of(log.requester.as_str()),
+                    MAX_STRAY_REQUESTS_PER_REQUESTER,
+                )
+            } else {
+                (keys::accesses_of(auth_id), MAX_ACCESSES_PER_AUTHORISATION)
+            };
             let mut ids: Vec<String> = state.get(&idx_key).unwrap_or_default();
-            if ids.len() >= MAX_ACCESSES_PER_AUTHORISATION {
+            if ids.len() >= cap {
                 return Err(invalid(format!(
-                    "authorisation {auth_id} has {MAX_ACCESSES_PER_AUTHORISATION} logged requests"
+                    "{cap} requests are already logged there; no more"
                 )));
             }
             ids.push(access_id.clone());
@@ -847,6 +900,14 @@ pub const KINDS: &[KindSpec] = &[
         "ACC-1",
         Id::Record(keys::access),
         json_of::<AccessLog>,
+    ),
+    KindSpec::new(
+        "stray_requests",
+        "a requester's requests under authorisations not granted to it",
+        "a USCC",
+        "91110102MA00BK9T6J",
+        Id::Uscc(keys::stray_requests_of),
+        json_of::<Vec<String>>,
     ),
     KindSpec::new(
         "authorisation_accesses",

@@ -157,6 +157,18 @@ impl Instant {
         self.0
     }
 
+    /// Refuses an instant RFC 3339 cannot write (after 9999-12-31T23:59:59.999Z): a call's
+    /// business times are checked with this before anything reads them.
+    pub fn check(self, field: &str) -> Result<(), crate::error::ExecError> {
+        if self.0 > time::MAX_RFC3339_MS {
+            return Err(crate::error::invalid(format!(
+                "{field} is {} ms after the epoch, past 9999-12-31T23:59:59.999Z",
+                self.0
+            )));
+        }
+        Ok(())
+    }
+
     /// Its China Standard Time date.
     pub fn date(self) -> Date {
         Date::of_ms(self.0)

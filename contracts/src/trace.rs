@@ -8,13 +8,15 @@
 use serde::{Deserialize, Serialize};
 
 use crate::codes::TraceKind;
-use crate::error::{invalid, ExecError};
+use crate::error::ExecError;
 use crate::kinds::{json_of, Id, KindSpec};
 use crate::state::Overlay;
 
-/// Most declarations one number indexes.
+/// Most declarations one number indexes (the latest; older ones stay found by their own
+/// entry number).
 pub const MAX_TRACE_ENTRIES: usize = 256;
-/// Most events one number indexes.
+/// Most events one number indexes (the latest; older ones stay found by their other links and
+/// their ids).
 pub const MAX_TRACE_EVENTS: usize = 1024;
 
 /// What the ledger holds about one number.
@@ -70,11 +72,10 @@ pub fn add_entry(
         if idx.entries.iter().any(|e| e == entry_id) {
             return Ok(());
         }
+        // A container or an air waybill is reused for years: its index keeps the latest
+        // declarations and events, and a new one is never refused for the old ones.
         if idx.entries.len() >= MAX_TRACE_ENTRIES {
-            return Err(invalid(format!(
-                "{} {number} already names {MAX_TRACE_ENTRIES} declarations",
-                kind.as_str()
-            )));
+            idx.entries.remove(0);
         }
         idx.entries.push(entry_id.to_string());
         Ok(())
@@ -93,10 +94,7 @@ pub fn add_event(
             return Ok(());
         }
         if idx.events.len() >= MAX_TRACE_EVENTS {
-            return Err(invalid(format!(
-                "{} {number} already names {MAX_TRACE_EVENTS} logistics events",
-                kind.as_str()
-            )));
+            idx.events.remove(0);
         }
         idx.events.push(event.to_string());
         Ok(())
@@ -275,5 +273,29 @@ pub fn timeline(
         kind,
         items,
         clearance,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    #[test]
+    fn a_full_index_keeps_the_latest_and_refuses_nothing() {
+        let base = BTreeMap::new();
+        let mut s = Overlay::new(&base);
+        let k = TraceKind::Container;
+        for i in 0..(MAX_TRACE_EVENTS + 5) {
+            add_event(&mut s, &k, "CSQU3054383", &format!("{i:064x}")).expect("indexed");
+        }
+        let idx = get(&s, &k, "CSQU3054383");
+        assert_eq!(idx.events.len(), MAX_TRACE_EVENTS);
+        assert_eq!(idx.events[0], format!("{:064x}", 5));
+        assert_eq!(
+            idx.events.last().expect("last"),
+            &format!("{:064x}", MAX_TRACE_EVENTS + 4)
+        );
     }
 }

@@ -120,10 +120,15 @@ pub fn parse_rfc3339_ms(s: &str) -> Result<u64, TimeParseError> {
     u64::try_from(ms).map_err(|_| err())
 }
 
+/// The last millisecond RFC 3339 can write: 9999-12-31T23:59:59.999Z.
+pub const MAX_RFC3339_MS: u64 = 253_402_300_799_999;
+
 /// Formats milliseconds since the Unix epoch as RFC 3339 with the given offset in minutes
-/// (480 for `+08:00`).
+/// (480 for `+08:00`). Times after [`MAX_RFC3339_MS`] (which RFC 3339 cannot write) are written
+/// as that instant; the arithmetic cannot overflow whatever the input.
 pub fn format_rfc3339_ms(ms: u64, offset_min: i32) -> String {
-    let total = ms as i64 + i64::from(offset_min) * 60_000;
+    let offset_min = offset_min.clamp(-24 * 60 + 1, 24 * 60 - 1);
+    let total = ms.min(MAX_RFC3339_MS) as i64 + i64::from(offset_min) * 60_000;
     let (days, rem) = (total.div_euclid(86_400_000), total.rem_euclid(86_400_000));
     let (y, m, d) = civil_from_days(days);
     let (h, mi, s, frac) = (
@@ -152,6 +157,19 @@ pub fn format_rfc3339_ms(ms: u64, offset_min: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formatting_any_u64_cannot_overflow() {
+        for ms in [u64::MAX, i64::MAX as u64, MAX_RFC3339_MS + 1] {
+            assert_eq!(
+                format_rfc3339_ms(ms, 480),
+                format_rfc3339_ms(MAX_RFC3339_MS, 480)
+            );
+            let _ = format_rfc3339_ms(ms, i32::MAX);
+            let _ = format_rfc3339_ms(ms, i32::MIN);
+        }
+        assert_eq!(format_rfc3339_ms(u64::MAX, 0), "9999-12-31T23:59:59.999Z");
+    }
 
     #[test]
     fn known_instants() {

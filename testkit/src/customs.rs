@@ -39,7 +39,6 @@ pub fn draft(entry: &str, mode: DeclarationMode, port: &str, awb: &str) -> Decla
             unit: "SET".into(),
             value_fen: 186_000_000,
         }],
-        transport_entry_declared_at: None,
     }
 }
 

@@ -80,7 +80,7 @@ pub fn grant(id: &str, until: &str, max_uses: u32) -> Grant {
         valid_from: t("2026-05-14T10:00:00+08:00"),
         valid_until: t(until),
         max_uses,
-        grantor_signature_id: "SIG-AUTH".into(),
+        grantor_signature_id: format!("SIG-{id}"),
         policy_url: "https://credit.example.cn/policy".into(),
         collection_method: "e-seal signed authorisation on credit-finance platform".into(),
         personal_consent: None,

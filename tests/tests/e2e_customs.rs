@@ -78,19 +78,21 @@ fn scenarios_10_and_7_through_a_running_node() {
     );
     let (_, st) = get(&format!("{url}/v1/status"));
     let now = st["time_ms"].as_u64().expect("time");
-    c.ok(
-        &e1,
-        Call::Seal(concordat_testkit::fixture::signature_call_on(
-            &c.chain,
-            "SIG-AUTH",
-            "ES-E1-01",
-            SealAlgorithm::Ed25519,
-            40,
-            b"authorisation of B1",
-            SignaturePurpose::Authorisation,
-            now,
-        )),
-    );
+    for id in [AUTH, "AUTH-EXP", "AUTH-USES"] {
+        c.ok(
+            &e1,
+            Call::Seal(concordat_testkit::fixture::signature_call_on(
+                &c.chain,
+                &format!("SIG-{id}"),
+                "ES-E1-01",
+                SealAlgorithm::Ed25519,
+                40,
+                format!("authorisation {id} of B1").as_bytes(),
+                SignaturePurpose::Authorisation,
+                now,
+            )),
+        );
+    }
 
     // Scenario 10, step 1: 2026-05-14 10:00, E1 authorises B1.
     set_clock(&mut node, "2026-05-14T10:00");
@@ -190,10 +192,9 @@ fn scenarios_10_and_7_through_a_running_node() {
 
     // The enterprise lists who asked for what, each answer verified.
     let ids = c.query("authorisation_accesses", AUTH);
-    assert_eq!(
-        ids["value"],
-        json!(["ACC-1", "ACC-2", "ACC-3", "ACC-4", "ACC-5"])
-    );
+    assert_eq!(ids["value"], json!(["ACC-1", "ACC-2", "ACC-4", "ACC-5"]));
+    let stray = c.query("stray_requests", B2);
+    assert_eq!(stray["value"], json!(["ACC-3"]));
     let v = c.query("sharing_access", "ACC-3");
     assert_eq!(v["value"]["requester"], B2, "{v}");
 
@@ -278,7 +279,9 @@ fn scenarios_10_and_7_through_a_running_node() {
     assert_eq!(code, "INVALID_TRANSITION", "{msg}");
     assert!(msg.contains("release before arrival"), "{msg}");
     assert_eq!(c.state("customs_declaration", ENTRY), before);
-    // Capture by an operator not registered for the read point: refused.
+    // Capture by an operator not registered for the read point: refused, nothing changes.
+    let (_, awb_before) = get(&format!("{url}/v1/state/trace/{AWB}"));
+    let before = c.state("customs_declaration", ENTRY);
     let (code, msg) = c.send(
         &customs,
         capture(vec![cargo_event(
@@ -289,6 +292,9 @@ fn scenarios_10_and_7_through_a_running_node() {
         )]),
     );
     assert_eq!(code, "UNAUTHORISED", "{msg}");
+    let (_, awb_after) = get(&format!("{url}/v1/state/trace/{AWB}"));
+    assert_eq!(awb_after["value"], awb_before["value"]);
+    assert_eq!(c.state("customs_declaration", ENTRY), before);
     // 10:00 arriving at the Daxing terminal; 10:05 assessed; 10:50 released.
     c.ok(
         &term,
@@ -353,9 +359,12 @@ fn scenarios_10_and_7_through_a_running_node() {
         bundles.to_str().expect("utf-8"),
         "--epcis",
         epcis.to_str().expect("utf-8"),
+        "--trust",
+        genesis,
     ]);
     assert!(ok, "{v}");
     assert_eq!(v["verified"], true, "{v}");
+    assert_eq!(v["trust"]["kind"], "genesis", "{v}");
     let whats: Vec<&str> = v["timeline"]
         .as_array()
         .expect("timeline")

@@ -201,6 +201,10 @@ enum Command {
         /// Hash of a validator set you trust; the answer's header must be signed by it.
         #[arg(long)]
         validator_set_hash: Option<String>,
+        /// A trust root (genesis.json, or a waypoint HEIGHT:HEADER_HASH): the answer is also
+        /// checked as offline bundles against it, following every validator-set change.
+        #[arg(long)]
+        trust: Option<String>,
         /// Also write the whole timeline as offline bundles here (see `verify-trace`).
         #[arg(long)]
         bundle_dir: Option<PathBuf>,
@@ -344,6 +348,7 @@ pub fn run() -> i32 {
             node,
             height,
             validator_set_hash,
+            trust,
             bundle_dir,
             epcis,
         } => trace_cmd::trace(
@@ -351,6 +356,7 @@ pub fn run() -> i32 {
             &node,
             height,
             validator_set_hash.as_deref(),
+            trust.as_deref(),
             bundle_dir.as_deref(),
             epcis.as_deref(),
             cli.output,

@@ -92,6 +92,7 @@ pub fn trace(
     node: &NodeArg,
     height: Option<u64>,
     validator_set_hash: Option<&str>,
+    trust: Option<&str>,
     bundle_dir: Option<&Path>,
     epcis: Option<&Path>,
     output: Output,
@@ -112,6 +113,9 @@ pub fn trace(
         .get(&["v1", "trace", number], &q)
         .with_context(|| format!("tracing {number}"))?;
     let at = a["height"].as_u64().context("the answer has no height")?;
+    if height.is_some_and(|h| h != at) {
+        bail!("asked for height {height:?}, the node answered for height {at}");
+    }
     let expect = Expect {
         chain_id: None,
         height: Some(at),
@@ -170,13 +174,47 @@ pub fn trace(
         "header_hash": header.hash().to_hex(),
         "timeline": timeline.items, "clearance": timeline.clearance,
     });
-    if let Some(dir) = bundle_dir {
+    // With a trust root, the whole answer again as offline bundles, each verified against
+    // it (following every validator-set change since genesis or the waypoint).
+    let scratch;
+    let dir = match (bundle_dir, trust) {
+        (Some(d), _) => Some(d.to_path_buf()),
+        (None, Some(_)) => {
+            scratch = std::env::temp_dir().join(format!("concordat-trace-{}", std::process::id()));
+            Some(scratch.clone())
+        }
+        (None, None) => None,
+    };
+    if let Some(dir) = &dir {
         let files = write_bundles(&n, &a, at, &records, &tx_bytes, dir)?;
-        doc["bundle_dir"] = json!(dir);
-        doc["bundles"] = json!(files);
+        if bundle_dir.is_some() {
+            doc["bundle_dir"] = json!(dir);
+            doc["bundles"] = json!(files);
+        }
+        if let Some(t) = trust {
+            let offline = check_dir(dir, t);
+            if bundle_dir.is_none() {
+                let _ = fs::remove_dir_all(dir);
+            }
+            let (t2, trust_desc, _) = offline?;
+            if t2.items != timeline.items {
+                bail!("verification FAILED: the bundles prove another timeline");
+            }
+            doc["trust"] = trust_desc;
+        }
     }
     if let Some(path) = epcis {
-        let d = n.get(&["v1", "trace", number, "epcis"], &[])?;
+        // Built from the proven records, not asked of the node.
+        let events: Vec<concordat_contracts::logistics::LogisticsEvent> =
+            proven_of(&records, "logistics_event").context("a proven event does not decode")?;
+        let corrections: Vec<concordat_contracts::logistics::Correction> =
+            proven_of(&records, "event_correction")
+                .context("a proven correction does not decode")?;
+        let d = concordat_contracts::logistics::epcis::export(
+            &events,
+            &corrections,
+            concordat_contracts::time::Instant(header.time_ms),
+        );
         fs::write(
             path,
             concordat_contracts::logistics::epcis::to_json_type_first(&d) + "\n",
@@ -186,6 +224,19 @@ pub fn trace(
     }
     emit(output, &doc, text_of(&timeline, at).trim_end());
     Ok(())
+}
+
+/// The present records of `kind`, decoded.
+fn proven_of<T: serde::Serialize + serde::de::DeserializeOwned>(
+    records: &[ProvenRecord],
+    kind: &str,
+) -> Result<Vec<T>, concordat_primitives::encoding::DecodeError> {
+    records
+        .iter()
+        .filter(|r| r.kind == kind)
+        .filter_map(|r| r.value.as_ref())
+        .map(|b| concordat_primitives::encoding::from_bytes(b))
+        .collect()
 }
 
 fn write_bundles(
@@ -249,9 +300,10 @@ fn write_bundles(
     Ok(manifest_records.len() + manifest_txs.len())
 }
 
-/// `concordat verify-trace DIR --trust T`: checks a trace written by `trace --bundle-dir` with
-/// no network: every bundle against the trust root, all at one header, then the timeline.
-pub fn verify_trace(dir: &Path, trust: &str, output: Output) -> Result<()> {
+/// Checks a trace directory written by `write_bundles` against `trust`: every bundle, all at
+/// one header, then the timeline. Returns the timeline, the trust root's description and the
+/// header height.
+fn check_dir(dir: &Path, trust: &str) -> Result<(Timeline, Value, u64)> {
     let manifest: Value = serde_json::from_slice(
         &fs::read(dir.join("trace.json"))
             .with_context(|| format!("reading {}/trace.json", dir.display()))?,
@@ -318,9 +370,18 @@ pub fn verify_trace(dir: &Path, trust: &str, output: Output) -> Result<()> {
     }
     let timeline = check_timeline(number, &records, &txs)
         .map_err(|e| anyhow::anyhow!("verification FAILED: {e}"))?;
+    let mut desc = trust_desc;
+    desc["header_hash"] = json!(header_hash.map(|h| h.to_hex()));
+    Ok((timeline, desc, height))
+}
+
+/// `concordat verify-trace DIR --trust T`: checks a trace written by `trace --bundle-dir` with
+/// no network: every bundle against the trust root, all at one header, then the timeline.
+pub fn verify_trace(dir: &Path, trust: &str, output: Output) -> Result<()> {
+    let (timeline, trust_desc, height) = check_dir(dir, trust)?;
     let doc = json!({
-        "valid": true, "number": number, "height": height, "trust": trust_desc,
-        "header_hash": header_hash.map(|h| h.to_hex()),
+        "valid": true, "number": timeline.number, "height": height,
+        "header_hash": trust_desc["header_hash"], "trust": trust_desc,
         "timeline": timeline.items, "clearance": timeline.clearance,
     });
     emit(output, &doc, text_of(&timeline, height).trim_end());

@@ -196,6 +196,21 @@ pub fn namespaces(doc: &Value) -> Vec<(String, String)> {
     out
 }
 
+/// The document's prefixes that the event uses (in a key or a value), so each stored event
+/// keeps what its export needs and no more.
+fn used_namespaces(ns: &[(String, String)], ev: &Value) -> Vec<(String, String)> {
+    fn uses(v: &Value, prefix: &str) -> bool {
+        let p = format!("{prefix}:");
+        match v {
+            Value::String(s) => s.starts_with(&p),
+            Value::Array(items) => items.iter().any(|i| uses(i, prefix)),
+            Value::Object(o) => o.iter().any(|(k, v)| k.starts_with(&p) || uses(v, prefix)),
+            _ => false,
+        }
+    }
+    ns.iter().filter(|(p, _)| uses(ev, p)).cloned().collect()
+}
+
 /// A CBV value in one of its three spellings, as the bare word; or an extension value under a
 /// declared prefix or an absolute IRI, as written.
 fn cbv_value(
@@ -412,7 +427,7 @@ fn parse_event(
         links,
         error_declaration,
         json: ev.to_string(),
-        namespaces: ns.to_vec(),
+        namespaces: used_namespaces(ns, ev),
     })
 }
 

@@ -564,6 +564,42 @@ fn declare_error(
             format!("event {} is already declared in error", original.event_id),
         ));
     }
+    // An arrival it confirmed is withdrawn where the entry has not been released on it.
+    for entry in &original.arrival_for {
+        let Some(mut d) = DECLARATIONS.find(state, entry)? else {
+            continue;
+        };
+        if d.arrival_event.as_deref() != Some(original.event_id.as_str()) {
+            continue;
+        }
+        let released = d.times.released_at.is_some();
+        if !released {
+            d.times.arrival_confirmed_at = None;
+            d.arrival_event = None;
+        }
+        let at = decl.declaration_time.max(
+            d.steps
+                .iter()
+                .map(|s| s.at)
+                .max()
+                .unwrap_or(decl.declaration_time),
+        );
+        let what = if released {
+            "ARRIVAL_DECLARED_IN_ERROR"
+        } else {
+            "ARRIVAL_WITHDRAWN"
+        };
+        let basis = format!(
+            "the arrival event was declared in error{}",
+            if released {
+                "; the entry was already released"
+            } else {
+                ""
+            }
+        );
+        customs::record_step(&mut d, ctx, what, at, by, &basis);
+        DECLARATIONS.put(state, entry, &d);
+    }
     let c = Correction {
         event_id: original.event_id,
         declaration: decl.clone(),

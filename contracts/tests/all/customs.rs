@@ -564,7 +564,6 @@ fn two_step_released() -> (Chain, &'static str) {
             unit: "KG".into(),
             value_fen: 12_500_000,
         }],
-        transport_entry_declared_at: None,
     };
     chain.ok(&e2, cus(CustomsCall::Save(d)));
     let tj = dept_key(TJCUS);
@@ -1012,4 +1011,152 @@ pub(crate) fn read_point_moves() -> Vec<crate::kinds::Move> {
             read_point: DAXING_RP.into(),
         }),
     )]
+}
+
+#[test]
+fn an_arrival_captured_before_the_entry_is_found_when_the_entry_is_lodged() {
+    let mut chain = customs_baseline();
+    read_point(
+        &mut chain,
+        DXTERM,
+        BJCUS,
+        DAXING_RP,
+        "CNPKX",
+        LocationFunction::Airport,
+    );
+    chain.at("2026-09-08T10:00");
+    chain.ok(
+        &dept_key(DXTERM),
+        capture(vec![cargo_event(
+            "arriving",
+            "2026-09-08T10:00:00+08:00",
+            DAXING_RP,
+            AWB,
+        )]),
+    );
+    // A STANDARD declaration saved after the goods arrived may be lodged at once.
+    let e4 = ent_key(E4);
+    chain.at("2026-09-08T10:30");
+    chain.ok(
+        &e4,
+        cus(CustomsCall::Save(draft(
+            ENTRY,
+            DeclarationMode::Standard,
+            "CNPKX",
+            AWB,
+        ))),
+    );
+    let d = declaration(&chain, ENTRY);
+    assert_eq!(
+        d.times.arrival_confirmed_at,
+        Some(t("2026-09-08T10:00:00+08:00"))
+    );
+    chain.ok(
+        &e4,
+        cus(CustomsCall::Submit {
+            entry_id: ENTRY.into(),
+            at: t("2026-09-08T10:30:00+08:00"),
+        }),
+    );
+    // A draft does not enter the air waybill's index; acceptance does.
+    let idx = index(&chain, TraceKind::AirWaybill, AWB);
+    assert!(idx.entries.is_empty(), "{idx:?}");
+    chain.ok(
+        &dept_key(BJCUS),
+        decide(ENTRY, "ACCEPTED", "2026-09-08T10:31:00+08:00"),
+    );
+    assert_eq!(
+        index(&chain, TraceKind::AirWaybill, AWB).entries,
+        vec![ENTRY.to_string()]
+    );
+}
+
+#[test]
+fn an_arrival_declared_in_error_is_withdrawn_before_release() {
+    let mut chain = customs_baseline();
+    read_point(
+        &mut chain,
+        DXTERM,
+        BJCUS,
+        DAXING_RP,
+        "CNPKX",
+        LocationFunction::Airport,
+    );
+    let e4 = ent_key(E4);
+    chain.at("2026-09-08T08:30");
+    chain.ok(
+        &e4,
+        cus(CustomsCall::Save(draft(
+            ENTRY,
+            DeclarationMode::Advance,
+            "CNPKX",
+            AWB,
+        ))),
+    );
+    chain.ok(
+        &e4,
+        cus(CustomsCall::Submit {
+            entry_id: ENTRY.into(),
+            at: t("2026-09-08T08:30:00+08:00"),
+        }),
+    );
+    chain.at("2026-09-08T08:40");
+    chain.ok(
+        &dept_key(BJCUS),
+        decide(ENTRY, "ACCEPTED", "2026-09-08T08:40:00+08:00"),
+    );
+    chain.at("2026-09-08T10:01");
+    let arriving = cargo_event("arriving", "2026-09-08T10:00:00+08:00", DAXING_RP, AWB);
+    chain.ok(&dept_key(DXTERM), capture(vec![arriving.clone()]));
+    let d = declaration(&chain, ENTRY);
+    let event_id = d.arrival_event.clone().expect("confirmed by the event");
+    let mut declaring = arriving;
+    declaring["eventID"] = json!(event_id);
+    declaring["errorDeclaration"] = json!({"declarationTime": "2026-09-08T10:01:00+08:00"});
+    chain.ok(&dept_key(DXTERM), capture(vec![declaring]));
+    let d = declaration(&chain, ENTRY);
+    assert_eq!(d.times.arrival_confirmed_at, None);
+    assert!(d.steps.iter().any(|s| s.what == "ARRIVAL_WITHDRAWN"));
+    chain.at("2026-09-08T10:50");
+    chain.ok(
+        &dept_key(BJCUS),
+        decide(ENTRY, "ASSESSED", "2026-09-08T10:05:00+08:00"),
+    );
+    chain.refused(
+        &dept_key(BJCUS),
+        decide(ENTRY, "RELEASED", "2026-09-08T10:50:00+08:00"),
+        ResultCode::InvalidTransition,
+    );
+}
+
+#[test]
+fn business_times_past_year_9999_are_refused_without_a_panic() {
+    let mut chain = customs_baseline();
+    let e4 = ent_key(E4);
+    chain.ok(
+        &e4,
+        cus(CustomsCall::Save(draft(
+            ENTRY,
+            DeclarationMode::Advance,
+            "CNPKX",
+            AWB,
+        ))),
+    );
+    for at in [u64::MAX, i64::MAX as u64, 253_402_300_800_000] {
+        chain.refused(
+            &e4,
+            cus(CustomsCall::Submit {
+                entry_id: ENTRY.into(),
+                at: Instant(at),
+            }),
+            ResultCode::InvalidArgument,
+        );
+    }
+    // A bill of lading that reads as a container number cannot be traced as one: refused.
+    let mut d = draft("010020260000654399", DeclarationMode::Advance, "CNPKX", AWB);
+    d.transport_docs.push(TransportDoc {
+        kind: TraceKind::BillOfLading,
+        number: "CSQU3054383".into(),
+    });
+    chain.refused(&e4, cus(CustomsCall::Save(d)), ResultCode::BadIdentifier);
 }

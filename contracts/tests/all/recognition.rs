@@ -355,6 +355,12 @@ fn credentials_held_by_persons_are_recognised_on_their_behalf() {
         recognise_for("D-P5", "MR-PT", "PT-1", PERSON),
     );
     assert_eq!(decision(&chain, "D-P5").result, RecognitionResult::Revoked);
+    // On another person's behalf: refused.
+    chain.refused(
+        &dept_key(TJSAMR),
+        recognise_for("D-P7", "MR-PT", "ME-1", &"ab".repeat(32)),
+        ResultCode::InvalidArgument,
+    );
     // Only the issuer acts on it; a bad person reference is refused.
     chain.refused(
         &dept_key(TJSAMR),

@@ -487,7 +487,6 @@ fn declaration(entry: &str) -> DeclarationDraft {
             unit: "SET".into(),
             value_fen: 100,
         }],
-        transport_entry_declared_at: None,
     }
 }
 
@@ -497,10 +496,10 @@ fn grant(auth_id: &str) -> Grant {
         grantee: E2.into(),
         purpose: SharingPurpose::SmeCreditAssessment,
         categories: [DataCategory::TaxCreditGrade].into(),
-        valid_from: Instant(1_700_000_000_000),
-        valid_until: Instant(1_890_000_000_000),
+        valid_from: Instant(1_770_000_000_000),
+        valid_until: Instant(1_800_000_000_000),
         max_uses: 100,
-        grantor_signature_id: "SIG-A".into(),
+        grantor_signature_id: format!("SIG-{auth_id}"),
         policy_url: "https://credit.example.cn/policy".into(),
         collection_method: "e-seal".into(),
         personal_consent: None,
@@ -566,7 +565,7 @@ fn prepared(extra: &[Vec<Role>]) -> Chain {
     chain.ok(
         &e1,
         Call::Seal(signature_call(
-            "SIG-A",
+            "SIG-AUTH-P",
             "ES1",
             SealAlgorithm::Ed25519,
             40,

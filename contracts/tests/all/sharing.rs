@@ -37,18 +37,28 @@ pub(crate) fn with_signature() -> Chain {
     register_seal(&mut chain, "ES1", E1, "01", SealAlgorithm::Ed25519, 40);
     chain.at("2026-05-14T09:55");
     let now = chain.time_ms;
-    chain.ok(
-        &ent_key(E1),
-        Call::Seal(signature_call(
-            "SIG-AUTH",
-            "ES1",
-            SealAlgorithm::Ed25519,
-            40,
-            b"authorisation to B1",
-            SignaturePurpose::Authorisation,
-            now,
-        )),
-    );
+    for id in [
+        AUTH,
+        "AUTH-EXP",
+        "AUTH-USES",
+        "AUTH-P",
+        "AUTH-S",
+        "AUTH-E2",
+        "AUTH-2",
+    ] {
+        chain.ok(
+            &ent_key(E1),
+            Call::Seal(signature_call(
+                &format!("SIG-{id}"),
+                "ES1",
+                SealAlgorithm::Ed25519,
+                40,
+                format!("authorisation {id}").as_bytes(),
+                SignaturePurpose::Authorisation,
+                now,
+            )),
+        );
+    }
     chain
 }
 
@@ -61,7 +71,7 @@ pub(crate) fn grant(id: &str, until: &str, max_uses: u32) -> Grant {
         valid_from: t("2026-05-14T10:00:00+08:00"),
         valid_until: t(until),
         max_uses,
-        grantor_signature_id: "SIG-AUTH".into(),
+        grantor_signature_id: format!("SIG-{id}"),
         policy_url: "https://credit.example.cn/policy".into(),
         collection_method: "e-seal signed authorisation on credit-finance platform".into(),
         personal_consent: None,
@@ -160,9 +170,14 @@ fn scenario_10_enterprise_authorised_data_sharing_with_a_bank() {
     chain.at("2026-06-02T10:00");
     chain.ok(&b1, request("ACC-5", AUTH, &THREE));
     assert_eq!(logged(&chain, "ACC-5").reason, Some(DenyReason::Revoked));
-    // The enterprise lists who asked for what, granted or not.
+    // The enterprise lists who asked for what, granted or not (a stranger's request is
+    // logged under the stranger).
     let ids: Vec<String> = chain.get(&keys::accesses_of(AUTH)).expect("index");
-    assert_eq!(ids, ["ACC-1", "ACC-2", "ACC-3", "ACC-4", "ACC-5"]);
+    assert_eq!(ids, ["ACC-1", "ACC-2", "ACC-4", "ACC-5"]);
+    let stray: Vec<String> = chain
+        .get(&keys::stray_requests_of(&dept_uscc(BANK2)))
+        .expect("index");
+    assert_eq!(stray, ["ACC-3"]);
     // Only the grantor revokes; an access id is used once.
     chain.refused(
         &ent_key(E2),
@@ -372,4 +387,58 @@ pub(crate) fn authorisation_moves() -> Vec<crate::kinds::Move> {
             txs: vec![],
         },
     ]
+}
+
+#[test]
+fn strangers_cannot_crowd_the_log_and_limits_hold() {
+    let mut chain = with_signature();
+    let e1 = ent_key(E1);
+    chain.at("2026-05-14T10:00");
+    // Validity is bounded (the expiry queue's dates with it).
+    chain.refused(
+        &e1,
+        share(SharingCall::Authorise(grant(
+            AUTH,
+            "2031-05-16T10:00:00+08:00",
+            5,
+        ))),
+        ResultCode::InvalidArgument,
+    );
+    let mut far = grant(AUTH, "2026-08-12T23:59:59+08:00", 5);
+    far.valid_until = Instant(u64::MAX);
+    chain.refused(
+        &e1,
+        share(SharingCall::Authorise(far)),
+        ResultCode::InvalidArgument,
+    );
+    chain.ok(
+        &e1,
+        share(SharingCall::Authorise(grant(
+            AUTH,
+            "2026-08-12T23:59:59+08:00",
+            5,
+        ))),
+    );
+    // One seal signature signs one authorisation.
+    let mut reused = grant("AUTH-2", "2026-08-12T23:59:59+08:00", 5);
+    reused.grantor_signature_id = format!("SIG-{AUTH}");
+    chain.refused(
+        &e1,
+        share(SharingCall::Authorise(reused)),
+        ResultCode::AlreadyExists,
+    );
+    // A stranger's requests are logged under the stranger, not in the grantee's log.
+    chain.ok(&dept_key(BANK2), request("S-1", AUTH, &THREE));
+    assert_eq!(
+        logged(&chain, "S-1").reason,
+        Some(DenyReason::GranteeMismatch)
+    );
+    let grantee_log: Option<Vec<String>> = chain.get(&keys::accesses_of(AUTH));
+    assert!(grantee_log.unwrap_or_default().is_empty());
+    let stray: Vec<String> = chain
+        .get(&keys::stray_requests_of(&dept_uscc(BANK2)))
+        .expect("logged under the requester");
+    assert_eq!(stray, ["S-1"]);
+    chain.ok(&dept_key(BANK1), request("G-1", AUTH, &THREE));
+    assert_eq!(logged(&chain, "G-1").result, AccessResult::Granted);
 }
