@@ -358,7 +358,7 @@ fn run(nodes: &[Node], s: &mut Signer, run_no: u32, rate: f64, secs: u64) -> Run
             let mut next = start_height + 1;
             let mut last_lag = Instant::now();
             while !stop.load(Ordering::Relaxed) {
-                let (code, b) = get(&format!("{}/v1/blocks/{next}", urls[0]));
+                let (code, b) = get(&format!("{}/v1/blocks/{next}?summary=true", urls[0]));
                 if code == 200 {
                     let seen = Instant::now();
                     let list = b["txs"].as_array().cloned().unwrap_or_default();
