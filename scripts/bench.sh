@@ -10,7 +10,7 @@
 #   BENCH_ARGS="--runs 1 --duration 20" scripts/bench.sh   # a quick look
 #
 # Options (BENCH_ARGS): --runs N, --duration SECONDS, --validators N, --saturate-tps TPS
-# (the offered rate of the saturating run; default 6000), --report FILE.
+# (the offered rate of the saturating run; default 4000), --report FILE.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "building the release binaries (the first release build compiles RocksDB: about 15 minutes)" >&2

@@ -212,9 +212,30 @@ impl Versioned for Proposal {
 }
 
 /// The department a signer belongs to, if any.
+///
+/// The department comes back with `key` as its only member key: decoding its stored member
+/// keys would re-validate each point (a decompression apiece), on every transaction, for keys
+/// that were validated when governance wrote them and that no call of the signer reads.
 pub fn signer_department(state: &Overlay<'_>, key: &PublicKey) -> Option<Department> {
+    /// The stored department with its member keys left as bytes (the same canonical layout).
+    #[derive(Serialize, Deserialize)]
+    struct Stored {
+        uscc: Uscc,
+        name: String,
+        region: String,
+        roles: BTreeSet<Role>,
+        member_keys: Vec<[u8; 32]>,
+    }
     let uscc: Uscc = state.get(&keys::signer(key))?;
-    state.get(&keys::department(uscc.as_str()))
+    let bytes = state.get_raw(&keys::department(uscc.as_str()))?;
+    let d: Stored = concordat_primitives::encoding::from_bytes(&bytes).ok()?;
+    Some(Department {
+        uscc: d.uscc,
+        name: d.name,
+        region: d.region,
+        roles: d.roles,
+        member_keys: [*key].into_iter().collect(),
+    })
 }
 
 /// The list of department USCCs.
@@ -525,3 +546,35 @@ pub const KINDS: &[KindSpec] = &[
     )
     .stateful::<Proposal>(),
 ];
+
+#[cfg(test)]
+mod signer_tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    #[test]
+    fn the_signers_department_reads_as_stored_with_its_signer_only() {
+        let keys: Vec<PublicKey> = (1..=5u8)
+            .map(|i| concordat_primitives::SecretKey::from_seed([i; 32]).public_key())
+            .collect();
+        let dept = Department {
+            uscc: Uscc::parse("11110000MB01A7C368").expect("uscc"),
+            name: "朝阳区市场监管局".into(),
+            region: "110105".into(),
+            roles: [Role::Registrar, Role::Customs].into_iter().collect(),
+            member_keys: keys.iter().copied().collect(),
+        };
+        let base = BTreeMap::new();
+        let mut s = Overlay::new(&base);
+        write_department(&mut s, &dept, None);
+        let got = signer_department(&s, &keys[2]).expect("found");
+        assert_eq!(
+            (&got.uscc, &got.name, &got.region, &got.roles),
+            (&dept.uscc, &dept.name, &dept.region, &dept.roles)
+        );
+        assert_eq!(got.member_keys, [keys[2]].into_iter().collect());
+        let stranger = concordat_primitives::SecretKey::from_seed([9; 32]).public_key();
+        assert!(signer_department(&s, &stranger).is_none());
+    }
+}

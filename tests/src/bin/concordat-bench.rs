@@ -118,43 +118,98 @@ impl Signer {
 
 /// The i-th transaction of the load mix for run `run`.
 fn load_tx(s: &mut Signer, run: u32, i: u64) -> SignedTransaction {
+    let (key, call) = load_call(run, i);
+    s.sign(&key, call)
+}
+
+/// The i-th transactions of the load mix for run `run`, signed on every core: nonces are
+/// assigned in order first, then the calls are built and signed in parallel.
+fn load_txs(s: &mut Signer, run: u32, total: u64) -> Vec<(Hash, Vec<u8>)> {
+    let plan: Vec<(u64, u64)> = (0..total)
+        .map(|i| {
+            let (key, _) = load_signer(i);
+            let n = s.nonces.entry(*key.public_key().as_bytes()).or_insert(0);
+            *n += 1;
+            (i, *n - 1)
+        })
+        .collect();
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let chunk = plan.len().div_ceil(threads).max(1);
+    let (chain, expiry) = (s.chain.clone(), s.expiry);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = plan
+            .chunks(chunk)
+            .map(|part| {
+                let chain = chain.clone();
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(i, nonce)| {
+                            let (key, call) = load_call(run, *i);
+                            let tx = Transaction {
+                                chain_id: chain.clone(),
+                                signer: key.public_key(),
+                                nonce: *nonce,
+                                expiry_height: expiry,
+                                call,
+                            }
+                            .sign(&key);
+                            (tx.hash(), tx.to_bytes())
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("signer thread"))
+            .collect()
+    })
+}
+
+/// Who signs the i-th transaction (the same rule as [`load_call`]).
+fn load_signer(i: u64) -> (SecretKey, ()) {
+    let key = match i % 20 {
+        0..=6 => clerk((i % u64::from(CLERKS)) as u8),
+        7..=11 => enterprise((i % u64::from(ENTERPRISES)) as u32),
+        12..=15 => enterprise(((i / 20) % u64::from(ENTERPRISES)) as u32),
+        _ => terminal_clerk((i % u64::from(CLERKS)) as u8),
+    };
+    (key, ())
+}
+
+/// The i-th call of the load mix for run `run`, with its signer.
+fn load_call(run: u32, i: u64) -> (SecretKey, Call) {
     let tag = format!("{run}-{i}");
-    match i % 20 {
+    let (key, ()) = load_signer(i);
+    let call = match i % 20 {
         // 35 %: party registrations by the registrar's clerks.
-        0..=6 => s.sign(
-            &clerk((i % u64::from(CLERKS)) as u8),
-            Call::Party(PartyCall::Register {
-                uscc: concordat_testkit::synthetic_uscc(1000 + run, i as u32),
-                name: format!("压测企业 {tag}"),
-                legal_rep_ref: None,
-                registered_address: "望京街道样例路1号".into(),
-            }),
-        ),
+        0..=6 => Call::Party(PartyCall::Register {
+            uscc: concordat_testkit::synthetic_uscc(1000 + run, i as u32),
+            name: format!("压测企业 {tag}"),
+            legal_rep_ref: None,
+            registered_address: "望京街道样例路1号".into(),
+        }),
         // 25 %: commitments by enterprises.
-        7..=11 => s.sign(
-            &enterprise((i % u64::from(ENTERPRISES)) as u32),
-            Call::Commitment(CommitmentCall::Make {
-                commitment_id: format!("BC-{tag}"),
-                kind: CommitmentKind::Truthfulness,
-                text_hash: Hash::digest(tag.as_bytes()),
-                relates_to: None,
-                seal_signature_id: None,
-                addressed_to: Some(BJSAMR.into()),
-            }),
-        ),
+        7..=11 => Call::Commitment(CommitmentCall::Make {
+            commitment_id: format!("BC-{tag}"),
+            kind: CommitmentKind::Truthfulness,
+            text_hash: Hash::digest(tag.as_bytes()),
+            relates_to: None,
+            seal_signature_id: None,
+            addressed_to: Some(BJSAMR.into()),
+        }),
         // 20 %: licence applications by enterprises.
-        12..=15 => s.sign(
-            &enterprise(((i / 20) % u64::from(ENTERPRISES)) as u32),
-            Call::Licence(LicenceCall::Apply {
-                licence_id: format!("BL-{tag}"),
-                type_code: "FOOD_BUSINESS".into(),
-                issuer: BJSAMR.into(),
-                approval_mode: ApprovalMode::Standard,
-                commitment_id: None,
-                scope: "预包装食品销售".into(),
-                site_ids: vec![],
-            }),
-        ),
+        12..=15 => Call::Licence(LicenceCall::Apply {
+            licence_id: format!("BL-{tag}"),
+            type_code: "FOOD_BUSINESS".into(),
+            issuer: BJSAMR.into(),
+            approval_mode: ApprovalMode::Standard,
+            commitment_id: None,
+            scope: "预包装食品销售".into(),
+            site_ids: vec![],
+        }),
         // 20 %: EPCIS captures by the cargo terminal's clerks.
         _ => {
             let event = json!({
@@ -166,14 +221,12 @@ fn load_tx(s: &mut Signer, run: u32, i: u64) -> SignedTransaction {
                 "bizStep": "arriving",
                 "readPoint": {"id": RP},
             });
-            s.sign(
-                &terminal_clerk((i % u64::from(CLERKS)) as u8),
-                Call::Logistics(LogisticsCall::Capture {
-                    document: concordat_testkit::customs::epcis_document(vec![event]),
-                }),
-            )
+            Call::Logistics(LogisticsCall::Capture {
+                document: concordat_testkit::customs::epcis_document(vec![event]),
+            })
         }
-    }
+    };
+    (key, call)
 }
 
 /// The network: genesis patched with the clerks and the terminal, nodes started.
@@ -333,13 +386,7 @@ fn run(nodes: &[Node], s: &mut Signer, run_no: u32, rate: f64, secs: u64) -> Run
     progress(&format!(
         "run {run_no}: signing {total} transactions for {rate:.0} TPS x {secs} s"
     ));
-    let txs: Vec<(Hash, Vec<u8>)> = (0..total)
-        .map(|i| {
-            let tx = load_tx(s, run_no, i);
-            (tx.hash(), tx.to_bytes())
-        })
-        .collect();
-    let txs = Arc::new(txs);
+    let txs = Arc::new(load_txs(s, run_no, total));
     let commits: Arc<Mutex<HashMap<Hash, Instant>>> = Arc::new(Mutex::new(HashMap::new()));
     let blocks: Arc<Mutex<Vec<(Instant, usize)>>> = Arc::new(Mutex::new(Vec::new()));
     let stop = Arc::new(AtomicBool::new(false));
@@ -415,17 +462,22 @@ fn run(nodes: &[Node], s: &mut Signer, run_no: u32, rate: f64, secs: u64) -> Run
                     let (hash, bytes) = &txs[i as usize];
                     let url = format!("{}/v1/txs", urls[i as usize % urls.len()]);
                     let sent = Instant::now();
-                    let ok = agent
-                        .post(&url)
-                        .set("Content-Type", "application/octet-stream")
-                        .send_bytes(bytes)
-                        .map(|r| r.status() == 202)
-                        .unwrap_or(false);
-                    if ok {
-                        submitted.lock().expect("lock").insert(*hash, sent);
-                    } else {
+                    // A refused submission (a full mempool) is retried until admitted: a
+                    // dropped one would leave a nonce gap that blocks its signer's later ones.
+                    loop {
+                        let ok = agent
+                            .post(&url)
+                            .set("Content-Type", "application/octet-stream")
+                            .send_bytes(bytes)
+                            .map(|r| r.status() == 202)
+                            .unwrap_or(false);
+                        if ok {
+                            break;
+                        }
                         refused.fetch_add(1, Ordering::Relaxed);
+                        std::thread::sleep(Duration::from_millis(50));
                     }
+                    submitted.lock().expect("lock").insert(*hash, sent);
                     i += workers as u64;
                 }
             })
