@@ -776,7 +776,7 @@ fn report(doc: &Value, sat: &[RunResult], half: &[RunResult]) -> String {
                 })
                 .collect()
         };
-    let head = "| run | offered TPS | committed TPS | p50 ms | p99 ms | refused | blocks/s | txs/block | max lag (blocks) | CPU ms/tx/validator |\n|---|---|---|---|---|---|---|---|---|---|\n";
+    let head = "| run | admitted TPS | committed TPS | p50 ms | p99 ms | refusals (retried) | blocks/s | txs/block | max lag (blocks) | CPU ms/tx/validator |\n|---|---|---|---|---|---|---|---|---|---|\n";
     format!(
         "# Performance\n\n\
          The latest report of `scripts/bench.sh` (goals.md, Performance). Machine: {machine}. \
