@@ -413,20 +413,6 @@ pub enum SharingCall {
     },
 }
 
-fn check_person_ref(r: &str) -> Result<(), ExecError> {
-    if r.len() != 64
-        || !r
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    {
-        return Err(ExecError::new(
-            ResultCode::BadIdentifier,
-            format!("person_ref {r:?} must be 64 lowercase hex digits (a salted hash of the GB 11643 id)"),
-        ));
-    }
-    Ok(())
-}
-
 impl SharingCall {
     /// Who may make the call.
     pub fn allowed_roles(&self) -> &'static [Role] {
@@ -465,7 +451,7 @@ impl SharingCall {
                 validate_text("policy_url", &g.policy_url, MAX_URL_BYTES)?;
                 validate_text("collection_method", &g.collection_method, MAX_REF_BYTES)?;
                 if let Some(pc) = &g.personal_consent {
-                    check_person_ref(&pc.person_ref)?;
+                    crate::credential::check_person_ref("person_ref", &pc.person_ref)?;
                     pc.given_at.check("personal_consent.given_at")?;
                     if pc.categories.iter().any(|c| !c.is_personal()) {
                         return Err(invalid(
