@@ -328,23 +328,21 @@ impl RecognitionCall {
                 agreement_id,
                 credential_id,
                 purpose,
-            } => {
-                id("decision_id", decision_id)?;
-                id("agreement_id", agreement_id)?;
-                validate_id("credential_id", credential_id, 64)?;
-                crate::ids::validate_text("purpose", purpose, crate::ids::MAX_REF_BYTES)
             }
-            RecognitionCall::RecogniseFor {
+            | RecognitionCall::RecogniseFor {
                 decision_id,
                 agreement_id,
                 credential_id,
                 purpose,
-                on_behalf_of,
+                ..
             } => {
                 id("decision_id", decision_id)?;
                 id("agreement_id", agreement_id)?;
                 validate_id("credential_id", credential_id, 64)?;
                 crate::ids::validate_text("purpose", purpose, crate::ids::MAX_REF_BYTES)?;
+                let RecognitionCall::RecogniseFor { on_behalf_of, .. } = self else {
+                    return Ok(());
+                };
                 if Uscc::parse(on_behalf_of).is_err() {
                     crate::credential::check_person_ref("on_behalf_of", on_behalf_of).map_err(
                         |_| {

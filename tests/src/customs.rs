@@ -3,6 +3,8 @@
 
 use std::collections::BTreeSet;
 
+use concordat_contracts::codes::LocationFunction;
+use concordat_contracts::logistics::LogisticsCall;
 use concordat_contracts::sharing::{DataCategory, Grant, SharingCall, SharingPurpose};
 use concordat_contracts::Call;
 use concordat_primitives::SecretKey;
@@ -96,4 +98,31 @@ pub fn request(access: &str, auth: &str, cats: &[DataCategory]) -> Call {
         purpose: SharingPurpose::SmeCreditAssessment,
         categories: cats.iter().copied().collect::<BTreeSet<_>>(),
     })
+}
+
+/// Registers airport read point `rp` at `locode` (by the terminal's `operator` key) and has
+/// `customs` designate it customs-controlled.
+pub fn controlled_airport_read_point(
+    c: &crate::net::Client,
+    operator: &SecretKey,
+    customs: &SecretKey,
+    rp: &str,
+    locode: &str,
+) {
+    c.ok(
+        operator,
+        Call::Logistics(LogisticsCall::RegisterReadPoint {
+            read_point: rp.into(),
+            name: format!("{locode} cargo terminal"),
+            locode: locode.into(),
+            function: LocationFunction::Airport,
+        }),
+    );
+    c.ok(
+        customs,
+        Call::Logistics(LogisticsCall::DesignateControlled {
+            read_point: rp.into(),
+            controlled: true,
+        }),
+    );
 }

@@ -221,9 +221,7 @@ fn the_browser_verifies_a_bundle_locally() {
 /// page opened appear without a reload.
 #[test]
 fn the_page_draws_a_shipment_timeline_and_follows_it_live() {
-    use concordat_contracts::codes::LocationFunction;
     use concordat_contracts::customs::{CustomsCall, DeclarationMode};
-    use concordat_contracts::logistics::LogisticsCall;
     use concordat_contracts::Call;
     use concordat_primitives::SecretKey;
     use concordat_tests::customs::*;
@@ -252,22 +250,7 @@ fn the_page_draws_a_shipment_timeline_and_follows_it_live() {
     for (u, k) in [(E4, &e4), (E5, &e5)] {
         c.register_party(&reg, u, k);
     }
-    c.ok(
-        &term,
-        Call::Logistics(LogisticsCall::RegisterReadPoint {
-            read_point: RP.into(),
-            name: "大兴机场货站".into(),
-            locode: "CNPKX".into(),
-            function: LocationFunction::Airport,
-        }),
-    );
-    c.ok(
-        &customs,
-        Call::Logistics(LogisticsCall::DesignateControlled {
-            read_point: RP.into(),
-            controlled: true,
-        }),
-    );
+    controlled_airport_read_point(&c, &term, &customs, RP, "CNPKX");
     c.ok(
         &e4,
         Call::Customs(CustomsCall::Save(draft(

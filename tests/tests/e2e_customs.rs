@@ -204,22 +204,7 @@ fn scenarios_10_and_7_through_a_running_node() {
         (DAXING_RP, "CNPKX"),
         ("urn:epc:id:sgln:6901234.00002.0", "CNPEK"),
     ] {
-        c.ok(
-            &term,
-            Call::Logistics(LogisticsCall::RegisterReadPoint {
-                read_point: rp.into(),
-                name: format!("{locode} cargo terminal"),
-                locode: locode.into(),
-                function: LocationFunction::Airport,
-            }),
-        );
-        c.ok(
-            &customs,
-            Call::Logistics(LogisticsCall::DesignateControlled {
-                read_point: rp.into(),
-                controlled: true,
-            }),
-        );
+        controlled_airport_read_point(&c, &term, &customs, rp, locode);
     }
     // A port read point given an airport LOCODE, and bad numbers: refused at admission.
     let (_, v) = c.refused_at_admission(
