@@ -39,8 +39,7 @@ pub struct NodeInfo {
 }
 
 /// Encoded status lists by (issuer, revocation?), with the height they were built at.
-pub type StatusListCache =
-    Arc<std::sync::Mutex<std::collections::BTreeMap<(String, bool), (u64, String)>>>;
+pub type StatusListCache = Arc<crate::credentials::StatusLists>;
 
 /// Shared state of the handlers.
 #[derive(Clone)]
@@ -477,43 +476,21 @@ async fn status_list(
             )))
         }
     };
-    let tip = s
-        .store
-        .tip()
+    let store = s.store.clone();
+    let lists = s.status_lists.clone();
+    let who = issuer.clone();
+    let (height, encoded) = tokio::task::spawn_blocking(move || {
+        lists.encoded(&who, revocation, |h| {
+            let view = crate::core::VersionView::new(store.as_ref(), h);
+            concordat_contracts::licence::status_list(&view, &who, revocation)
+        })
+    })
+    .await
+    .map_err(|e| internal(format!("building the status list: {e}")))?
+    .map_err(internal)?;
+    let header = crate::store::header(s.store.as_ref(), height)
         .map_err(internal)?
-        .ok_or_else(|| internal("no genesis"))?;
-    let header = crate::store::header(s.store.as_ref(), tip.height)
-        .map_err(internal)?
-        .ok_or_else(|| internal("tip header missing"))?;
-    let cache_key = (issuer.to_string(), revocation);
-    let cached = s
-        .status_lists
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(&cache_key)
-        .filter(|(h, _)| *h == tip.height)
-        .map(|(_, e)| e.clone());
-    let encoded = match cached {
-        Some(e) => e,
-        None => {
-            let store = s.store.clone();
-            let who = issuer.clone();
-            let bits = tokio::task::spawn_blocking(move || {
-                let view = crate::core::VersionView::new(store.as_ref(), tip.height);
-                concordat_contracts::licence::status_list(&view, &who, revocation)
-            })
-            .await
-            .map_err(|e| internal(format!("building the status list: {e}")))?;
-            let e = crate::credentials::encode_list(&bits).map_err(internal)?;
-            let mut cache = s.status_lists.lock().unwrap_or_else(|p| p.into_inner());
-            // Bounded: any USCC may be asked for; departments are at most 256 (x2 purposes).
-            if cache.len() >= 2 * concordat_contracts::governance::MAX_DEPARTMENTS {
-                cache.clear();
-            }
-            cache.insert(cache_key, (tip.height, e.clone()));
-            e
-        }
-    };
+        .ok_or_else(|| internal("status list header missing"))?;
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())

@@ -158,6 +158,10 @@ pub struct BftDriver<S: NodeStore> {
     /// A proposal we owe for this round, waiting for transactions (see `poll`).
     pending_proposal: Option<(u32, u64)>,
     empty_block_interval_ms: u64,
+    /// With nothing to commit, a height is not started before this many ms (0: at once).
+    idle_block_interval_ms: u64,
+    /// The height is not started yet: nothing to commit since this time (see `poll`).
+    idle_since: Option<u64>,
     stats: DriverStats,
     timeouts: TimeoutConfig,
     /// Prevotes of our lock's proof-of-lock, fed to the engine at start after a restart.
@@ -238,6 +242,8 @@ impl<S: NodeStore> BftDriver<S> {
             sent: Vec::new(),
             pending_proposal: None,
             empty_block_interval_ms: 0,
+            idle_block_interval_ms: 0,
+            idle_since: None,
             stats: DriverStats::default(),
             timeouts: TimeoutConfig::default(),
             restored_prevotes: Vec::new(),
@@ -257,6 +263,21 @@ impl<S: NodeStore> BftDriver<S> {
     pub fn with_empty_block_interval(mut self, ms: u64) -> BftDriver<S> {
         self.empty_block_interval_ms = ms;
         self
+    }
+
+    /// An idle network makes no empty blocks: after a commit, when no pending transaction can
+    /// be included, the next height is not started until one can, until a peer's message for
+    /// that height arrives (someone else started it), or until `ms` have passed for the
+    /// height's first proposer (twice that for the others, in case it is down). 0, the
+    /// default, starts every height at once.
+    pub fn with_idle_block_interval(mut self, ms: u64) -> BftDriver<S> {
+        self.idle_block_interval_ms = ms;
+        self
+    }
+
+    /// True while the height waits, idle, for something to commit (it has not started).
+    pub fn is_idle(&self) -> bool {
+        self.idle_since.is_some()
     }
 
     /// A monotonic clock in microseconds, used only to time commits (for metrics). Without
@@ -296,6 +317,19 @@ impl<S: NodeStore> BftDriver<S> {
     /// the empty block interval has passed. Call it on every tick and after admitting
     /// transactions.
     pub fn poll(&mut self) -> Vec<Effect> {
+        if let Some(since) = self.idle_since {
+            let first = proposer(self.core.validator_set(), self.engine.height(), 0);
+            let ours = self.key.as_ref().is_some_and(|k| k.public_key() == first);
+            let due = if ours {
+                self.idle_block_interval_ms
+            } else {
+                self.idle_block_interval_ms.saturating_mul(2)
+            };
+            if self.now_ms.saturating_sub(since) < due && !self.core.has_ready_txs() {
+                return Vec::new();
+            }
+            return self.begin_height();
+        }
         let Some((round, since)) = self.pending_proposal else {
             return Vec::new();
         };
@@ -478,6 +512,18 @@ impl<S: NodeStore> BftDriver<S> {
             // Older heights are done; a node further behind catches up by sync.
             return Vec::new();
         }
+        let mut effects = Vec::new();
+        if self.idle_since.is_some() && self.core.validator_set().index_of(&msg.signer()).is_some()
+        {
+            // A validator started this height: so do we.
+            effects = self.begin_height();
+        }
+        effects.extend(self.on_current(msg));
+        effects
+    }
+
+    /// A message of the height being decided.
+    fn on_current(&mut self, msg: NetMsg) -> Vec<Effect> {
         match msg {
             NetMsg::Proposal { proposal, block } => {
                 let held = self.take_body(&proposal, *block);
@@ -743,7 +789,23 @@ impl<S: NodeStore> BftDriver<S> {
         self.body_rounds.clear();
         self.awaiting.clear();
         self.engine = engine_for(&self.core, &self.key, &self.safety, self.timeouts);
-        effects.extend(self.feed(Input::StartHeight));
+        let next = self.engine.height();
+        let woken = self
+            .future
+            .values()
+            .any(|q| q.iter().any(|m| m.height() == next));
+        if self.idle_block_interval_ms > 0 && !woken && !self.core.has_ready_txs() {
+            self.idle_since = Some(self.now_ms);
+            return effects;
+        }
+        effects.extend(self.begin_height());
+        effects
+    }
+
+    /// Starts the height being decided, replaying the messages buffered for it.
+    fn begin_height(&mut self) -> Vec<Effect> {
+        self.idle_since = None;
+        let mut effects = self.feed(Input::StartHeight);
         let next = self.engine.height();
         let mut now = Vec::new();
         for queue in self.future.values_mut() {

@@ -207,6 +207,7 @@ impl Config {
              # Largest peer message in bytes (must exceed consensus.max_block_bytes by 1 MiB).\nmax_message_bytes = {}\n\
              \n[consensus]\n# How often the node checks for owed proposals and expired transactions (ms).\nblock_interval_ms = {}\n\
              # An idle proposer waits this long for a transaction before proposing an empty block (ms).\nempty_block_interval_ms = {}\n\
+             # With nothing to commit, an empty block at most this often (ms; 0: every empty_block_interval_ms).\nidle_block_interval_ms = {}\n\
              # Most transactions per block.\nmax_block_txs = {}\n# Most transaction bytes per block.\nmax_block_bytes = {}\n\
              \n[mempool]\n# Most pending transactions.\nmax_txs = {}\n# Most pending bytes.\nmax_bytes = {}\n\
              # Most pending transactions per signer (nonce window).\nmax_per_signer = {}\n\
@@ -215,6 +216,7 @@ impl Config {
             d.http.listen, d.http.max_body_bytes, d.http.max_connections,
             d.http.header_read_timeout_ms, d.p2p.listen, d.p2p.max_message_bytes,
             d.consensus.block_interval_ms, d.consensus.empty_block_interval_ms,
+            d.consensus.idle_block_interval_ms,
             d.consensus.max_block_txs, d.consensus.max_block_bytes, d.mempool.max_txs, d.mempool.max_bytes,
             d.mempool.max_per_signer, d.mempool.max_expiry_blocks, d.log.format, d.log.level
         )

@@ -49,6 +49,10 @@ pub struct ConsensusConfig {
     pub block_interval_ms: u64,
     /// An idle proposer waits this long for a transaction before proposing an empty block.
     pub empty_block_interval_ms: u64,
+    /// With nothing to commit, the network makes an empty block at most this often (ms); a
+    /// height starts at once when a transaction can be included. 0: a block every
+    /// `empty_block_interval_ms` even when idle.
+    pub idle_block_interval_ms: u64,
     /// Most transactions per block.
     pub max_block_txs: usize,
     /// Most transaction bytes per block.
@@ -60,6 +64,7 @@ impl Default for ConsensusConfig {
         ConsensusConfig {
             block_interval_ms: 50,
             empty_block_interval_ms: 1_000,
+            idle_block_interval_ms: 30_000,
             max_block_txs: 2000,
             max_block_bytes: 4 * 1024 * 1024,
         }
@@ -221,6 +226,8 @@ pub struct NodeCore<S: NodeStore> {
     /// Randomness for batch signature verification, seeded by the caller (the daemon from the
     /// OS, the simulation from its seed): the core itself reads no OS randomness.
     rng: std::cell::RefCell<ChaCha20Rng>,
+    /// The issuers' status lists, updated at each commit (shared with the API).
+    status_lists: Arc<crate::credentials::StatusLists>,
 }
 
 /// Commits the genesis state (height 0) to an empty store.
@@ -281,7 +288,9 @@ impl<S: NodeStore> NodeCore<S> {
             });
         }
         let current_set = tip.next_validator_set.clone();
+        let status_lists = Arc::new(crate::credentials::StatusLists::new(tip.height));
         Ok(NodeCore {
+            status_lists,
             store,
             chain_id: genesis.chain_id.clone(),
             genesis_hash: genesis.hash(),
@@ -293,6 +302,11 @@ impl<S: NodeStore> NodeCore<S> {
             current_set,
             rng: std::cell::RefCell::new(ChaCha20Rng::from_seed(rng_seed)),
         })
+    }
+
+    /// The issuers' Bitstring Status Lists, kept current at each commit.
+    pub fn status_lists(&self) -> Arc<crate::credentials::StatusLists> {
+        self.status_lists.clone()
     }
 
     /// The last committed height.
@@ -611,6 +625,7 @@ impl<S: NodeStore> NodeCore<S> {
         let height = self.tip.height + 1;
         let ctx = BlockContext::new(&self.chain_id, height, time_ms);
         let output = execute_block(&view, &ctx, &txs);
+        let status_changes = concordat_contracts::licence::status_changes(&output.writes);
         let store = self.store.as_ref();
         let (state_root, update) = match state::apply(store, height, &output.writes) {
             Ok(r) => r,
@@ -684,6 +699,7 @@ impl<S: NodeStore> NodeCore<S> {
             tx_index,
             tip,
             next_set,
+            status_changes,
         }
     }
 
@@ -705,6 +721,7 @@ impl<S: NodeStore> NodeCore<S> {
             tx_index,
             tip,
             next_set,
+            status_changes,
         } = executed;
         let height = tip.height;
         assert_eq!(
@@ -728,6 +745,7 @@ impl<S: NodeStore> NodeCore<S> {
         }
         self.tip = tip;
         self.current_set = next_set;
+        self.status_lists.apply(height, status_changes);
         let view = self.view();
         let nonces: Vec<(PublicKey, u64)> =
             signers.iter().map(|s| (*s, next_nonce(&view, s))).collect();
@@ -752,4 +770,5 @@ pub struct Executed {
     tx_index: Vec<(Hash, TxLocation)>,
     tip: ChainTip,
     next_set: ValidatorSet,
+    status_changes: Vec<concordat_contracts::licence::StatusChange>,
 }

@@ -154,8 +154,10 @@ fn main() -> Result<()> {
     let lock_evidence = store
         .load_lock_evidence()
         .context("reading the consensus lock evidence")?;
+    let status_lists = core.status_lists();
     let driver = BftDriver::new(core, Some(key.clone()), safety)
         .with_empty_block_interval(config.consensus.empty_block_interval_ms)
+        .with_idle_block_interval(config.consensus.idle_block_interval_ms)
         .with_lock_evidence(lock_evidence);
     let persist_store = store.clone();
     let persist: Persist = Box::new(move |state, lock| {
@@ -232,7 +234,7 @@ fn main() -> Result<()> {
         core: handle.clone(),
         metrics: metrics.clone(),
         info,
-        status_lists: Default::default(),
+        status_lists,
     };
     let app = router(state, config.http.max_body_bytes);
     let net_handle = handle.clone();

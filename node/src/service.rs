@@ -230,6 +230,10 @@ impl<S: NodeStore> Service<S> {
             }
             self.fire_timers();
             let now = Instant::now();
+            if self.driver.is_idle() {
+                // Waiting for something to commit is not a stall.
+                height_since = now;
+            }
             if self.driver.height() != height {
                 if stalled {
                     tracing::info!(

@@ -472,3 +472,225 @@ fn future_messages_are_checked_and_capped_per_signer() {
         "another validator's room is its own"
     );
 }
+
+/// A 4-validator network stepped by a simulated clock: every step sets the time, polls each
+/// node, delivers every message (none from or to a `silent` node) and fires due timers.
+struct Stepped {
+    nodes: Vec<BftDriver<MemStore>>,
+    clock: u64,
+    seq: u64,
+    timers: BTreeMap<(u64, usize, u64), (TimeoutKind, u64, u32)>,
+    queue: VecDeque<(usize, NetMsg)>,
+    silent: Vec<usize>,
+    /// (height, time, transactions) of each commit on node 0 … 3.
+    commits: Vec<Vec<(u64, u64, usize)>>,
+    proposals_sent: usize,
+}
+
+impl Stepped {
+    fn new(idle_ms: u64, silent: &[usize]) -> Stepped {
+        let clock = 1_800_000_000_000u64;
+        let nodes = (0..4u8)
+            .map(|i| {
+                driver(i)
+                    .with_empty_block_interval(1_000)
+                    .with_idle_block_interval(idle_ms)
+            })
+            .collect();
+        let mut s = Stepped {
+            nodes,
+            clock,
+            seq: 0,
+            timers: BTreeMap::new(),
+            queue: VecDeque::new(),
+            silent: silent.to_vec(),
+            commits: vec![Vec::new(); 4],
+            proposals_sent: 0,
+        };
+        for i in 0..4 {
+            if s.silent.contains(&i) {
+                continue;
+            }
+            s.nodes[i].set_time(clock);
+            let effects = s.nodes[i].start();
+            s.apply(i, effects);
+        }
+        s
+    }
+
+    fn apply(&mut self, from: usize, effects: Vec<Effect>) {
+        for e in effects {
+            match e {
+                Effect::Send(m) => {
+                    if matches!(m, NetMsg::Proposal { .. }) {
+                        self.proposals_sent += 1;
+                    }
+                    for to in 0..4 {
+                        if to != from && !self.silent.contains(&to) {
+                            self.queue.push_back((to, m.clone()));
+                        }
+                    }
+                }
+                Effect::Timer {
+                    kind,
+                    height,
+                    round,
+                    duration_ms,
+                } => {
+                    self.seq += 1;
+                    self.timers.insert(
+                        (self.clock + duration_ms, from, self.seq),
+                        (kind, height, round),
+                    );
+                }
+                Effect::Committed { height, txs, .. } => {
+                    self.commits[from].push((height, self.clock, txs));
+                }
+                Effect::Persist(..) | Effect::Evidence(_) => {}
+            }
+        }
+    }
+
+    fn step(&mut self, ms: u64) {
+        self.clock += ms;
+        for i in 0..4 {
+            if self.silent.contains(&i) {
+                continue;
+            }
+            self.nodes[i].set_time(self.clock);
+            let effects = self.nodes[i].poll();
+            self.apply(i, effects);
+        }
+        loop {
+            while let Some((to, m)) = self.queue.pop_front() {
+                let effects = self.nodes[to].on_message(m);
+                self.apply(to, effects);
+            }
+            let due: Vec<_> = self
+                .timers
+                .range(..(self.clock + 1, 0, 0))
+                .map(|(k, v)| (*k, *v))
+                .collect();
+            if due.is_empty() {
+                break;
+            }
+            for (k, (kind, height, round)) in due {
+                self.timers.remove(&k);
+                let effects = self.nodes[k.1].on_timeout(kind, height, round);
+                self.apply(k.1, effects);
+            }
+        }
+    }
+
+    /// Steps 50 ms at a time for `ms`.
+    fn run_for(&mut self, ms: u64) {
+        for _ in 0..ms / 50 {
+            self.step(50);
+        }
+    }
+
+    fn tip(&self, i: usize) -> u64 {
+        self.nodes[i].core().tip().height
+    }
+
+    /// Submits `tx` to the nodes in `to` (the real network gossips it to all).
+    fn submit(&mut self, to: &[usize], tx: &[u8]) {
+        for &i in to {
+            self.nodes[i].core_mut().submit(tx).expect("admitted");
+            let effects = self.nodes[i].poll();
+            self.apply(i, effects);
+        }
+    }
+}
+
+/// Issue 15: an idle network makes no empty blocks until the idle interval has passed; a
+/// transaction starts the next height at once, and a node with nothing to commit joins a
+/// height as soon as a peer's message for it arrives.
+#[test]
+fn an_idle_network_waits_for_transactions_instead_of_making_empty_blocks() {
+    let mut net = Stepped::new(10_000, &[]);
+    net.submit(&[0, 1, 2, 3], &reg(0));
+    net.run_for(1_000);
+    assert!((0..4).all(|i| net.tip(i) == 1), "height 1 committed");
+    let committed_at = net.commits[0][0].1;
+    assert_eq!(net.commits[0][0].2, 1, "the transaction is in block 1");
+    assert!((0..4).all(|i| net.nodes[i].is_idle()), "every node waits");
+    let proposals = net.proposals_sent;
+    net.run_for(9_000);
+    assert_eq!(net.proposals_sent, proposals, "nothing proposed while idle");
+    assert!(
+        (0..4).all(|i| net.tip(i) == 1),
+        "no empty block before the interval"
+    );
+    net.run_for(2_000);
+    assert!(
+        (0..4).all(|i| net.tip(i) == 2),
+        "the heartbeat block after the interval"
+    );
+    let (_, at, txs) = net.commits[0][1];
+    assert_eq!(txs, 0, "an empty block");
+    assert!(
+        at >= committed_at + 10_000 && at <= committed_at + 11_000,
+        "heartbeat at {} ms",
+        at - committed_at
+    );
+    // A transaction (gossiped to all): the next height starts at once.
+    net.run_for(3_000);
+    let t = net.clock;
+    net.submit(&[0, 1, 2, 3], &reg(1));
+    net.run_for(500);
+    assert!((0..4).all(|i| net.tip(i) == 3), "committed within 500 ms");
+    assert_eq!(net.commits[0][2].2, 1);
+    assert!(net.commits[0][2].1 <= t + 500);
+    // Only the next proposer has a transaction: the others wake on its proposal.
+    let p = proposer_index(4, 0);
+    let t = net.clock;
+    net.submit(&[p], &reg(2));
+    net.run_for(500);
+    assert!(
+        (0..4).all(|i| net.tip(i) == 4),
+        "tips {:?}",
+        (0..4).map(|i| net.tip(i)).collect::<Vec<_>>()
+    );
+    assert!(net.commits[0][3].1 <= t + 500 && net.commits[0][3].2 == 1);
+}
+
+/// With the next proposer down, the others start the height after twice the idle interval
+/// and commit in a later round: an idle network with a dead proposer still makes its
+/// heartbeat blocks.
+#[test]
+fn an_idle_network_with_its_proposer_down_still_commits() {
+    let p = proposer_index(2, 0);
+    let mut net = Stepped::new(5_000, &[p]);
+    let live: Vec<usize> = (0..4).filter(|&i| i != p).collect();
+    net.submit(&live, &reg(0));
+    net.run_for(6_000);
+    assert!(live.iter().all(|&i| net.tip(i) == 1), "height 1");
+    net.run_for(3_000);
+    assert!(
+        live.iter().all(|&i| net.tip(i) == 1),
+        "no block before 2 × 5 s"
+    );
+    net.run_for(13_000);
+    assert!(
+        live.iter().all(|&i| net.tip(i) >= 2),
+        "tips {:?}",
+        live.iter().map(|&i| net.tip(i)).collect::<Vec<_>>()
+    );
+    let commits = &net.commits[live[0]];
+    let (first, second) = (commits[0].1, commits[1].1);
+    assert!(
+        second >= first + 10_000,
+        "height 2 only after twice the interval: {} ms",
+        second - first
+    );
+}
+
+/// 0 keeps the old behaviour: every height starts at once.
+#[test]
+fn an_idle_interval_of_zero_makes_blocks_at_the_empty_block_interval() {
+    let mut net = Stepped::new(0, &[]);
+    net.run_for(5_000);
+    assert!((0..4).all(|i| net.tip(i) >= 3), "tip {}", net.tip(0));
+    assert!((0..4).all(|i| !net.nodes[i].is_idle()));
+}

@@ -268,6 +268,21 @@ fn answer(r: Result<ureq::Response, ureq::Error>) -> (u16, Value) {
     }
 }
 
+/// Makes the node at `home` start every height at once (`idle_block_interval_ms = 0`), so that
+/// blocks keep coming with nothing to commit: for tests that wait for heights, not for
+/// transactions.
+pub fn blocks_while_idle(home: &Path) {
+    let file = home.join("config.toml");
+    let text = std::fs::read_to_string(&file).unwrap_or_default();
+    let line = "idle_block_interval_ms = 0\n";
+    let text = if text.contains("[consensus]\n") {
+        text.replacen("[consensus]\n", &format!("[consensus]\n{line}"), 1)
+    } else {
+        format!("{text}\n[consensus]\n{line}")
+    };
+    std::fs::write(&file, text).expect("config");
+}
+
 /// A demo network of `validators` validator nodes and `observers` observer nodes (fresh keys,
 /// admitted through `[p2p] observers`) under `dir`, each with a `config.toml` naming every
 /// other node as a peer. `consensus` is extra TOML for the `[consensus]` table. Not started.

@@ -200,3 +200,31 @@ fn a_lagging_validator_catches_up_by_sync_verifying_every_certificate() {
     let h = chain.submit(&me[0]);
     committed_everywhere(&urls_of(&nodes, &[0, 1, 2, 3]), &h);
 }
+
+/// Issue 15 (ADR 0019): an idle network makes no empty blocks between heartbeats, and a
+/// transaction sent to any validator still commits at once on every node.
+#[test]
+fn an_idle_network_makes_no_blocks_and_wakes_for_a_transaction() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (nodes, _, mut chain) = start(&dir, 0, "idle_block_interval_ms = 60000");
+    let all = urls_of(&nodes, &[0, 1, 2, 3]);
+    let first = chain.submit(&all[0]);
+    committed_everywhere(&all, &first);
+    // Let the height after it settle, then watch the tip for a while.
+    std::thread::sleep(Duration::from_secs(2));
+    let before: Vec<u64> = all.iter().map(|u| height(u)).collect();
+    std::thread::sleep(Duration::from_secs(6));
+    let after: Vec<u64> = all.iter().map(|u| height(u)).collect();
+    assert_eq!(before, after, "blocks were made while idle");
+    // Sent to one validator (another than the first): committed everywhere, quickly.
+    for url in &all[1..3] {
+        let sent = Instant::now();
+        let h = chain.submit(url);
+        committed_everywhere(&all, &h);
+        assert!(
+            sent.elapsed() < Duration::from_secs(5),
+            "an idle height took {:?} to wake",
+            sent.elapsed()
+        );
+    }
+}

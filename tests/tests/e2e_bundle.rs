@@ -45,6 +45,8 @@ fn bundles_verify_offline_across_a_validator_set_change() {
     let dir = tempfile::tempdir().expect("tempdir");
     let net = dir.path().join("net");
     demo_network(&net, 1);
+    // The test waits for blocks under the new set, not for transactions.
+    blocks_while_idle(&net.join("node0"));
     let mut node = Node::new(net.join("node0"));
     node.start();
     let url = node.url();

@@ -24,6 +24,8 @@ impl OneNode {
         let dir = tempfile::tempdir().expect("tempdir");
         let net = dir.path().join("net");
         demo_network(&net, 1);
+        // Some checks wait for heights ("anything admitted would have committed by then").
+        blocks_while_idle(&net.join("node0"));
         let chain = load_genesis(&net).chain_id;
         let mut node = Node::new(net.join("node0"));
         node.start();

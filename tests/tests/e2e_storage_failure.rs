@@ -52,6 +52,8 @@ fn a_full_disk_on_the_commit_path_stops_the_node_with_status_70() {
     let net = dir.path().join("net");
     demo_network(&net, 1);
     let home = net.join("node0");
+    // Blocks must keep coming until the disk fills.
+    blocks_while_idle(&home);
     let Some(_mount) = Mount::tmpfs(&home.join("data"), "16m") else {
         eprintln!("SKIPPED: cannot mount a tmpfs here (needs root); nothing was tested");
         return;

@@ -44,3 +44,34 @@ pub fn status_list(view: &dyn crate::state::StateView, issuer: &Uscc, revocation
     }
     list
 }
+
+/// A licence whose status-list bits may have changed in a block: its index, its issuer and
+/// its status after the block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    /// The licence's status-list index.
+    pub index: u64,
+    /// Whose lists hold the index.
+    pub issuer: Uscc,
+    /// The status after the block.
+    pub status: LicenceStatus,
+}
+
+/// The licences a block's writes touched that hold a status-list index: enough to keep every
+/// issuer's lists up to date block by block instead of rebuilding them from every licence
+/// ever issued ([`status_list`] gives the same bits from the state).
+pub fn status_changes(writes: &crate::state::WriteSet) -> Vec<StatusChange> {
+    let prefix = keys::licence("");
+    writes
+        .range(prefix.clone()..)
+        .take_while(|(k, _)| k.starts_with(&prefix))
+        .filter_map(|(_, v)| {
+            let l: Licence = concordat_primitives::encoding::from_bytes(v.as_deref()?).ok()?;
+            Some(StatusChange {
+                index: l.status_index?,
+                issuer: l.issuer,
+                status: l.status,
+            })
+        })
+        .collect()
+}

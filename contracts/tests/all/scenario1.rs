@@ -734,7 +734,9 @@ fn an_inspector_records_checks_only_in_its_region() {
 
 #[test]
 fn status_lists_hold_each_issuers_revocation_and_suspension_bits() {
-    use concordat_contracts::licence::{status_list, MIN_STATUS_LIST_BITS};
+    use concordat_contracts::licence::{
+        status_changes, status_list, LicenceStatus, StatusChange, MIN_STATUS_LIST_BITS,
+    };
     let mut chain = nc_licence_issued(); // L-N by BJSAMR, index 0
     let e1 = ent_key(E1);
     let samr = dept_key(BJSAMR);
@@ -766,15 +768,26 @@ fn status_lists_hold_each_issuers_revocation_and_suspension_bits() {
             }),
         );
     }
-    chain.ok(&samr, annul(false)); // index 0 revoked
-    chain.ok(
+    let issuer = concordat_contracts::ids::Uscc::parse(&dept_uscc(BJSAMR)).expect("uscc");
+    let annulled = chain.ok(&samr, annul(false)); // index 0 revoked
+    let suspended = chain.ok(
         &samr,
         Call::Licence(LicenceCall::Suspend {
             licence_id: "L-S2".into(),
             basis: "暂扣".into(),
         }),
     ); // index 2
-    let issuer = concordat_contracts::ids::Uscc::parse(&dept_uscc(BJSAMR)).expect("uscc");
+       // What a node keeps its lists current with, block by block.
+    let change = |index, status| StatusChange {
+        index,
+        issuer: issuer.clone(),
+        status,
+    };
+    assert_eq!(
+        status_changes(&suspended.writes),
+        vec![change(2, LicenceStatus::Suspended)]
+    );
+    assert!(status_changes(&annulled.writes).contains(&change(0, LicenceStatus::Annulled)));
     let rev = status_list(&chain.state, &issuer, true);
     let sus = status_list(&chain.state, &issuer, false);
     assert_eq!(rev.len() as u64 * 8, MIN_STATUS_LIST_BITS);
