@@ -854,11 +854,9 @@ fn office_customs(state: &Overlay<'_>, office: &str) -> Option<Uscc> {
     crate::governance::department_index(state)
         .into_iter()
         .find(|u| {
-            state
-                .get::<crate::governance::Department>(&crate::state::keys::department(u.as_str()))
-                .is_some_and(|d| {
-                    d.has_role(Role::Customs) && crate::ids::region_covers(&d.region, province)
-                })
+            crate::governance::department_profile(state, u.as_str()).is_some_and(|d| {
+                d.has_role(Role::Customs) && crate::ids::region_covers(&d.region, province)
+            })
         })
 }
 

@@ -211,12 +211,22 @@ impl Versioned for Proposal {
     const APPENDED: &'static [&'static str] = &["history"];
 }
 
-/// The department a signer belongs to, if any.
-///
-/// The department comes back with `key` as its only member key: decoding its stored member
-/// keys would re-validate each point (a decompression apiece), on every transaction, for keys
-/// that were validated when governance wrote them and that no call of the signer reads.
+/// The department a signer belongs to, if any, with `key` as its only member key (see
+/// [`department_profile`]).
 pub fn signer_department(state: &Overlay<'_>, key: &PublicKey) -> Option<Department> {
+    let uscc: Uscc = state.get(&keys::signer(key))?;
+    let mut d = department_profile(state, uscc.as_str())?;
+    d.member_keys = [*key].into_iter().collect();
+    Some(d)
+}
+
+/// A department as calls read it (name, region, roles), with its member keys left out.
+///
+/// Decoding the stored member keys would re-validate each point (a decompression apiece) for
+/// keys that were validated when governance wrote them and that no such call reads: with 64
+/// clerks that was most of a transaction's cost (docs/perf-analysis.md). Only governance,
+/// which changes keys, decodes the whole record.
+pub fn department_profile(state: &Overlay<'_>, uscc: &str) -> Option<Department> {
     /// The stored department with its member keys left as bytes (the same canonical layout).
     #[derive(Serialize, Deserialize)]
     struct Stored {
@@ -226,15 +236,14 @@ pub fn signer_department(state: &Overlay<'_>, key: &PublicKey) -> Option<Departm
         roles: BTreeSet<Role>,
         member_keys: Vec<[u8; 32]>,
     }
-    let uscc: Uscc = state.get(&keys::signer(key))?;
-    let bytes = state.get_raw(&keys::department(uscc.as_str()))?;
+    let bytes = state.get_raw(&keys::department(uscc))?;
     let d: Stored = concordat_primitives::encoding::from_bytes(&bytes).ok()?;
     Some(Department {
         uscc: d.uscc,
         name: d.name,
         region: d.region,
         roles: d.roles,
-        member_keys: [*key].into_iter().collect(),
+        member_keys: BTreeSet::new(),
     })
 }
 

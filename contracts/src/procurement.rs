@@ -17,13 +17,12 @@ use serde::{Deserialize, Serialize};
 use crate::actor::Actor;
 use crate::context::BlockContext;
 use crate::error::{invalid, ExecError, ResultCode};
-use crate::governance::Department;
 use crate::ids::{parse_uscc, validate_id, validate_text, Uscc, MAX_REF_BYTES};
 use crate::kinds::{json_of, json_of_versioned, Id, KindSpec, Versioned};
 use crate::record::{self, stateful, Change, OwnerIndex, Table};
 use crate::roles::Role;
 use crate::rules::r5_procurement_eligibility::{self, Reason};
-use crate::state::{keys as state_keys, Overlay};
+use crate::state::Overlay;
 use crate::time::Date;
 
 /// Longest bid id or project number.
@@ -266,7 +265,7 @@ pub fn execute(
         } => {
             let bidder = crate::party::require_existing(state, actor.uscc())?;
             let purchaser = parse_uscc(purchaser)?;
-            let dept: Option<Department> = state.get(&state_keys::department(purchaser.as_str()));
+            let dept = crate::governance::department_profile(state, purchaser.as_str());
             if !dept.is_some_and(|d| d.has_role(Role::Purchaser)) {
                 return Err(ExecError::new(
                     ResultCode::NotFound,

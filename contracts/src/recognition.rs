@@ -413,10 +413,12 @@ fn check_terms_shape(t: &Terms) -> Result<(), ExecError> {
 fn check_terms(state: &Overlay<'_>, t: &Terms) -> Result<BTreeSet<String>, ExecError> {
     let mut regions = BTreeSet::new();
     for p in &t.parties {
-        let d: crate::governance::Department =
-            require(state, &keys::department(p.as_str()), || {
-                format!("party authority {p} is not a department")
-            })?;
+        let d = crate::governance::department_profile(state, p.as_str()).ok_or_else(|| {
+            ExecError::new(
+                ResultCode::NotFound,
+                format!("party authority {p} is not a department"),
+            )
+        })?;
         regions.insert(d.region);
     }
     Ok(regions)

@@ -28,6 +28,7 @@ use concordat_primitives::crypto::{verify_batch, BatchItem};
 use concordat_primitives::encoding::DecodeError;
 use concordat_primitives::ledger::{Header, ValidatorSet, APP_VERSION};
 use concordat_primitives::merkle_log::{self, LogNode, LogReader};
+use concordat_primitives::namespace;
 use concordat_primitives::state::{self, StoreError};
 use concordat_primitives::{Hash, PublicKey, SecretKey};
 use rand::SeedableRng;
@@ -417,6 +418,18 @@ impl<S: NodeStore> NodeCore<S> {
                 ),
             ));
         }
+        // The hash of the bytes as sent: a transaction already pending (the same one arriving
+        // from a client and again from every peer's gossip) is answered without decoding it,
+        // which would re-validate its signer's key. A pending transaction's hash is over its
+        // canonical bytes, so only those bytes can match.
+        let hash = namespace::tagged_hash(namespace::TX_HASH, bytes);
+        if self.mempool.contains(&hash) {
+            return Err(AdmissionError::new(
+                "DUPLICATE",
+                409,
+                format!("transaction {hash} is already pending"),
+            ));
+        }
         let stx = SignedTransaction::from_bytes(bytes).map_err(|e| {
             let detail = match e {
                 DecodeError::NonCanonical => "not the canonical encoding".to_string(),
@@ -428,14 +441,9 @@ impl<S: NodeStore> NodeCore<S> {
                 format!("not a signed transaction: {detail}"),
             )
         })?;
-        let hash = stx.hash();
-        if self.mempool.contains(&hash) {
-            return Err(AdmissionError::new(
-                "DUPLICATE",
-                409,
-                format!("transaction {hash} is already pending"),
-            ));
-        }
+        // Decoding refuses all but the canonical encoding, so these bytes are the ones the
+        // transaction hash is over.
+        debug_assert_eq!(hash, stx.hash());
         let next_height = self.tip.height + 1;
         let max_expiry = next_height.saturating_add(self.mempool.config().max_expiry_blocks);
         if stx.tx.expiry_height > max_expiry {

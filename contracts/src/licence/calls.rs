@@ -9,7 +9,6 @@ use crate::commitment::{self, CommitmentKind, CommitmentStatus};
 use crate::context::BlockContext;
 use crate::credit::{self, DishonestyCategory, NewRecord};
 use crate::error::{invalid, ExecError, ResultCode};
-use crate::governance::Department;
 use crate::ids::{parse_uscc, validate_code, validate_id, validate_text, Uscc, MAX_REF_BYTES};
 use crate::party::{self, Party};
 use crate::policy;
@@ -342,7 +341,7 @@ pub(crate) fn apply(
     require_new_id(state, licence_id)?;
     let holder: Party = party::require_existing(state, actor.uscc())?;
     let issuer = parse_uscc(issuer)?;
-    let dept: Option<Department> = state.get(&keys::department(issuer.as_str()));
+    let dept = crate::governance::department_profile(state, issuer.as_str());
     if !dept.is_some_and(|d| d.has_role(Role::LicensingAuthority)) {
         return Err(ExecError::new(
             ResultCode::NotFound,

@@ -44,6 +44,8 @@ struct Args {
     validators: usize,
     saturate_tps: u64,
     report: Option<PathBuf>,
+    /// Record counts to preload for the scale runs (empty: none).
+    scale: Vec<u64>,
 }
 
 fn args() -> Args {
@@ -53,6 +55,7 @@ fn args() -> Args {
         validators: 4,
         saturate_tps: 6000,
         report: None,
+        scale: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -63,6 +66,12 @@ fn args() -> Args {
             "--validators" => a.validators = value().parse().expect("--validators N"),
             "--saturate-tps" => a.saturate_tps = value().parse().expect("--saturate-tps TPS"),
             "--report" => a.report = Some(PathBuf::from(value())),
+            "--scale" => {
+                a.scale = value()
+                    .split(',')
+                    .map(|n| n.trim().parse().expect("--scale N,M (record counts)"))
+                    .collect()
+            }
             other => panic!("unknown argument {other}; see scripts/bench.sh"),
         }
     }
@@ -91,6 +100,16 @@ fn enterprise(n: u32) -> SecretKey {
     let mut seed = [3u8; 32];
     seed[..4].copy_from_slice(&n.to_be_bytes());
     SecretKey::from_seed(seed)
+}
+
+/// A signer for the network behind `url`, continuing from `nonces`.
+fn signer_for(url: &str, nonces: HashMap<[u8; 32], u64>) -> Signer {
+    let (_, st) = get(&format!("{url}/v1/status"));
+    Signer {
+        chain: st["chain_id"].as_str().expect("chain").to_string(),
+        expiry: st["height"].as_u64().unwrap_or(0) + 90_000,
+        nonces,
+    }
 }
 
 /// Signs transactions with per-signer nonces kept here.
@@ -230,7 +249,11 @@ fn load_call(run: u32, i: u64) -> (SecretKey, Call) {
 }
 
 /// The network: genesis patched with the clerks and the terminal, nodes started.
-fn network(dir: &std::path::Path, validators: usize) -> Vec<Node> {
+fn network(
+    dir: &std::path::Path,
+    validators: usize,
+    preload: u64,
+) -> (Vec<Node>, HashMap<[u8; 32], u64>) {
     let mut nodes = bft_network_with(dir, validators, 0, "", |g| {
         for d in g["departments"].as_array_mut().expect("departments") {
             if d["uscc"] == BJSAMR {
@@ -246,10 +269,175 @@ fn network(dir: &std::path::Path, validators: usize) -> Vec<Node> {
             "member_keys": (0..CLERKS).map(|i| terminal_clerk(i).public_key().to_hex()).collect::<Vec<_>>(),
         }));
     });
+    let nonces = if preload > 0 {
+        preload_records(dir, &nodes, preload)
+    } else {
+        HashMap::new()
+    };
     for n in &mut nodes {
         n.start();
     }
-    nodes
+    (nodes, nonces)
+}
+
+/// Commits every block under all the validators' keys at once (the preload's blocks carry
+/// certificates as real as consensus would make).
+struct QuorumDecider(Vec<SecretKey>);
+
+impl concordat_node::core::Decider for QuorumDecider {
+    fn decide(
+        &mut self,
+        chain_id: &str,
+        set: &concordat_primitives::ledger::ValidatorSet,
+        header: &concordat_primitives::ledger::Header,
+    ) -> Option<concordat_consensus::CommitCertificate> {
+        let vote = concordat_consensus::Vote {
+            kind: concordat_consensus::VoteKind::Precommit,
+            height: header.height,
+            round: 0,
+            block_hash: Some(header.hash()),
+        };
+        let bytes = vote.signing_bytes(chain_id);
+        let sigs: Vec<_> = self
+            .0
+            .iter()
+            .map(|k| (k.public_key(), k.sign(&bytes)))
+            .collect();
+        concordat_consensus::CommitCertificate::from_signatures(
+            set,
+            header.height,
+            0,
+            header.hash(),
+            &sigs,
+        )
+        .ok()
+    }
+}
+
+/// Fills validator 0's store with `records` party registrations (by the 64 registrar clerks,
+/// 2,000 per block, signed on every core, admitted and executed by the node's own core and
+/// committed with certificates of all the validators), then copies the store to the other
+/// validators: a state of that size in minutes instead of hours of traffic. Returns the clerks'
+/// next nonces.
+fn preload_records(dir: &std::path::Path, nodes: &[Node], records: u64) -> HashMap<[u8; 32], u64> {
+    use concordat_node::core::{ConsensusConfig, Input, NodeCore};
+    use concordat_node::mempool::MempoolConfig;
+    let t0 = Instant::now();
+    let genesis = concordat_tests::net::load_genesis(dir);
+    let keys: Vec<SecretKey> = nodes.iter().map(Node::key).collect();
+    let data = nodes[0].home.join("data");
+    let store = Arc::new(concordat_node::rocks::RocksStore::open(&data).expect("open the store"));
+    const BLOCK: u64 = 2_000;
+    let mut core = NodeCore::open(
+        store,
+        &genesis,
+        keys[0].clone(),
+        ConsensusConfig {
+            max_block_txs: BLOCK as usize,
+            ..ConsensusConfig::default()
+        },
+        MempoolConfig {
+            max_txs: BLOCK as usize * 2,
+            max_bytes: 64 * 1024 * 1024,
+            max_per_signer: BLOCK,
+            max_expiry_blocks: 1 << 41,
+        },
+        Box::new(QuorumDecider(keys)),
+        [7; 32],
+    )
+    .expect("open the core");
+    let chain = genesis.chain_id.clone();
+    let mut nonces: HashMap<[u8; 32], u64> = HashMap::new();
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let mut done = 0u64;
+    let mut last_report = Instant::now();
+    while done < records {
+        let n = BLOCK.min(records - done);
+        let plan: Vec<(u64, u64)> = (done..done + n)
+            .map(|i| {
+                let k = clerk((i % u64::from(CLERKS)) as u8);
+                let e = nonces.entry(*k.public_key().as_bytes()).or_insert(0);
+                *e += 1;
+                (i, *e - 1)
+            })
+            .collect();
+        let chunk = plan.len().div_ceil(threads).max(1);
+        let signed: Vec<Vec<u8>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = plan
+                .chunks(chunk)
+                .map(|part| {
+                    let chain = chain.clone();
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|(i, nonce)| {
+                                let k = clerk((i % u64::from(CLERKS)) as u8);
+                                Transaction {
+                                    chain_id: chain.clone(),
+                                    signer: k.public_key(),
+                                    nonce: *nonce,
+                                    expiry_height: 1 << 40,
+                                    call: Call::Party(PartyCall::Register {
+                                        uscc: concordat_testkit::synthetic_uscc(5_000, *i as u32),
+                                        name: format!("存量企业 {i}"),
+                                        legal_rep_ref: None,
+                                        registered_address: "望京街道样例路1号".into(),
+                                    }),
+                                }
+                                .sign(&k)
+                                .to_bytes()
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("signer thread"))
+                .collect()
+        });
+        let refs: Vec<&[u8]> = signed.iter().map(Vec::as_slice).collect();
+        for r in core.submit_batch(&refs) {
+            r.expect("a preload transaction admitted");
+        }
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_millis() as u64;
+        let out = core.handle(Input::Tick { now_ms });
+        assert!(
+            out.iter()
+                .any(|o| matches!(o, concordat_node::core::Output::Committed { .. })),
+            "the preload block did not commit"
+        );
+        done += n;
+        if last_report.elapsed() > Duration::from_secs(15) || done == records {
+            last_report = Instant::now();
+            progress(&format!(
+                "preloaded {done} of {records} records ({:.0} s, {:.0} records/s)",
+                t0.elapsed().as_secs_f64(),
+                done as f64 / t0.elapsed().as_secs_f64()
+            ));
+        }
+    }
+    drop(core);
+    for node in &nodes[1..] {
+        let to = node.home.join("data");
+        let _ = std::fs::remove_dir_all(&to);
+        let status = std::process::Command::new("cp")
+            .arg("-r")
+            .arg(&data)
+            .arg(&to)
+            .status()
+            .expect("cp");
+        assert!(status.success(), "copying the preloaded store");
+    }
+    progress(&format!(
+        "preload done in {:.0} s",
+        t0.elapsed().as_secs_f64()
+    ));
+    nonces
 }
 
 fn submit_all(url: &str, txs: &[SignedTransaction]) {
@@ -613,14 +801,9 @@ fn main() {
         a.validators,
         dir.display()
     ));
-    let mut nodes = network(&dir, a.validators);
+    let (mut nodes, _) = network(&dir, a.validators, 0);
     let url = nodes[0].url();
-    let (_, st) = get(&format!("{url}/v1/status"));
-    let mut s = Signer {
-        chain: st["chain_id"].as_str().expect("chain").to_string(),
-        expiry: st["height"].as_u64().unwrap_or(0) + 90_000,
-        nonces: HashMap::new(),
-    };
+    let mut s = signer_for(&url, HashMap::new());
     progress(&format!(
         "registering {ENTERPRISES} enterprises with their keys"
     ));
@@ -649,26 +832,7 @@ fn main() {
     };
 
     // Proof and bundle sizes at the state reached.
-    let uscc = concordat_testkit::synthetic_uscc(7, 1);
-    let (_, proof) = get(&format!("{url}/v1/state/party/{uscc}?proof=true"));
-    let proof_bytes = proof["proof"].as_str().map(|p| p.len() / 2).unwrap_or(0);
-    let (_, absent) = get(&format!(
-        "{url}/v1/state/party/91110105MA01R7K442?proof=true"
-    ));
-    let absence_bytes = absent["proof"].as_str().map(|p| p.len() / 2).unwrap_or(0);
-    let bundle_file = dir.join("party.bundle");
-    let out = std::process::Command::new(bin("concordat"))
-        .args(["proof", "party", &uscc, "--node", &url, "--out"])
-        .arg(&bundle_file)
-        .output()
-        .expect("concordat proof");
-    let bundle_bytes = if out.status.success() {
-        std::fs::metadata(&bundle_file)
-            .map(|m| m.len())
-            .unwrap_or(0)
-    } else {
-        0
-    };
+    let (proof_bytes, absence_bytes, bundle_bytes) = proof_sizes(&url, &dir);
     let keys_in_state = concordat_tests::net::height(&url);
 
     // Catch-up: the last validator down for 20 s at half load, then back.
@@ -676,7 +840,7 @@ fn main() {
     let last = nodes.len() - 1;
     let stopped_at = concordat_tests::net::height(&nodes[last].url());
     nodes[last].stop();
-    let live_start = concordat_tests::net::height(&url);
+    let live_start = tx_count(&url, concordat_tests::net::height(&url));
     let t_live = Instant::now();
     let background = {
         let urls: Vec<String> = nodes[..last].iter().map(Node::url).collect();
@@ -696,8 +860,8 @@ fn main() {
         })
     };
     background.join().expect("load");
-    let live_blocks = concordat_tests::net::height(&url) - live_start;
-    let live_rate = live_blocks as f64 / t_live.elapsed().as_secs_f64();
+    let live_txs = tx_count(&url, concordat_tests::net::height(&url)) - live_start;
+    let live_rate = live_txs as f64 / t_live.elapsed().as_secs_f64();
     let behind_from = stopped_at;
     let tip = concordat_tests::net::height(&url);
     let t_catch = Instant::now();
@@ -705,7 +869,7 @@ fn main() {
     let caught = wait_height(&[nodes[last].url()], tip, Duration::from_secs(300));
     let catch_secs = t_catch.elapsed().as_secs_f64();
     let catchup_rate = if caught {
-        (tip - behind_from) as f64 / catch_secs
+        (tx_count(&url, tip) - tx_count(&url, behind_from)) as f64 / catch_secs
     } else {
         0.0
     };
@@ -718,7 +882,17 @@ fn main() {
         n.stop();
     }
 
+    let scale = scale_points(&a, &dir);
+    let ratio = match (scale.first(), scale.last()) {
+        (Some(small), Some(large)) if scale.len() > 1 => {
+            large["tps"].as_f64().unwrap_or(0.0) / small["tps"].as_f64().unwrap_or(1.0).max(1e-9)
+        }
+        _ => 0.0,
+    };
+
     let doc = json!({
+        "scale": scale,
+        "scale_tps_ratio": ratio,
         "tps": saturated,
         "p50_ms": med(&half, |r| r.p50_ms),
         "p99_ms": med(&half, |r| r.p99_ms),
@@ -740,8 +914,8 @@ fn main() {
         "state_proof_bytes": proof_bytes,
         "absence_proof_bytes": absence_bytes,
         "bundle_bytes": bundle_bytes,
-        "catchup_blocks_per_s": catchup_rate,
-        "live_blocks_per_s": live_rate,
+        "catchup_txs_per_s": catchup_rate,
+        "live_txs_per_s": live_rate,
         "runs": a.runs,
         "duration_s": a.duration_s,
         "height_at_end": keys_in_state,
@@ -752,6 +926,112 @@ fn main() {
         progress(&format!("report written to {}", path.display()));
     }
     println!("{doc}");
+}
+
+/// For each record count of `--scale`: a fresh network preloaded with that many records, the
+/// same setup, the saturating runs; throughput, latency, peak RSS and proof sizes there.
+fn scale_points(a: &Args, dir: &std::path::Path) -> Vec<Value> {
+    let mut out = Vec::new();
+    for &records in &a.scale {
+        let sdir = dir.join(format!("scale-{records}"));
+        std::fs::create_dir_all(&sdir).expect("scale dir");
+        progress(&format!(
+            "scale: a network with {records} records preloaded"
+        ));
+        let t0 = Instant::now();
+        let (mut nodes, nonces) = network(&sdir, a.validators, records);
+        let preload_s = t0.elapsed().as_secs_f64();
+        let url = nodes[0].url();
+        let mut s = signer_for(&url, nonces);
+        setup(&url, &mut s);
+        let runs: Vec<RunResult> = (0..a.runs)
+            .map(|r| {
+                run(
+                    &nodes,
+                    &mut s,
+                    300 + r as u32,
+                    a.saturate_tps as f64,
+                    a.duration_s,
+                )
+            })
+            .collect();
+        let (proof, absence, bundle) = proof_sizes(&url, &sdir);
+        let rss: Vec<f64> = nodes
+            .iter()
+            .filter_map(Node::pid)
+            .map(|p| proc_stats(p).1 as f64 / 1024.0)
+            .collect();
+        let mut tps: Vec<f64> = runs.iter().map(|r| r.committed_tps).collect();
+        let mut p50: Vec<f64> = runs.iter().map(|r| r.p50_ms).collect();
+        let mut p99: Vec<f64> = runs.iter().map(|r| r.p99_ms).collect();
+        let store_mb = dir_bytes(&nodes[0].home.join("data")) as f64 / 1_048_576.0;
+        for n in &mut nodes {
+            n.stop();
+        }
+        let _ = std::fs::remove_dir_all(&sdir);
+        let point = json!({
+            "records": records,
+            "tps": median(&mut tps),
+            "p50_ms": median(&mut p50),
+            "p99_ms": median(&mut p99),
+            "peak_rss_mb": rss,
+            "store_mb": store_mb,
+            "state_proof_bytes": proof,
+            "absence_proof_bytes": absence,
+            "bundle_bytes": bundle,
+            "preload_s": preload_s,
+        });
+        progress(&format!("scale point: {point}"));
+        out.push(point);
+    }
+    out
+}
+
+/// Bytes of the files under `dir`.
+fn dir_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => dir_bytes(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// Transactions committed up to height `h` (the tx log's size in its header).
+fn tx_count(url: &str, h: u64) -> u64 {
+    let (_, v) = get(&format!("{url}/v1/headers/{h}"));
+    v["header"]["tx_log_size"].as_u64().unwrap_or(0)
+}
+
+/// (membership proof, absence proof, party bundle) sizes in bytes at `url`'s tip.
+fn proof_sizes(url: &str, dir: &std::path::Path) -> (usize, usize, u64) {
+    let uscc = concordat_testkit::synthetic_uscc(7, 1);
+    let (_, proof) = get(&format!("{url}/v1/state/party/{uscc}?proof=true"));
+    let proof_bytes = proof["proof"].as_str().map(|p| p.len() / 2).unwrap_or(0);
+    let (_, absent) = get(&format!(
+        "{url}/v1/state/party/91110105MA01R7K442?proof=true"
+    ));
+    let absence_bytes = absent["proof"].as_str().map(|p| p.len() / 2).unwrap_or(0);
+    let bundle_file = dir.join("party.bundle");
+    let out = std::process::Command::new(bin("concordat"))
+        .args(["proof", "party", &uscc, "--node", url, "--out"])
+        .arg(&bundle_file)
+        .output()
+        .expect("concordat proof");
+    let bundle_bytes = if out.status.success() {
+        std::fs::metadata(&bundle_file)
+            .map(|m| m.len())
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    (proof_bytes, absence_bytes, bundle_bytes)
 }
 
 fn tempfile_dir() -> PathBuf {
@@ -795,8 +1075,10 @@ fn report(doc: &Value, sat: &[RunResult], half: &[RunResult]) -> String {
          | peak RSS per node | {rss} MB | ≤ 1 GiB at 10 M records |\n\
          | state proof (membership / absence) | {pb} / {ab} bytes at height {h} | ≤ 800 bytes at 1 M keys |\n\
          | offline bundle (party) | {bb} bytes | ≤ 2 KB with 21 validators at 1 M keys |\n\
-         | catch-up of a validator down 20 s | {cu:.1} blocks/s vs {live:.1} live ({cux:.1}×) | ≥ 5× |\n\n\
-         ## Saturating runs\n\n{head}{sat_rows}\n## Half-load runs\n\n{head}{half_rows}",
+         | catch-up of a validator down 20 s | {cu:.0} tx/s replayed vs {live:.0} tx/s live ({cux:.1}×) | ≥ 5× |\n\n\
+         ## Saturating runs\n\n{head}{sat_rows}\n## Half-load runs\n\n{head}{half_rows}{scale}\n\
+         The analysis of these figures (the profile, what bounds them, what is next) is in \
+         `docs/perf-analysis.md`.\n",
         machine = doc["machine"].as_str().unwrap_or("?"),
         validators = doc["validators"],
         runs = doc["runs"],
@@ -821,11 +1103,55 @@ fn report(doc: &Value, sat: &[RunResult], half: &[RunResult]) -> String {
         ab = doc["absence_proof_bytes"],
         h = doc["height_at_end"],
         bb = doc["bundle_bytes"],
-        cu = f("catchup_blocks_per_s"),
-        live = f("live_blocks_per_s"),
-        cux = f("catchup_blocks_per_s") / f("live_blocks_per_s").max(1e-9),
+        cu = f("catchup_txs_per_s"),
+        live = f("live_txs_per_s"),
+        cux = f("catchup_txs_per_s") / f("live_txs_per_s").max(1e-9),
         head = head,
         sat_rows = rows(sat),
         half_rows = rows(half),
+        scale = scale_section(doc),
+    )
+}
+
+/// The scale runs' table, when there are any.
+fn scale_section(doc: &Value) -> String {
+    let Some(points) = doc["scale"].as_array().filter(|p| !p.is_empty()) else {
+        return String::new();
+    };
+    let f = |p: &Value, k: &str| p[k].as_f64().unwrap_or(0.0);
+    let rows: String = points
+        .iter()
+        .map(|p| {
+            let rss = p["peak_rss_mb"]
+                .as_array()
+                .map(|v| {
+                    v.iter()
+                        .map(|x| format!("{:.0}", x.as_f64().unwrap_or(0.0)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default();
+            format!(
+                "| {} | {:.0} | {:.0} / {:.0} | {rss} | {:.0} | {} / {} | {} | {:.0} |\n",
+                p["records"],
+                f(p, "tps"),
+                f(p, "p50_ms"),
+                f(p, "p99_ms"),
+                f(p, "store_mb"),
+                p["state_proof_bytes"],
+                p["absence_proof_bytes"],
+                p["bundle_bytes"],
+                f(p, "preload_s")
+            )
+        })
+        .collect();
+    format!(
+        "\n## Scale\n\nA fresh network per row, its state preloaded with that many party records \
+         (committed blocks with real certificates, built in-process and copied to every \
+         validator), then the same setup and saturating runs. Throughput with the largest state \
+         over the smallest: {ratio:.2} (goal ≥ 0.5 for 10 M over 100 k).\n\n\
+         | records in state | committed TPS | p50 / p99 ms (saturation) | peak RSS per node MB | store MB (one node) | proof membership / absence bytes | bundle bytes | preload s |\n\
+         |---|---|---|---|---|---|---|---|\n{rows}",
+        ratio = doc["scale_tps_ratio"].as_f64().unwrap_or(0.0),
     )
 }
