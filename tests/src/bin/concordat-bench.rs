@@ -141,6 +141,46 @@ fn load_tx(s: &mut Signer, run: u32, i: u64) -> SignedTransaction {
     s.sign(&key, call)
 }
 
+/// Signs `plan` ((index, nonce) pairs) on every core: `call(i)` gives the i-th signer and call.
+fn sign_parallel(
+    chain: &str,
+    expiry: u64,
+    plan: &[(u64, u64)],
+    call: impl Fn(u64) -> (SecretKey, Call) + Sync,
+) -> Vec<SignedTransaction> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let chunk = plan.len().div_ceil(threads).max(1);
+    let call = &call;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = plan
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(i, nonce)| {
+                            let (key, call) = call(*i);
+                            Transaction {
+                                chain_id: chain.to_string(),
+                                signer: key.public_key(),
+                                nonce: *nonce,
+                                expiry_height: expiry,
+                                call,
+                            }
+                            .sign(&key)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("signer thread"))
+            .collect()
+    })
+}
+
 /// The i-th transactions of the load mix for run `run`, signed on every core: nonces are
 /// assigned in order first, then the calls are built and signed in parallel.
 fn load_txs(s: &mut Signer, run: u32, total: u64) -> Vec<(Hash, Vec<u8>)> {
@@ -152,39 +192,10 @@ fn load_txs(s: &mut Signer, run: u32, total: u64) -> Vec<(Hash, Vec<u8>)> {
             (i, *n - 1)
         })
         .collect();
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    let chunk = plan.len().div_ceil(threads).max(1);
-    let (chain, expiry) = (s.chain.clone(), s.expiry);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = plan
-            .chunks(chunk)
-            .map(|part| {
-                let chain = chain.clone();
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|(i, nonce)| {
-                            let (key, call) = load_call(run, *i);
-                            let tx = Transaction {
-                                chain_id: chain.clone(),
-                                signer: key.public_key(),
-                                nonce: *nonce,
-                                expiry_height: expiry,
-                                call,
-                            }
-                            .sign(&key);
-                            (tx.hash(), tx.to_bytes())
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("signer thread"))
-            .collect()
-    })
+    sign_parallel(&s.chain, s.expiry, &plan, |i| load_call(run, i))
+        .into_iter()
+        .map(|tx| (tx.hash(), tx.to_bytes()))
+        .collect()
 }
 
 /// Who signs the i-th transaction (the same rule as [`load_call`]).
@@ -348,9 +359,6 @@ fn preload_records(dir: &std::path::Path, nodes: &[Node], records: u64) -> HashM
     .expect("open the core");
     let chain = genesis.chain_id.clone();
     let mut nonces: HashMap<[u8; 32], u64> = HashMap::new();
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
     let mut done = 0u64;
     let mut last_report = Instant::now();
     while done < records {
@@ -363,40 +371,20 @@ fn preload_records(dir: &std::path::Path, nodes: &[Node], records: u64) -> HashM
                 (i, *e - 1)
             })
             .collect();
-        let chunk = plan.len().div_ceil(threads).max(1);
-        let signed: Vec<Vec<u8>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = plan
-                .chunks(chunk)
-                .map(|part| {
-                    let chain = chain.clone();
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|(i, nonce)| {
-                                let k = clerk((i % u64::from(CLERKS)) as u8);
-                                Transaction {
-                                    chain_id: chain.clone(),
-                                    signer: k.public_key(),
-                                    nonce: *nonce,
-                                    expiry_height: 1 << 40,
-                                    call: Call::Party(PartyCall::Register {
-                                        uscc: concordat_testkit::synthetic_uscc(5_000, *i as u32),
-                                        name: format!("存量企业 {i}"),
-                                        legal_rep_ref: None,
-                                        registered_address: "望京街道样例路1号".into(),
-                                    }),
-                                }
-                                .sign(&k)
-                                .to_bytes()
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().expect("signer thread"))
-                .collect()
-        });
+        let signed: Vec<Vec<u8>> = sign_parallel(&chain, 1 << 40, &plan, |i| {
+            (
+                clerk((i % u64::from(CLERKS)) as u8),
+                Call::Party(PartyCall::Register {
+                    uscc: concordat_testkit::synthetic_uscc(5_000, i as u32),
+                    name: format!("存量企业 {i}"),
+                    legal_rep_ref: None,
+                    registered_address: "望京街道样例路1号".into(),
+                }),
+            )
+        })
+        .iter()
+        .map(SignedTransaction::to_bytes)
+        .collect();
         let refs: Vec<&[u8]> = signed.iter().map(Vec::as_slice).collect();
         for r in core.submit_batch(&refs) {
             r.expect("a preload transaction admitted");
