@@ -49,7 +49,9 @@ const CFS: &[&str] = &[
 /// The block cache all column families share (data, index and filter blocks).
 pub const BLOCK_CACHE_BYTES: usize = 128 * 1024 * 1024;
 
-/// Per column family: bloom filters (10 bits a key) in one shared block cache; and for
+/// Per column family: bloom filters (10 bits a key), data blocks in one shared block cache
+/// (index and filter blocks stay in the table readers: held in the cache, they were evicted
+/// as the store grew and throughput fell run after run, docs/perf-analysis.md); and for
 /// `jmt_values`, whose reads are seeks to the newest version of one key hash, a 32-byte prefix
 /// extractor with prefix blooms in the memtable and the files, so that a seek skips what does
 /// not hold that key hash instead of searching it (the profile's top storage cost).
@@ -58,8 +60,6 @@ fn cf_options(name: &str, cache: &Cache) -> Options {
     let mut table = BlockBasedOptions::default();
     table.set_block_cache(cache);
     table.set_bloom_filter(10.0, false);
-    table.set_cache_index_and_filter_blocks(true);
-    table.set_pin_l0_filter_and_index_blocks_in_cache(true);
     if name == "jmt_values" {
         o.set_prefix_extractor(SliceTransform::create_fixed_prefix(32));
         o.set_memtable_prefix_bloom_ratio(0.1);
