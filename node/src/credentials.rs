@@ -167,7 +167,8 @@ mod tests {
         }
     }
 
-    fn bit(encoded: &str, n: usize) -> bool {
+    /// The bits of an encoded list (`u` + base64url(gzip(bits))).
+    fn decoded(encoded: &str) -> Vec<u8> {
         let zipped = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(&encoded[1..])
             .expect("base64url");
@@ -175,7 +176,11 @@ mod tests {
         flate2::read::GzDecoder::new(&zipped[..])
             .read_to_end(&mut back)
             .expect("gunzip");
-        back[n / 8] & (0x80 >> (n % 8)) != 0
+        back
+    }
+
+    fn bit(encoded: &str, n: usize) -> bool {
+        decoded(encoded)[n / 8] & (0x80 >> (n % 8)) != 0
     }
 
     #[test]
@@ -208,14 +213,7 @@ mod tests {
         let far = MIN_STATUS_LIST_BITS + 100;
         lists.apply(15, vec![change(far, &b, LicenceStatus::Valid)]);
         let (_, e) = lists.encoded(&a, true, empty).expect("encode");
-        let zipped = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(&e[1..])
-            .expect("b64");
-        let mut back = Vec::new();
-        flate2::read::GzDecoder::new(&zipped[..])
-            .read_to_end(&mut back)
-            .expect("gunzip");
-        assert_eq!(back.len() as u64, (far + 1).div_ceil(8));
+        assert_eq!(decoded(&e).len() as u64, (far + 1).div_ceil(8));
         // A skipped height drops the lists: the next ask builds again.
         lists.apply(17, Vec::new());
         lists.encoded(&a, true, empty).expect("encode");
@@ -251,13 +249,6 @@ mod tests {
             "a sparse list compresses: {}",
             encoded.len()
         );
-        let zipped = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(&encoded[1..])
-            .expect("base64url");
-        let mut back = Vec::new();
-        flate2::read::GzDecoder::new(&zipped[..])
-            .read_to_end(&mut back)
-            .expect("gunzip");
-        assert_eq!(back, bits);
+        assert_eq!(decoded(&encoded), bits);
     }
 }
