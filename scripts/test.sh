@@ -84,13 +84,30 @@ cargo build --locked --target wasm32-unknown-unknown -p concordat-client --lib -
 echo "ok: pure crates and the client's verifying half build for wasm32-unknown-unknown"
 
 # ---------------------------------------------------------------------------------------------
-step "cargo deny (bans, licences, sources; advisories when the database is reachable)"
+step "cargo deny (bans, licences, sources; advisories offline against the RustSec snapshot)"
 cargo deny --log-level error check bans licenses sources
-if timeout 60 cargo deny --log-level error fetch db >/dev/null 2>&1; then
-  cargo deny --log-level error check advisories
+# The RustSec advisory database cannot be fetched here; a snapshot sits beside the repository
+# (CONCORDAT_ADVISORY_DB overrides where). cargo-deny reads it offline as a git repository in a
+# folder named after the default database URL, so it is copied out (the snapshot is read-only)
+# and committed into a throwaway repository. Without a snapshot, fetch the live database.
+ADV_SRC="${CONCORDAT_ADVISORY_DB:-}"
+for cand in "$ROOT/../shared/advisory-db" /work/shared/advisory-db; do
+  [ -n "$ADV_SRC" ] || { [ -f "$cand/SNAPSHOT" ] && ADV_SRC="$cand"; }
+done
+ADV_DIR=$(mktemp -d)
+if [ -n "$ADV_SRC" ]; then
+  cp -r "$ADV_SRC" "$ADV_DIR/advisory-db-3157b0e258782691"
+  git -C "$ADV_DIR/advisory-db-3157b0e258782691" init -q
+  git -C "$ADV_DIR/advisory-db-3157b0e258782691" add -A
+  git -C "$ADV_DIR/advisory-db-3157b0e258782691" -c user.email=ci@localhost -c user.name=ci \
+    commit -q -m "RustSec snapshot"
+  sed "s|^\[advisories\]|[advisories]\ndb-path = \"$ADV_DIR\"|" deny.toml >"$ADV_DIR/deny.toml"
+  echo "advisories: the snapshot in $ADV_SRC ($(sed -n 2p "$ADV_SRC/SNAPSHOT"))"
+  cargo deny --offline --log-level error --config "$ADV_DIR/deny.toml" check advisories
 else
-  echo "advisories: SKIPPED - the RustSec advisory database cannot be fetched from this machine"
+  cargo deny --log-level error check advisories
 fi
+rm -rf "$ADV_DIR"
 
 # ---------------------------------------------------------------------------------------------
 step "pymerkle cross-check of the RFC 9162 tx log"
