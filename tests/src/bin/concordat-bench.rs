@@ -46,6 +46,8 @@ struct Args {
     report: Option<PathBuf>,
     /// Record counts to preload for the scale runs (empty: none).
     scale: Vec<u64>,
+    /// Validators of the network whose proof and bundle sizes are measured (0: not measured).
+    bundle_validators: usize,
 }
 
 fn args() -> Args {
@@ -56,6 +58,7 @@ fn args() -> Args {
         saturate_tps: 6000,
         report: None,
         scale: Vec::new(),
+        bundle_validators: 21,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -66,6 +69,9 @@ fn args() -> Args {
             "--validators" => a.validators = value().parse().expect("--validators N"),
             "--saturate-tps" => a.saturate_tps = value().parse().expect("--saturate-tps TPS"),
             "--report" => a.report = Some(PathBuf::from(value())),
+            "--bundle-validators" => {
+                a.bundle_validators = value().parse().expect("--bundle-validators N")
+            }
             "--scale" => {
                 a.scale = value()
                     .split(',')
@@ -265,7 +271,20 @@ fn network(
     validators: usize,
     preload: u64,
 ) -> (Vec<Node>, HashMap<[u8; 32], u64>) {
-    let mut nodes = bft_network_with(dir, validators, 0, "", |g| {
+    let (mut nodes, nonces) = network_stopped(dir, validators, preload);
+    for n in &mut nodes {
+        n.start();
+    }
+    (nodes, nonces)
+}
+
+/// [`network`] before any node starts.
+fn network_stopped(
+    dir: &std::path::Path,
+    validators: usize,
+    preload: u64,
+) -> (Vec<Node>, HashMap<[u8; 32], u64>) {
+    let nodes = bft_network_with(dir, validators, 0, "", |g| {
         for d in g["departments"].as_array_mut().expect("departments") {
             if d["uscc"] == BJSAMR {
                 let keys = d["member_keys"].as_array_mut().expect("keys");
@@ -285,14 +304,12 @@ fn network(
     } else {
         HashMap::new()
     };
-    for n in &mut nodes {
-        n.start();
-    }
     (nodes, nonces)
 }
 
-/// Commits every block under all the validators' keys at once (the preload's blocks carry
-/// certificates as real as consensus would make).
+/// Commits every block under the validators' keys at once: the first of them, in the set's
+/// order, whose power makes a quorum (the smallest certificate consensus makes, as a network
+/// whose other votes arrive late would).
 struct QuorumDecider(Vec<SecretKey>);
 
 impl concordat_node::core::Decider for QuorumDecider {
@@ -309,11 +326,16 @@ impl concordat_node::core::Decider for QuorumDecider {
             block_hash: Some(header.hash()),
         };
         let bytes = vote.signing_bytes(chain_id);
-        let sigs: Vec<_> = self
-            .0
-            .iter()
-            .map(|k| (k.public_key(), k.sign(&bytes)))
-            .collect();
+        let mut power = 0u64;
+        let mut sigs = Vec::new();
+        for v in set.validators() {
+            if set.is_quorum(power) {
+                break;
+            }
+            let key = self.0.iter().find(|k| k.public_key() == v.key)?;
+            sigs.push((v.key, key.sign(&bytes)));
+            power += v.power;
+        }
         concordat_consensus::CommitCertificate::from_signatures(
             set,
             header.height,
@@ -413,19 +435,33 @@ fn preload_records(dir: &std::path::Path, nodes: &[Node], records: u64) -> HashM
     for node in &nodes[1..] {
         let to = node.home.join("data");
         let _ = std::fs::remove_dir_all(&to);
-        let status = std::process::Command::new("cp")
-            .arg("-r")
-            .arg(&data)
-            .arg(&to)
-            .status()
-            .expect("cp");
-        assert!(status.success(), "copying the preloaded store");
+        link_store(&data, &to).expect("copying the preloaded store");
     }
     progress(&format!(
         "preload done in {:.0} s",
         t0.elapsed().as_secs_f64()
     ));
     nonces
+}
+
+/// Copies a closed store from `from` to `to`, hard-linking the table files. RocksDB never
+/// changes a `.sst` file once written (compaction writes new ones and unlinks the old), so
+/// each node may share them, as RocksDB's own checkpoints do; every other file (manifest, log,
+/// options, lock) is copied. The 10 M-record point needs one store's disk space, not four.
+fn link_store(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        if entry.file_type()?.is_dir() {
+            link_store(&src, &dst)?;
+        } else if src.extension().is_some_and(|e| e == "sst") {
+            std::fs::hard_link(&src, &dst)?;
+        } else {
+            std::fs::copy(&src, &dst)?;
+        }
+    }
+    Ok(())
 }
 
 fn submit_all(url: &str, txs: &[SignedTransaction]) {
@@ -820,7 +856,8 @@ fn main() {
     };
 
     // Proof and bundle sizes at the state reached.
-    let (proof_bytes, absence_bytes, bundle_bytes) = proof_sizes(&url, &dir);
+    let (proof_bytes, absence_bytes, bundle_bytes) =
+        proof_sizes(&url, &dir, &concordat_testkit::synthetic_uscc(7, 1));
     let keys_in_state = concordat_tests::net::height(&url);
 
     // Catch-up: the last validator down for 20 s at half load, then back.
@@ -871,6 +908,7 @@ fn main() {
     }
 
     let scale = scale_points(&a, &dir);
+    let wide = wide_bundle(&a, &dir);
     let ratio = match (scale.first(), scale.last()) {
         (Some(small), Some(large)) if scale.len() > 1 => {
             large["tps"].as_f64().unwrap_or(0.0) / small["tps"].as_f64().unwrap_or(1.0).max(1e-9)
@@ -881,6 +919,7 @@ fn main() {
     let doc = json!({
         "scale": scale,
         "scale_tps_ratio": ratio,
+        "wide": wide,
         "tps": saturated,
         "p50_ms": med(&half, |r| r.p50_ms),
         "p99_ms": med(&half, |r| r.p99_ms),
@@ -943,7 +982,8 @@ fn scale_points(a: &Args, dir: &std::path::Path) -> Vec<Value> {
                 )
             })
             .collect();
-        let (proof, absence, bundle) = proof_sizes(&url, &sdir);
+        let (proof, absence, bundle) =
+            proof_sizes(&url, &sdir, &concordat_testkit::synthetic_uscc(7, 1));
         let rss: Vec<f64> = nodes
             .iter()
             .filter_map(Node::pid)
@@ -975,6 +1015,41 @@ fn scale_points(a: &Args, dir: &std::path::Path) -> Vec<Value> {
     out
 }
 
+/// Proof and bundle sizes on a network of `--bundle-validators` validators (its blocks
+/// certified by the smallest quorum, 2f+1 of equal power): 1,000 records preloaded, one node
+/// started to serve them (the others need not run for reads).
+fn wide_bundle(a: &Args, dir: &std::path::Path) -> Value {
+    let n = a.bundle_validators;
+    if n == 0 {
+        return Value::Null;
+    }
+    progress(&format!("proof and bundle sizes with {n} validators"));
+    let wdir = dir.join(format!("validators-{n}"));
+    std::fs::create_dir_all(&wdir).expect("dir");
+    let (mut nodes, _) = network_stopped(&wdir, n, 1_000);
+    nodes[0].start();
+    let url = nodes[0].url();
+    let (proof, absence, bundle) =
+        proof_sizes(&url, &wdir, &concordat_testkit::synthetic_uscc(5_000, 1));
+    let (_, b) = get(&format!("{url}/v1/blocks/1?summary=true"));
+    let signatures = b["certificate"]
+        .as_str()
+        .and_then(|h| hex::decode(h).ok())
+        .and_then(|c| {
+            concordat_primitives::encoding::from_bytes::<concordat_consensus::CommitCertificate>(&c)
+                .ok()
+        })
+        .map_or(0, |c| c.signatures.len());
+    nodes[0].stop();
+    let _ = std::fs::remove_dir_all(&wdir);
+    let point = json!({
+        "validators": n, "signatures": signatures, "state_proof_bytes": proof,
+        "absence_proof_bytes": absence, "bundle_bytes": bundle,
+    });
+    progress(&format!("{n} validators: {point}"));
+    point
+}
+
 /// Bytes of the files under `dir`.
 fn dir_bytes(dir: &std::path::Path) -> u64 {
     std::fs::read_dir(dir)
@@ -998,8 +1073,7 @@ fn tx_count(url: &str, h: u64) -> u64 {
 }
 
 /// (membership proof, absence proof, party bundle) sizes in bytes at `url`'s tip.
-fn proof_sizes(url: &str, dir: &std::path::Path) -> (usize, usize, u64) {
-    let uscc = concordat_testkit::synthetic_uscc(7, 1);
+fn proof_sizes(url: &str, dir: &std::path::Path, uscc: &str) -> (usize, usize, u64) {
     let (_, proof) = get(&format!("{url}/v1/state/party/{uscc}?proof=true"));
     let proof_bytes = proof["proof"].as_str().map(|p| p.len() / 2).unwrap_or(0);
     let (_, absent) = get(&format!(
@@ -1008,7 +1082,7 @@ fn proof_sizes(url: &str, dir: &std::path::Path) -> (usize, usize, u64) {
     let absence_bytes = absent["proof"].as_str().map(|p| p.len() / 2).unwrap_or(0);
     let bundle_file = dir.join("party.bundle");
     let out = std::process::Command::new(bin("concordat"))
-        .args(["proof", "party", &uscc, "--node", url, "--out"])
+        .args(["proof", "party", uscc, "--node", url, "--out"])
         .arg(&bundle_file)
         .output()
         .expect("concordat proof");
@@ -1063,6 +1137,7 @@ fn report(doc: &Value, sat: &[RunResult], half: &[RunResult]) -> String {
          | peak RSS per node | {rss} MB | ≤ 1 GiB at 10 M records |\n\
          | state proof (membership / absence) | {pb} / {ab} bytes at height {h} | ≤ 800 bytes at 1 M keys |\n\
          | offline bundle (party) | {bb} bytes | ≤ 2 KB with 21 validators at 1 M keys |\n\
+         | offline bundle with {wn} validators ({ws} signatures in its certificate) | {wb} bytes (state proof {wp} bytes) | ≤ 2 KB |\n\
          | catch-up of a validator down 20 s | {cu:.0} tx/s replayed vs {live:.0} tx/s live ({cux:.1}×) | ≥ 5× |\n\n\
          ## Saturating runs\n\n{head}{sat_rows}\n## Half-load runs\n\n{head}{half_rows}{scale}\n\
          The analysis of these figures (the profile, what bounds them, what is next) is in \
@@ -1091,6 +1166,10 @@ fn report(doc: &Value, sat: &[RunResult], half: &[RunResult]) -> String {
         ab = doc["absence_proof_bytes"],
         h = doc["height_at_end"],
         bb = doc["bundle_bytes"],
+        wn = doc["wide"]["validators"],
+        ws = doc["wide"]["signatures"],
+        wb = doc["wide"]["bundle_bytes"],
+        wp = doc["wide"]["state_proof_bytes"],
         cu = f("catchup_txs_per_s"),
         live = f("live_txs_per_s"),
         cux = f("catchup_txs_per_s") / f("live_txs_per_s").max(1e-9),
