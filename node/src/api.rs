@@ -231,20 +231,24 @@ async fn submit_tx(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
-    let bytes = if is_json {
-        let j: SubmitJson = serde_json::from_slice(&body).map_err(|e| {
-            ApiError(
-                StatusCode::BAD_REQUEST,
-                "MALFORMED",
-                format!("expected {{\"tx\": \"<hex>\"}}: {e}"),
-            )
-        })?;
-        hex::decode(j.tx.trim())
-            .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "MALFORMED", "tx is not hex".into()))?
-    } else {
-        body.to_vec()
-    };
-    submit_bytes(&s, bytes, &q).await
+    submit_bytes(&s, submit_body(is_json, &body)?, &q).await
+}
+
+/// The transaction bytes of a `POST /v1/txs` body: the body itself, or with a JSON content
+/// type the hex of `{"tx": "<hex>"}`.
+pub fn submit_body(is_json: bool, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+    if !is_json {
+        return Ok(body.to_vec());
+    }
+    let j: SubmitJson = serde_json::from_slice(body).map_err(|e| {
+        ApiError(
+            StatusCode::BAD_REQUEST,
+            "MALFORMED",
+            format!("expected {{\"tx\": \"<hex>\"}}: {e}"),
+        )
+    })?;
+    hex::decode(j.tx.trim())
+        .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "MALFORMED", "tx is not hex".into()))
 }
 
 /// Admits signed transaction bytes and answers as `POST /v1/txs` does (202 pending, or with
@@ -318,12 +322,23 @@ async fn epcis_capture(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
+    let stx = capture_tx(
+        &s.info.chain_id,
+        |name| headers.get(name).and_then(|v| v.to_str().ok()),
+        &body,
+    )?;
+    submit_bytes(&s, stx.to_bytes(), &q).await
+}
+
+/// The capturing transaction of a `POST /v1/epcis/capture`: the EPCIS document in the body,
+/// the signer, nonce, expiry and signature from the headers ([`CAPTURE_HEADERS`]).
+pub fn capture_tx<'h>(
+    chain_id: &str,
+    headers: impl Fn(&str) -> Option<&'h str>,
+    body: &[u8],
+) -> Result<concordat_contracts::SignedTransaction, ApiError> {
     let header = |name: &str| -> Result<&str, ApiError> {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .ok_or_else(|| {
+        headers(name).map(str::trim).ok_or_else(|| {
                 bad_request(format!(
                     "the capture needs the headers {} (the operator's signature of the capturing transaction)",
                     CAPTURE_HEADERS.join(", ")
@@ -341,9 +356,9 @@ async fn epcis_capture(
         .map_err(|e| bad_request(format!("{}: {e}", CAPTURE_HEADERS[3])))?;
     let document = String::from_utf8(body.to_vec())
         .map_err(|_| bad_request("the EPCIS document is not UTF-8"))?;
-    let stx = concordat_contracts::SignedTransaction {
+    Ok(concordat_contracts::SignedTransaction {
         tx: concordat_contracts::Transaction {
-            chain_id: s.info.chain_id.clone(),
+            chain_id: chain_id.to_string(),
             signer,
             nonce: number(CAPTURE_HEADERS[1])?,
             expiry_height: number(CAPTURE_HEADERS[2])?,
@@ -352,8 +367,7 @@ async fn epcis_capture(
             ),
         },
         signature,
-    };
-    submit_bytes(&s, stx.to_bytes(), &q).await
+    })
 }
 
 fn parse_hash(s: &str) -> Result<Hash, ApiError> {

@@ -156,21 +156,19 @@ impl Config {
         }
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;
-        let config: Config =
-            toml::from_str(&text).with_context(|| format!("invalid {}", path.display()))?;
+        Config::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses and checks the text of a configuration file; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Config> {
+        let config: Config = toml::from_str(text).with_context(|| format!("invalid {origin}"))?;
         if config.log.format != "text" && config.log.format != "json" {
-            anyhow::bail!(
-                "invalid {}: log.format must be \"text\" or \"json\"",
-                path.display()
-            );
+            anyhow::bail!("invalid {origin}: log.format must be \"text\" or \"json\"");
         }
         if config.consensus.block_interval_ms == 0 {
-            anyhow::bail!(
-                "invalid {}: consensus.block_interval_ms must be at least 1",
-                path.display()
-            );
+            anyhow::bail!("invalid {origin}: consensus.block_interval_ms must be at least 1");
         }
-        let invalid = |msg: String| anyhow::anyhow!("invalid {}: {msg}", path.display());
+        let invalid = |msg: String| anyhow::anyhow!("invalid {origin}: {msg}");
         config
             .p2p
             .peer_addrs()

@@ -10,12 +10,15 @@ pub mod bft;
 pub mod config;
 pub mod core;
 pub mod credentials;
+pub mod failpoint;
 pub mod http;
 pub mod mempool;
 pub mod metrics;
 pub mod net;
+#[cfg(feature = "rocksdb")]
 pub mod rocks;
 pub mod service;
+pub mod signed_log;
 pub mod store;
 pub mod trace_api;
 
