@@ -35,6 +35,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::failpoint;
 use crate::mempool::{AdmissionError, Mempool, MempoolConfig};
 use crate::store::{ChainTip, CommitBatch, NodeStore, TxLocation};
 
@@ -748,7 +749,10 @@ impl<S: NodeStore> NodeCore<S> {
             tx_index,
             tip: tip.clone(),
         };
-        if let Err(e) = self.store.commit(&batch) {
+        let committed = failpoint::hit("commit.before_batch")
+            .and_then(|()| self.store.commit(&batch).map_err(|e| e.to_string()))
+            .and_then(|()| failpoint::hit("commit.after_batch"));
+        if let Err(e) = committed {
             panic!("committing height {height} failed: {e}");
         }
         self.tip = tip;
@@ -762,6 +766,9 @@ impl<S: NodeStore> NodeCore<S> {
         }
         // What expired with this height can never be included: drop it now, not on a tick.
         self.mempool.remove_expired(height + 1);
+        if let Err(e) = failpoint::hit("commit.after_apply") {
+            panic!("after committing height {height}: {e}");
+        }
         Output::Committed { height, tx_hashes }
     }
 }

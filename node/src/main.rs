@@ -17,6 +17,7 @@ use concordat_node::metrics::Metrics;
 use concordat_node::net::{NetConfig, Network};
 use concordat_node::rocks::RocksStore;
 use concordat_node::service::{self, Persist, ServiceConfig};
+use concordat_node::signed_log::SignedLog;
 use concordat_node::store::NodeStore;
 use concordat_primitives::crypto::KeyFile;
 
@@ -70,6 +71,7 @@ fn main() -> Result<()> {
         print!("{}", Config::default_toml());
         return Ok(());
     }
+    concordat_node::failpoint::check_config().map_err(anyhow::Error::msg)?;
     let home = args.home.clone().unwrap_or_default();
     let mut config = Config::load(&home)?;
     if let Some(listen) = args.http_listen {
@@ -196,6 +198,11 @@ fn main() -> Result<()> {
             "block times are shifted by CONCORDAT_CLOCK_OFFSET_MS (rehearsals and tests only)"
         );
     }
+    let journal = home
+        .join("data")
+        .join(concordat_node::signed_log::FILE_NAME);
+    let signed_log = SignedLog::open(&journal, me, concordat_node::signed_log::DEFAULT_MAX_BYTES)
+        .with_context(|| format!("opening {}", journal.display()))?;
     let metrics = Arc::new(Metrics::default());
     let (out_tx, out_rx) = tokio::sync::mpsc::channel(OUTBOUND_QUEUE);
     let (handle, join) = service::spawn(
@@ -209,6 +216,7 @@ fn main() -> Result<()> {
             clock_offset_ms,
         },
         metrics.clone(),
+        Some(signed_log),
     );
 
     // Two runtimes: the network (peer traffic, consensus messages) never shares its thread

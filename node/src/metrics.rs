@@ -42,6 +42,8 @@ pub struct Metrics {
     pub future_dropped: AtomicU64,
     /// Peer messages dropped because the consensus queue was full.
     pub peer_queue_dropped: AtomicU64,
+    /// Transaction-gossip batches dropped because their peer was over its byte budget.
+    pub peer_budget_dropped: AtomicU64,
     /// Messages to peers dropped because the network queue was full.
     pub outbound_dropped: AtomicU64,
     /// Stalls: heights that went without a commit for the stall threshold.
@@ -171,6 +173,12 @@ impl Metrics {
                 "counter",
                 "Peer messages dropped because the consensus queue was full.",
                 &self.peer_queue_dropped,
+            ),
+            (
+                "concordat_p2p_budget_dropped_total",
+                "counter",
+                "Transaction-gossip batches dropped: their peer was over its byte budget.",
+                &self.peer_budget_dropped,
             ),
             (
                 "concordat_outbound_dropped_total",

@@ -111,10 +111,21 @@ async fn read_frame<T: AsyncRead + Unpin + Send>(io: &mut T, max: usize) -> io::
             format!("frame of {n} bytes exceeds the limit of {max}"),
         ));
     }
-    let mut buf = vec![0u8; n];
-    io.read_exact(&mut buf).await?;
+    // Read in pieces, growing the buffer as bytes arrive: a peer that declares a large frame
+    // and sends it slowly (or never) holds only what it actually sent, not the declared size.
+    let mut buf = Vec::with_capacity(n.min(FRAME_CHUNK));
+    io.take(n as u64).read_to_end(&mut buf).await?;
+    if buf.len() != n {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("frame of {n} bytes ended after {}", buf.len()),
+        ));
+    }
     Ok(buf)
 }
+
+/// The most bytes reserved for a frame before its bytes arrive.
+pub const FRAME_CHUNK: usize = 64 * 1024;
 
 async fn write_frame<T: AsyncWrite + Unpin + Send>(
     io: &mut T,
@@ -315,6 +326,44 @@ pub struct Network {
     delivered: u64,
     pending_txs: Vec<Vec<u8>>,
     pending_bytes: usize,
+    /// Each peer's budget of transaction-gossip bytes.
+    budgets: HashMap<PeerId, Budget>,
+}
+
+/// Bytes of transaction gossip one peer may send per second; it may run up to twice that
+/// ahead. Batches beyond it are dropped and counted (`concordat_p2p_budget_dropped_total`):
+/// the transactions still reach this node from the other peers and from clients. About 25
+/// times what a peer sends at 2,000 transactions a second.
+pub const PEER_TX_BYTES_PER_S: u64 = 16 * 1024 * 1024;
+
+/// A token bucket of bytes.
+#[derive(Debug, Clone, Copy)]
+struct Budget {
+    tokens: f64,
+    at: std::time::Instant,
+}
+
+impl Budget {
+    fn new(now: std::time::Instant) -> Budget {
+        Budget {
+            tokens: 2.0 * PEER_TX_BYTES_PER_S as f64,
+            at: now,
+        }
+    }
+
+    /// Takes `bytes` if the budget has them (refilled for the time since the last take).
+    fn take(&mut self, bytes: usize, now: std::time::Instant) -> bool {
+        let rate = PEER_TX_BYTES_PER_S as f64;
+        let refill = now.saturating_duration_since(self.at).as_secs_f64() * rate;
+        self.tokens = (self.tokens + refill).min(2.0 * rate);
+        self.at = now;
+        if self.tokens >= bytes as f64 {
+            self.tokens -= bytes as f64;
+            true
+        } else {
+            false
+        }
+    }
 }
 
 impl Network {
@@ -358,6 +407,7 @@ impl Network {
             delivered: 0,
             pending_txs: Vec::new(),
             pending_bytes: 0,
+            budgets: HashMap::new(),
         })
     }
 
@@ -522,7 +572,7 @@ impl Network {
         }
     }
 
-    fn on_request(&mut self, req: WireRequest) -> WireResponse {
+    fn on_request(&mut self, peer: PeerId, req: WireRequest) -> WireResponse {
         match req {
             WireRequest::Consensus(m) => {
                 self.to_core(Request::Peer(Box::new(NetMsg::Consensus(m))));
@@ -534,7 +584,21 @@ impl Network {
                 })))
             }
             WireRequest::Txs(txs) if txs.len() <= MAX_GOSSIP_TXS => {
-                self.to_core(Request::PeerTxs(txs));
+                let bytes = txs.iter().map(Vec::len).sum();
+                let now = std::time::Instant::now();
+                let within = self
+                    .budgets
+                    .entry(peer)
+                    .or_insert_with(|| Budget::new(now))
+                    .take(bytes, now);
+                if within {
+                    self.to_core(Request::PeerTxs(txs));
+                } else {
+                    crate::metrics::count_drop(
+                        &self.metrics.peer_budget_dropped,
+                        "a peer is over its transaction-gossip budget; its batch is dropped",
+                    );
+                }
             }
             WireRequest::Txs(txs) => {
                 tracing::warn!(count = txs.len(), "oversized transaction batch dropped");
@@ -606,7 +670,7 @@ impl Network {
                     request_response::Message::Request {
                         request, channel, ..
                     } => {
-                        let res = self.on_request(request);
+                        let res = self.on_request(peer, request);
                         let _ = self.swarm.behaviour_mut().rr.send_response(channel, res);
                     }
                     request_response::Message::Response {
@@ -652,6 +716,7 @@ impl Network {
                 if num_established == 0 {
                     self.connected.remove(&peer_id);
                     self.heights.remove(&peer_id);
+                    self.budgets.remove(&peer_id);
                     tracing::info!(peer = %peer_id, "peer disconnected");
                 }
                 self.metrics
@@ -682,5 +747,53 @@ impl Network {
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_peer_over_its_gossip_budget_is_refused_until_it_refills() {
+        let t0 = std::time::Instant::now();
+        let mut b = Budget::new(t0);
+        let rate = PEER_TX_BYTES_PER_S as usize;
+        // The burst: twice the rate at once, then nothing more at that instant.
+        assert!(b.take(2 * rate, t0));
+        assert!(!b.take(1, t0));
+        // Half a second refills half the rate, not more.
+        let half = t0 + Duration::from_millis(500);
+        assert!(!b.take(rate / 2 + 1024, half));
+        assert!(b.take(rate / 2 - 1024, half));
+        // Refills are capped at the burst.
+        let later = t0 + Duration::from_secs(60);
+        assert!(!b.take(2 * rate + 1, later));
+        assert!(b.take(2 * rate, later));
+    }
+
+    fn frame(declared: u32, body: &[u8]) -> futures::io::Cursor<Vec<u8>> {
+        futures::io::Cursor::new([&declared.to_be_bytes()[..], body].concat())
+    }
+
+    #[test]
+    fn frames_are_read_whole_within_the_limit_and_short_ones_are_refused() {
+        futures::executor::block_on(async {
+            let body = vec![7u8; 200_000];
+            let got = read_frame(&mut frame(200_000, &body), 1 << 20)
+                .await
+                .expect("a whole frame");
+            assert_eq!(got, body);
+            // Declared 1 MiB, sent 10 bytes: refused when the stream ends, without having
+            // reserved the declared size first.
+            let err = read_frame(&mut frame(1 << 20, &[1; 10]), 1 << 20)
+                .await
+                .expect_err("short");
+            assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+            let err = read_frame(&mut frame((1 << 20) + 1, &[]), 1 << 20)
+                .await
+                .expect_err("over the limit");
+            assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        });
     }
 }

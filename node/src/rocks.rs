@@ -264,8 +264,21 @@ impl NodeStore for RocksStore {
             encoding::to_bytes(&batch.validator_set),
         );
         let tx_cf = self.cf("tx_index")?;
-        for (hash, loc) in &batch.tx_index {
-            wb.put_cf(tx_cf, hash.as_bytes(), encoding::to_bytes(loc));
+        let mut wo = WriteOptions::default();
+        wo.set_sync(true);
+        if crate::failpoint::mutation("split_commit") {
+            // A deliberate defect for the failpoint campaign's control run: the transactions
+            // read as committed (a durable write of their index) before the block that holds
+            // them is written. The campaign must catch it.
+            let mut first = WriteBatch::default();
+            for (hash, loc) in &batch.tx_index {
+                first.put_cf(tx_cf, hash.as_bytes(), encoding::to_bytes(loc));
+            }
+            self.db.write_opt(first, &wo).map_err(err)?;
+        } else {
+            for (hash, loc) in &batch.tx_index {
+                wb.put_cf(tx_cf, hash.as_bytes(), encoding::to_bytes(loc));
+            }
         }
         let nodes = self.cf("jmt_nodes")?;
         for n in &batch.state.nodes {
@@ -292,8 +305,7 @@ impl NodeStore for RocksStore {
             wb.put_cf(log, log_key(n.level, n.index), n.hash.as_bytes());
         }
         wb.put_cf(self.cf("meta")?, b"tip", encoding::to_bytes(&batch.tip));
-        let mut wo = WriteOptions::default();
-        wo.set_sync(true);
+        crate::failpoint::hit("commit.batch").map_err(StoreError)?;
         self.db.write_opt(wb, &wo).map_err(err)
     }
 

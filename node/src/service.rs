@@ -14,15 +14,17 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use concordat_consensus::{CommitCertificate, SafetyState, TimeoutKind};
+use concordat_consensus::{CommitCertificate, Message, SafetyState, TimeoutKind};
 use concordat_contracts::block::Block;
 use concordat_primitives::{Hash, PublicKey};
 use crossbeam_channel::{bounded, Receiver, Sender, TryRecvError};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::bft::{BftDriver, DriverStats, Effect, LockEvidence, NetMsg, SyncError};
+use crate::failpoint;
 use crate::mempool::AdmissionError;
 use crate::metrics::Metrics;
+use crate::signed_log::SignedLog;
 use crate::store::NodeStore;
 
 /// A request to the consensus thread.
@@ -128,12 +130,14 @@ fn monotonic_micros() -> u64 {
 }
 
 /// Starts the consensus thread over `driver`. Outbound messages go to `out`.
+/// Every message the node signs is appended to `signed_log` (when given) before it is sent.
 pub fn spawn<S: NodeStore + 'static>(
     driver: BftDriver<S>,
     persist: Persist,
     out: mpsc::Sender<Outbound>,
     config: ServiceConfig,
     metrics: Arc<Metrics>,
+    signed_log: Option<SignedLog>,
 ) -> (CoreHandle, JoinHandle<()>) {
     let (consensus, consensus_rx) = bounded::<Request>(CONSENSUS_QUEUE);
     let (work, work_rx) = bounded::<Request>(WORK_QUEUE);
@@ -157,6 +161,7 @@ pub fn spawn<S: NodeStore + 'static>(
         timers: Vec::new(),
         allowed: Vec::new(),
         reported: DriverStats::default(),
+        signed_log,
     };
     let join = std::thread::Builder::new()
         .name("concordat-consensus".into())
@@ -180,6 +185,7 @@ struct Service<S: NodeStore> {
     timers: Vec<(Instant, TimeoutKind, u64, u32)>,
     allowed: Vec<PublicKey>,
     reported: DriverStats,
+    signed_log: Option<SignedLog>,
 }
 
 impl<S: NodeStore> Service<S> {
@@ -454,11 +460,30 @@ impl<S: NodeStore> Service<S> {
         }
     }
 
+    /// Appends a message this node signed to the journal. A journal that cannot be written is
+    /// reported and closed: it is for audits, and consensus does not wait on it.
+    fn journal(&mut self, msg: &NetMsg) {
+        let Some(log) = self.signed_log.as_mut() else {
+            return;
+        };
+        let m = match msg {
+            NetMsg::Consensus(m) => m.clone(),
+            NetMsg::Proposal { proposal, .. } => Message::Proposal(proposal.clone()),
+        };
+        if let Err(e) = log.record(&m) {
+            tracing::error!(error = %e, "cannot write the journal of signed messages; it is closed");
+            self.signed_log = None;
+        }
+    }
+
     fn apply(&mut self, effects: Vec<Effect>) {
         for effect in effects {
             match effect {
                 Effect::Persist(state, lock) => {
-                    if let Err(e) = (self.persist)(&state, lock.as_deref()) {
+                    let persisted = failpoint::hit("vote.before_persist")
+                        .and_then(|()| (self.persist)(&state, lock.as_deref()))
+                        .and_then(|()| failpoint::hit("vote.after_persist"));
+                    if let Err(e) = persisted {
                         // Voting without a durable watermark could double-sign after a crash:
                         // stop the whole process, not just this thread (status 70, as for any
                         // storage failure on this thread).
@@ -466,7 +491,14 @@ impl<S: NodeStore> Service<S> {
                         crate::stop_fatally();
                     }
                 }
-                Effect::Send(msg) => self.send_out(Outbound::Consensus(Box::new(msg))),
+                Effect::Send(msg) => {
+                    self.journal(&msg);
+                    self.send_out(Outbound::Consensus(Box::new(msg)));
+                    if let Err(e) = failpoint::hit("vote.after_send") {
+                        tracing::error!(error = %e, "stopping");
+                        crate::stop_fatally();
+                    }
+                }
                 Effect::Timer {
                     kind,
                     height,

@@ -12,6 +12,7 @@ use concordat_primitives::{Hash, PublicKey};
 pub const CHAIN_ID: &str = "concordat-golden";
 
 pub mod browser;
+pub mod campaign;
 pub mod customs;
 pub mod net;
 pub mod sim;

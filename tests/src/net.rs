@@ -117,6 +117,9 @@ pub struct Node {
     pub p2p_port: u16,
     /// Extra environment for the process.
     pub env: Vec<(String, String)>,
+    /// The network namespace the process runs in (`ip netns exec`), with its peer-to-peer
+    /// address there; `None`: 127.0.0.1 of this namespace.
+    pub netns: Option<(String, String)>,
     child: Option<Child>,
     starts: u32,
 }
@@ -138,6 +141,7 @@ impl Node {
             port: free_port(),
             p2p_port: free_port(),
             env: Vec::new(),
+            netns: None,
             child: None,
             starts: 0,
         }
@@ -154,11 +158,23 @@ impl Node {
         self.starts += 1;
         let log = std::fs::File::create(self.home.join(format!("node-{}.log", self.starts)))
             .expect("log file");
-        let child = Command::new(bin("concordat-node"))
+        let mut cmd = match &self.netns {
+            Some((ns, _)) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns]).arg(bin("concordat-node"));
+                c
+            }
+            None => Command::new(bin("concordat-node")),
+        };
+        let p2p_ip = self
+            .netns
+            .as_ref()
+            .map_or("127.0.0.1", |(_, ip)| ip.as_str());
+        let child = cmd
             .arg("--home")
             .arg(&self.home)
             .args(["--http-listen", &format!("127.0.0.1:{}", self.port)])
-            .args(["--p2p-listen", &format!("127.0.0.1:{}", self.p2p_port)])
+            .args(["--p2p-listen", &format!("{p2p_ip}:{}", self.p2p_port)])
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdout(Stdio::null())
             .stderr(log)
@@ -177,12 +193,46 @@ impl Node {
                     self.home.display()
                 );
             }
-            if get(&format!("{}/v1/status", self.url())).0 == 200 {
+            if self.get("/v1/status").0 == 200 {
                 return;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
         panic!("node did not answer within 60 s");
+    }
+
+    /// GET `path` of this node's API, from inside its network namespace when it has one (with
+    /// curl there); status 0 when it does not answer.
+    pub fn get(&self, path: &str) -> (u16, Value) {
+        let url = format!("{}{path}", self.url());
+        let Some((ns, _)) = &self.netns else {
+            return get(&url);
+        };
+        curl_in(ns, &["-s", "-w", "\n%{http_code}", &url])
+    }
+
+    /// POST `bytes` to `path` of this node's API (see [`Node::get`]).
+    pub fn post(&self, path: &str, bytes: &[u8]) -> (u16, Value) {
+        let url = format!("{}{path}", self.url());
+        let Some((ns, _)) = &self.netns else {
+            return post_bytes(&url, bytes);
+        };
+        let file = self.home.join("post.bin");
+        std::fs::write(&file, bytes).expect("body file");
+        let body = format!("@{}", file.display());
+        curl_in(
+            ns,
+            &[
+                "-s",
+                "-w",
+                "\n%{http_code}",
+                "-H",
+                "Content-Type: application/octet-stream",
+                "--data-binary",
+                &body,
+                &url,
+            ],
+        )
     }
 
     /// Whether the process was started and not stopped.
@@ -249,6 +299,23 @@ impl Drop for Node {
     fn drop(&mut self) {
         self.kill9();
     }
+}
+
+/// curl run inside the network namespace `ns`, its output's last line read as the status.
+fn curl_in(ns: &str, args: &[&str]) -> (u16, Value) {
+    let out = Command::new("ip")
+        .args(["netns", "exec", ns, "curl", "--max-time", "30"])
+        .args(args)
+        .output();
+    let Ok(out) = out else {
+        return (0, Value::Null);
+    };
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, code) = text.rsplit_once('\n').unwrap_or(("", text.as_str()));
+    (
+        code.trim().parse().unwrap_or(0),
+        serde_json::from_str(body).unwrap_or(Value::Null),
+    )
 }
 
 fn agent() -> ureq::Agent {
