@@ -5,7 +5,8 @@
 # Steps: prerequisites -> fmt -> clippy -> purity (cargo tree + wasm32 build) -> cargo deny
 #        -> pymerkle cross-check of the tx log and of bundles' log proofs (the EPCIS reference
 #        hash generator is installed for the tests) -> binaries and the
-#        localnet smoke test -> the simulation (500 seeds per scenario) -> all other Rust tests.
+#        localnet smoke test -> the simulation (500 seeds per scenario) -> fuzzing (every target
+#        10 s) -> all other Rust tests (the soak, partition and failpoint campaigns among them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -163,6 +164,12 @@ else
   cargo test --workspace --locked --no-fail-fast --test sim
 fi
 unset CONCORDAT_SIM_SEEDS
+
+# ---------------------------------------------------------------------------------------------
+# Every fuzz target for 10 s (cargo-fuzz on nightly, its own build without RocksDB; the long
+# version is `scripts/fuzz.sh 600`, docs/reliability.md).
+step "fuzzing: every target 10 s"
+scripts/fuzz.sh 10
 
 # ---------------------------------------------------------------------------------------------
 # The Rust tests run last so that the runner's summary line closes the output.
