@@ -47,14 +47,20 @@ impl Load {
             let mut rng = rand::rngs::StdRng::seed_from_u64(u64::from(salt));
             let mut nonce = chain_nonce(&urls, &key).unwrap_or(0);
             let mut serial = 0u32;
+            let mut refusals = 0;
             while !s.load(Ordering::Relaxed) {
                 let url = &urls[rng.gen_range(0..urls.len())];
                 let mut hashes = Vec::new();
                 for n in nonce..nonce + BATCH {
                     serial += 1;
-                    let tx = register_tx(&key, &chain, n, 1_000_000, &synthetic_uscc(salt, serial));
-                    let (code, _) = post_bytes(&format!("{url}/v1/txs"), &tx.to_bytes());
+                    let tx = register_tx(&key, &chain, n, 90_000, &synthetic_uscc(salt, serial));
+                    let (code, v) = post_bytes(&format!("{url}/v1/txs"), &tx.to_bytes());
                     if code != 202 && code != 200 {
+                        // A node going down answers 0 (or 503); anything else is worth seeing.
+                        if (400..500).contains(&code) && refusals < 5 {
+                            refusals += 1;
+                            eprintln!("load: {url} refused nonce {n}: {code} {v}");
+                        }
                         break;
                     }
                     let h = tx.hash().to_hex();
@@ -103,6 +109,11 @@ impl Load {
             std::thread::sleep(Duration::from_millis(100));
         }
         true
+    }
+
+    /// Every transaction submitted so far (hashes).
+    pub fn submitted(&self) -> BTreeSet<String> {
+        self.submitted.lock().expect("submitted").clone()
     }
 
     /// Stops the load; returns (acknowledged, every submitted) transaction hashes.

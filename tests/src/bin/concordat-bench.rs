@@ -48,6 +48,8 @@ struct Args {
     scale: Vec<u64>,
     /// Validators of the network whose proof and bundle sizes are measured (0: not measured).
     bundle_validators: usize,
+    /// Half-load runs with one client flooding forged transactions at 10x the honest rate.
+    flood_runs: usize,
 }
 
 fn args() -> Args {
@@ -59,6 +61,7 @@ fn args() -> Args {
         report: None,
         scale: Vec::new(),
         bundle_validators: 21,
+        flood_runs: 1,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -69,6 +72,7 @@ fn args() -> Args {
             "--validators" => a.validators = value().parse().expect("--validators N"),
             "--saturate-tps" => a.saturate_tps = value().parse().expect("--saturate-tps TPS"),
             "--report" => a.report = Some(PathBuf::from(value())),
+            "--flood-runs" => a.flood_runs = value().parse().expect("--flood-runs N"),
             "--bundle-validators" => {
                 a.bundle_validators = value().parse().expect("--bundle-validators N")
             }
@@ -576,6 +580,9 @@ struct RunResult {
     blocks_per_s: f64,
     txs_per_block: f64,
     max_lag_blocks: u64,
+    /// Forged submissions the flooding client sent, and how many a node admitted (must be 0).
+    flood_sent: u64,
+    flood_admitted: u64,
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -592,7 +599,90 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 /// One open-loop run at `rate` for `secs`.
+/// A forged transaction for the flood: a registered clerk as signer, a nonce far ahead, and a
+/// signature of random bytes, so admission goes through every check up to the signature (and
+/// poisons the batch it is verified in). Unique by `n`, so no duplicate check saves the node's
+/// work.
+fn forged_tx(chain: &str, n: u64) -> Vec<u8> {
+    let mut sig = [0u8; 64];
+    sig[..8].copy_from_slice(&n.to_le_bytes());
+    sig[8..16].copy_from_slice(&n.wrapping_mul(0x9e37_79b9_7f4a_7c15).to_le_bytes());
+    SignedTransaction {
+        tx: Transaction {
+            chain_id: chain.to_string(),
+            signer: clerk((n % u64::from(CLERKS)) as u8).public_key(),
+            nonce: 1_000_000_000 + n,
+            expiry_height: 1,
+            call: Call::Party(PartyCall::Register {
+                uscc: concordat_testkit::synthetic_uscc(9_999, n as u32),
+                name: format!("flood {n}"),
+                legal_rep_ref: None,
+                registered_address: "nowhere".into(),
+            }),
+        },
+        signature: concordat_primitives::crypto::Signature(sig),
+    }
+    .to_bytes()
+}
+
+/// One client flooding node 0 with forged transactions at `rate` a second (over 8 connections)
+/// until `stop`; returns (sent, admitted).
+fn flood(url: String, chain: String, rate: f64, stop: Arc<AtomicBool>) -> (u64, u64) {
+    let threads = 8u64;
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let (url, chain, stop) = (url.clone(), chain.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let agent = ureq::AgentBuilder::new()
+                    .timeout(Duration::from_secs(30))
+                    .build();
+                let t0 = Instant::now();
+                let (mut sent, mut admitted) = (0u64, 0u64);
+                let mut i = t;
+                while !stop.load(Ordering::Relaxed) {
+                    let at = t0 + Duration::from_secs_f64(i as f64 / rate);
+                    if let Some(d) = at.checked_duration_since(Instant::now()) {
+                        std::thread::sleep(d);
+                    }
+                    let status = match agent
+                        .post(&format!("{url}/v1/txs"))
+                        .set("Content-Type", "application/octet-stream")
+                        .send_bytes(&forged_tx(&chain, i))
+                    {
+                        Ok(r) => r.status(),
+                        Err(ureq::Error::Status(code, _)) => code,
+                        Err(_) => 0,
+                    };
+                    sent += 1;
+                    if status == 202 {
+                        admitted += 1;
+                    }
+                    i += threads;
+                }
+                (sent, admitted)
+            })
+        })
+        .collect();
+    handles
+        .into_iter()
+        .map(|h| h.join().expect("flooder"))
+        .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+}
+
 fn run(nodes: &[Node], s: &mut Signer, run_no: u32, rate: f64, secs: u64) -> RunResult {
+    run_flooded(nodes, s, run_no, rate, secs, 0.0)
+}
+
+/// A run at `rate` TPS for `secs`, with one client flooding node 0 with forged transactions at
+/// `flood_rate` a second meanwhile (0: no flood).
+fn run_flooded(
+    nodes: &[Node],
+    s: &mut Signer,
+    run_no: u32,
+    rate: f64,
+    secs: u64,
+    flood_rate: f64,
+) -> RunResult {
     let urls: Vec<String> = nodes.iter().map(Node::url).collect();
     let total = (rate * secs as f64) as u64;
     progress(&format!(
@@ -649,6 +739,11 @@ fn run(nodes: &[Node], s: &mut Signer, run_no: u32, rate: f64, secs: u64) -> Run
         .iter()
         .map(|n| proc_stats(n.pid().expect("pid")).0)
         .collect();
+    let flood_stop = Arc::new(AtomicBool::new(false));
+    let flooder = (flood_rate > 0.0).then(|| {
+        let (url, chain, stop) = (urls[0].clone(), s.chain.clone(), flood_stop.clone());
+        std::thread::spawn(move || flood(url, chain, flood_rate, stop))
+    });
     let workers = 48usize;
     let t0 = Instant::now() + Duration::from_millis(200);
     let submitted: Arc<Mutex<HashMap<Hash, Instant>>> = Arc::new(Mutex::new(HashMap::new()));
@@ -699,6 +794,8 @@ fn run(nodes: &[Node], s: &mut Signer, run_no: u32, rate: f64, secs: u64) -> Run
         h.join().expect("worker");
     }
     let sent_end = Instant::now();
+    flood_stop.store(true, Ordering::Relaxed);
+    let (flood_sent, flood_admitted) = flooder.map(|h| h.join().expect("flood")).unwrap_or((0, 0));
     let window_end = t0 + Duration::from_secs(secs);
     // Let what was admitted commit (bounded).
     let drain = Instant::now() + Duration::from_secs(20);
@@ -752,7 +849,15 @@ fn run(nodes: &[Node], s: &mut Signer, run_no: u32, rate: f64, secs: u64) -> Run
         blocks_per_s: in_blocks.len() as f64 / window,
         txs_per_block: txs_in_blocks as f64 / in_blocks.len().max(1) as f64,
         max_lag_blocks: max_lag.load(Ordering::Relaxed),
+        flood_sent,
+        flood_admitted,
     };
+    if flood_sent > 0 {
+        progress(&format!(
+            "run {run_no}: the flooding client sent {flood_sent} forged transactions ({:.0}/s), {flood_admitted} admitted",
+            flood_sent as f64 / sent_end.duration_since(t0).as_secs_f64().max(1e-9)
+        ));
+    }
     progress(&format!(
         "run {run_no}: offered {:.0} TPS, committed {:.0} TPS, p50 {:.0} ms, p99 {:.0} ms, {} refused, {:.1} blocks/s x {:.0} txs, lag {} blocks, {:.3} ms CPU/tx/validator",
         r.offered_tps, r.committed_tps, r.p50_ms, r.p99_ms, r.refused, r.blocks_per_s, r.txs_per_block, r.max_lag_blocks, r.cpu_ms_per_tx_per_validator
@@ -854,6 +959,47 @@ fn main() {
         let mut x: Vec<f64> = v.iter().map(f).collect();
         median(&mut x)
     };
+    // Floods (goals.md, Reliability): the half load again while one client sends forged
+    // transactions at 10x its rate to node 0; honest throughput against the half-load runs.
+    let rss0 = |nodes: &[Node]| {
+        nodes[0]
+            .pid()
+            .map_or(0.0, |p| proc_stats(p).1 as f64 / 1024.0)
+    };
+    let rss_before_flood = rss0(&nodes);
+    let mut flooded = Vec::new();
+    for r in 0..a.flood_runs {
+        progress(&format!(
+            "flood run {r}: half load with one client sending {:.0} forged transactions a second",
+            10.0 * half_rate
+        ));
+        flooded.push(run_flooded(
+            &nodes,
+            &mut s,
+            300 + r as u32,
+            half_rate,
+            a.duration_s,
+            10.0 * half_rate,
+        ));
+    }
+    let rss_after_flood = rss0(&nodes);
+    let flood_doc = if flooded.is_empty() {
+        Value::Null
+    } else {
+        let honest = med(&flooded, |r| r.committed_tps);
+        json!({
+            "runs": flooded.len(),
+            "flood_offered_per_s": 10.0 * half_rate,
+            "flood_sent_per_s": med(&flooded, |r| r.flood_sent as f64) / a.duration_s as f64,
+            "flood_admitted": flooded.iter().map(|r| r.flood_admitted).sum::<u64>(),
+            "honest_tps": honest,
+            "honest_tps_ratio": honest / med(&half, |r| r.committed_tps).max(1e-9),
+            "p50_ms": med(&flooded, |r| r.p50_ms),
+            "p99_ms": med(&flooded, |r| r.p99_ms),
+            "node0_rss_mb_before": rss_before_flood,
+            "node0_rss_mb_after": rss_after_flood,
+        })
+    };
 
     // Proof and bundle sizes at the state reached.
     let (proof_bytes, absence_bytes, bundle_bytes) =
@@ -920,6 +1066,7 @@ fn main() {
         "scale": scale,
         "scale_tps_ratio": ratio,
         "wide": wide,
+        "flood": flood_doc,
         "tps": saturated,
         "p50_ms": med(&half, |r| r.p50_ms),
         "p99_ms": med(&half, |r| r.p99_ms),
@@ -1138,7 +1285,8 @@ fn report(doc: &Value, sat: &[RunResult], half: &[RunResult]) -> String {
          | state proof (membership / absence) | {pb} / {ab} bytes at height {h} | ≤ 800 bytes at 1 M keys |\n\
          | offline bundle (party) | {bb} bytes | ≤ 2 KB with 21 validators at 1 M keys |\n\
          | offline bundle with {wn} validators ({ws} signatures in its certificate) | {wb} bytes (state proof {wp} bytes) | ≤ 2 KB |\n\
-         | catch-up of a validator down 20 s | {cu:.0} tx/s replayed vs {live:.0} tx/s live ({cux:.1}×) | ≥ 5× |\n\n\
+         | catch-up of a validator down 20 s | {cu:.0} tx/s replayed vs {live:.0} tx/s live ({cux:.1}×) | ≥ 5× |\n\
+         {flood}\n\
          ## Saturating runs\n\n{head}{sat_rows}\n## Half-load runs\n\n{head}{half_rows}{scale}\n\
          The analysis of these figures (the profile, what bounds them, what is next) is in \
          `docs/perf-analysis.md`.\n",
@@ -1177,6 +1325,28 @@ fn report(doc: &Value, sat: &[RunResult], half: &[RunResult]) -> String {
         sat_rows = rows(sat),
         half_rows = rows(half),
         scale = scale_section(doc),
+        flood = flood_row(doc),
+    )
+}
+
+/// The flood row of the summary table, when a flood run was made.
+fn flood_row(doc: &Value) -> String {
+    let fl = &doc["flood"];
+    if fl.is_null() {
+        return String::new();
+    }
+    let f = |k: &str| fl[k].as_f64().unwrap_or(f64::NAN);
+    format!(
+        "| honest load at half rate while one client floods node 0 with forged transactions ({:.0}/s offered, {:.0}/s sent, {} admitted) | {:.0} TPS ({:.0} % of the half-load runs), p50 {:.0} / p99 {:.0} ms; node 0 RSS {:.0} → {:.0} MB | ≥ 90 %, memory bounded |\n",
+        f("flood_offered_per_s"),
+        f("flood_sent_per_s"),
+        fl["flood_admitted"],
+        f("honest_tps"),
+        100.0 * f("honest_tps_ratio"),
+        f("p50_ms"),
+        f("p99_ms"),
+        f("node0_rss_mb_before"),
+        f("node0_rss_mb_after"),
     )
 }
 
