@@ -436,3 +436,21 @@ fn tx_sign_without_envelope_needs_a_node() {
     assert!(stderr.contains("--chain-id"), "{stderr}");
     assert!(stderr.contains("cannot reach the node"), "{stderr}");
 }
+
+#[test]
+fn shell_completions_name_every_command() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = concordat(&["completions", shell]);
+        assert!(out.status.success(), "{shell}: {out:?}");
+        let script = String::from_utf8_lossy(&out.stdout).into_owned();
+        for word in ["check-doc", "stamp", "completions", "query", "verify-trace"] {
+            assert!(script.contains(word), "{shell} completions lack {word}");
+        }
+    }
+    let out = concordat(&["completions", "tcsh"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unknown shell is a usage error"
+    );
+}

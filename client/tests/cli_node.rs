@@ -466,7 +466,7 @@ fn demo_registers_and_waits() {
         .collect();
     assert_eq!(
         keys,
-        BTreeSet::from(["submitted", "committed", "tx_hashes"])
+        BTreeSet::from(["submitted", "committed", "tx_hashes", "usccs"])
     );
     assert_eq!(v["submitted"], 8);
     assert_eq!(v["committed"], 8);
@@ -483,7 +483,33 @@ fn demo_registers_and_waits() {
     let nonces: Vec<u64> = c.admitted.iter().map(|s| s.tx.nonce).collect();
     assert_eq!(nonces, (0..8).collect::<Vec<_>>());
     assert_eq!(c.registered.len(), 8, "distinct valid USCCs");
+    // What the demo prints is what it registered.
+    let printed: BTreeSet<String> = v["usccs"]
+        .as_array()
+        .expect("usccs")
+        .iter()
+        .map(|u| u.as_str().expect("text").to_string())
+        .collect();
+    let registered: BTreeSet<String> = c.registered.iter().cloned().collect();
+    assert_eq!(printed, registered);
     drop(c);
+
+    // For people: the USCCs and the command that looks one up.
+    let out = concordat(&["demo", "--node", &url, "--home", p(&net), "--count", "1"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let last = chain
+        .lock()
+        .expect("lock")
+        .registered
+        .iter()
+        .find(|u| !printed.contains(*u))
+        .cloned()
+        .expect("a new registration");
+    assert!(
+        text.contains(&format!("concordat query party {last} --node {url}")),
+        "{text}"
+    );
 
     // A second run continues from the signer's next nonce with fresh USCCs.
     let v = json_ok(&concordat(&[
@@ -499,8 +525,8 @@ fn demo_registers_and_waits() {
     ]));
     assert_eq!(v["committed"], 2);
     let c = chain.lock().expect("lock");
-    assert_eq!(c.admitted.last().expect("tx").tx.nonce, 9);
-    assert_eq!(c.registered.len(), 10);
+    assert_eq!(c.admitted.last().expect("tx").tx.nonce, 10);
+    assert_eq!(c.registered.len(), 11);
 }
 
 #[test]

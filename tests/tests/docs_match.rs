@@ -33,3 +33,31 @@ fn api_md_has_a_row_per_query_kind() {
         );
     }
 }
+
+#[test]
+fn the_systemd_unit_starts_the_node_with_flags_it_has() {
+    let unit = doc("docs/examples/concordat-node.service");
+    let exec = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart="))
+        .expect("an ExecStart line");
+    let mut words = exec.split_whitespace();
+    assert!(
+        words
+            .next()
+            .expect("a program")
+            .ends_with("/concordat-node"),
+        "{exec}"
+    );
+    let help = std::process::Command::new(concordat_tests::net::bin("concordat-node"))
+        .arg("--help")
+        .output()
+        .expect("concordat-node --help");
+    let help =
+        String::from_utf8_lossy(&help.stdout).into_owned() + &String::from_utf8_lossy(&help.stderr);
+    let flags: Vec<&str> = words.filter(|w| w.starts_with("--")).collect();
+    assert!(flags.contains(&"--home"), "{exec}");
+    for flag in flags {
+        assert!(help.contains(flag), "concordat-node has no {flag}: {help}");
+    }
+}

@@ -432,36 +432,47 @@ fn seals_and_paperless_filings_through_the_cli() {
     let doc = dir.path().join("vat-2026-05.ofd");
     std::fs::write(&doc, "增值税纳税申报表 2026-05").expect("doc");
     let sig_file = dir.path().join("sig.json");
-    let (ok, signed) = concordat_json(&[
-        "seal",
-        "sign",
-        "--es-id",
-        "ES-E1-02",
-        "--sig-id",
-        "SIG-TAX-1",
-        "--doc",
-        &p(&doc),
-        "--purpose",
-        "TAX_FILING",
-        "--sm2-key",
-        &p(&sm2_file),
-        "--node",
-        &url,
-        "--out",
-        &p(&sig_file),
-    ]);
+    // `seal sign` of the tax return with the finance seal, as signature `sig_id` into `out`.
+    let seal_sign = |sig_id: &str, out: &std::path::Path, extra: &[&str]| {
+        let (doc, key, out) = (p(&doc), p(&sm2_file), p(out));
+        let mut args = vec![
+            "seal",
+            "sign",
+            "--es-id",
+            "ES-E1-02",
+            "--sig-id",
+            sig_id,
+            "--doc",
+            &doc,
+            "--purpose",
+            "TAX_FILING",
+            "--sm2-key",
+            &key,
+            "--node",
+            &url,
+            "--out",
+            &out,
+        ];
+        args.extend_from_slice(extra);
+        concordat_json(&args)
+    };
+    let (ok, signed) = seal_sign("SIG-TAX-1", &sig_file, &[]);
     assert!(ok, "{signed}");
-    let (ok, v) = concordat_json(&[
-        "tx",
-        "send",
-        "--key",
-        &p(&e1_key),
-        "--call",
-        &p(&sig_file),
-        "--node",
-        &url,
-        "--wait",
-    ]);
+    // `tx send --wait` of a call file, signed with the enterprise's key.
+    let send_call = |file: &std::path::Path| {
+        concordat_json(&[
+            "tx",
+            "send",
+            "--key",
+            &p(&e1_key),
+            "--call",
+            &p(file),
+            "--node",
+            &url,
+            "--wait",
+        ])
+    };
+    let (ok, v) = send_call(&sig_file);
     assert!(ok, "{v}");
     let (ok, judged) = concordat_json(&["query", "seal_signature", "SIG-TAX-1", "--node", &url]);
     assert!(ok && judged["verified"] == true, "{judged}");
@@ -469,6 +480,92 @@ fn seals_and_paperless_filings_through_the_cli() {
         judged["value"]["verification"]["result"], "VALID",
         "{judged}"
     );
+
+    // The clerk checks the document against the recorded signature (verified from the ledger);
+    // a changed document does not match, exit 1, and says so.
+    let (ok, checked) =
+        concordat_json(&["seal", "check-doc", &p(&doc), "SIG-TAX-1", "--node", &url]);
+    assert!(ok, "{checked}");
+    assert_eq!(checked["document_matches"], true, "{checked}");
+    assert_eq!(checked["hash"], "SM3", "{checked}");
+    assert_eq!(checked["verification"]["result"], "VALID", "{checked}");
+    let forged_doc = dir.path().join("vat-forged.ofd");
+    std::fs::write(&forged_doc, "增值税纳税申报表 2026-05 (改)").expect("doc");
+    let (ok, mismatch) = concordat_json(&[
+        "seal",
+        "check-doc",
+        &p(&forged_doc),
+        "SIG-TAX-1",
+        "--node",
+        &url,
+    ]);
+    assert!(!ok, "{mismatch}");
+    assert_eq!(mismatch["document_matches"], false, "{mismatch}");
+    let (ok, absent) = concordat_json(&["seal", "check-doc", &p(&doc), "SIG-NONE", "--node", &url]);
+    assert!(!ok, "{absent}");
+
+    // A time-stamping authority: registered by the seal registry, then a second signature
+    // stamped in one step by `seal sign --tsa-key`, a third by `concordat tsa stamp`; the
+    // ledger judges both by the TSA's time.
+    let tsa_key = dir.path().join("tsa.key");
+    let (ok, tk) = concordat_json(&["keys", "new", "--out", &p(&tsa_key)]);
+    assert!(ok, "{tk}");
+    send_json(
+        dir.path(),
+        "tsa",
+        &registry,
+        serde_json::json!({"Seal": {"RegisterTsa": {"tsa_id": "TSA-BJ-1", "key": tk["public_key"], "name": "北京可信时间戳服务"}}}),
+        &url,
+    );
+    let sig2 = dir.path().join("sig2.json");
+    let (ok, signed2) = seal_sign(
+        "SIG-TAX-2",
+        &sig2,
+        &["--tsa-key", &p(&tsa_key), "--tsa-id", "TSA-BJ-1"],
+    );
+    assert!(ok, "{signed2}");
+    assert_eq!(
+        signed2["call"]["Seal"]["RecordSignature"]["tsa"]["tsa_id"],
+        "TSA-BJ-1"
+    );
+    let sig3 = dir.path().join("sig3.json");
+    let (ok, signed3) = seal_sign("SIG-TAX-3", &sig3, &[]);
+    assert!(ok, "{signed3}");
+    // A time after the seal's registration (committed above) and before the block that will
+    // record the signature, different from the default "now".
+    let stamp_at = (now_ms() - 1).to_string();
+    let (call, key) = (p(&sig3), p(&tsa_key));
+    let stamp = |extra: &[&str]| {
+        let mut args = vec![
+            "tsa", "stamp", "--call", &call, "--key", &key, "--tsa-id", "TSA-BJ-1", "--node", &url,
+        ];
+        args.extend_from_slice(extra);
+        concordat_json(&args)
+    };
+    let (ok, stamped) = stamp(&["--time-ms", &stamp_at]);
+    assert!(ok, "{stamped}");
+    // Stamping twice is refused and leaves the file as it was.
+    let before = std::fs::read(&sig3).expect("call");
+    let (ok, again) = stamp(&[]);
+    assert!(!ok, "{again}");
+    assert_eq!(std::fs::read(&sig3).expect("call"), before);
+    for (sig_id, file) in [("SIG-TAX-2", &sig2), ("SIG-TAX-3", &sig3)] {
+        let (ok, v) = send_call(file);
+        assert!(ok, "{sig_id}: {v}");
+        let (ok, judged) = concordat_json(&["query", "seal_signature", sig_id, "--node", &url]);
+        assert!(ok, "{judged}");
+        let verification = &judged["value"]["verification"];
+        assert_eq!(verification["result"], "VALID", "{sig_id}: {judged}");
+        assert_eq!(verification["time_source"], "TSA", "{sig_id}: {judged}");
+    }
+    let (ok, judged) = concordat_json(&["query", "seal_signature", "SIG-TAX-3", "--node", &url]);
+    assert!(ok);
+    assert_eq!(
+        judged["value"]["verification"]["judged_at_ms"].to_string(),
+        stamp_at,
+        "the TSA's time is the signing time: {judged}"
+    );
+
     send_json(
         dir.path(),
         "filing",

@@ -1,5 +1,6 @@
 //! `concordat demo`: the smoke test. Registers N demo enterprises with the localnet's REGISTRAR
-//! key, waits for them, and prints `{"submitted":N,"committed":M,"tx_hashes":[...]}`.
+//! key, waits for them, and prints `{"submitted":N,"committed":M,"tx_hashes":[...],
+//! "usccs":[...]}` (in text: what it registered and how to look one up).
 
 use std::path::Path;
 use std::thread::sleep;
@@ -34,6 +35,8 @@ const TRANSPORT_RETRIES: u32 = 5;
 /// Follows the submitted transactions in nonce order (the order they commit in).
 struct Tracker {
     hashes: Vec<Hash>,
+    /// The USCC each submitted transaction registers (same order as `hashes`).
+    usccs: Vec<String>,
     /// Index of the first transaction not yet seen committed.
     cursor: usize,
     ok: usize,
@@ -131,7 +134,7 @@ fn submit_all(
         let Some(uscc) = demo_uscc(DEMO_REGION, start + i) else {
             return Some(anyhow::anyhow!("cannot make a demo USCC"));
         };
-        let call = register_call(uscc, i + 1);
+        let call = register_call(uscc.clone(), i + 1);
         loop {
             let nonce = first_nonce + i;
             let stx = match sign_call(
@@ -147,6 +150,7 @@ fn submit_all(
             match submit(node, &stx) {
                 Ok(hash) => {
                     tracker.hashes.push(hash);
+                    tracker.usccs.push(uscc);
                     break;
                 }
                 Err(NodeError::Api { ref code, .. })
@@ -200,6 +204,7 @@ pub fn run(
         .context("fetching the registrar's next nonce")?;
     let mut tracker = Tracker {
         hashes: Vec::new(),
+        usccs: Vec::new(),
         cursor: 0,
         ok: 0,
         refused: Vec::new(),
@@ -225,12 +230,33 @@ pub fn run(
     let submitted = tracker.hashes.len();
     let committed = tracker.ok;
     let hashes: Vec<String> = tracker.hashes.iter().map(Hash::to_hex).collect();
+    // In text, the first few of what was registered and how to look one up.
+    let shown: Vec<String> = tracker
+        .usccs
+        .iter()
+        .zip(&hashes)
+        .take(5)
+        .map(|(u, h)| format!("  {u}  (transaction {h})"))
+        .collect();
+    let more = submitted.saturating_sub(shown.len());
+    let lookup = tracker
+        .usccs
+        .first()
+        .map(|u| {
+            format!(
+                "\nlook one up (verified): concordat query party {u} --node {}",
+                node_arg.url
+            )
+        })
+        .unwrap_or_default();
     emit(
         output,
-        &json!({"submitted": submitted, "committed": committed, "tx_hashes": hashes}),
+        &json!({"submitted": submitted, "committed": committed, "tx_hashes": hashes, "usccs": tracker.usccs}),
         &format!(
-            "submitted {submitted} of {count} party registrations, {committed} committed OK (chain {chain_id}, signer {})",
-            key.public_key()
+            "submitted {submitted} of {count} party registrations, {committed} committed OK (chain {chain_id}, signer {})\nregistered enterprises (USCC):\n{}{}{lookup}",
+            key.public_key(),
+            shown.join("\n"),
+            if more > 0 { format!("\n  … and {more} more (--output json lists all)") } else { String::new() },
         ),
     );
     for r in tracker.refused.iter().take(10) {

@@ -15,7 +15,7 @@ mod tx_cmd;
 use std::fmt;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 /// Output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -166,9 +166,13 @@ enum Command {
     /// from the ledger's verified data.
     #[command(subcommand)]
     Inspection(InspectionCmd),
-    /// Seal signing keys (SM2) and seal signatures over documents, for `tx send`.
+    /// Seal signing keys (SM2) and seal signatures over documents, for `tx send`; checking a
+    /// document against a recorded signature.
     #[command(subcommand)]
     Seal(seal_cmd::SealCmd),
+    /// A time-stamping authority's side: stamp a seal signature call with a token.
+    #[command(subcommand)]
+    Tsa(seal_cmd::TsaCmd),
     /// Read a record with a proof and verify it (header, certificate, proof) before showing it.
     Query {
         /// A kind of `GET /v1/kinds` (party, licence, seal, dishonesty, list_entry,
@@ -238,6 +242,12 @@ enum Command {
         #[arg(long, default_value_t = 120)]
         timeout_secs: u64,
     },
+    /// Print a shell completion script, e.g. `concordat completions bash >
+    /// /etc/bash_completion.d/concordat` (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// A failure whose output was already printed: only the message goes to stderr.
@@ -276,6 +286,7 @@ pub fn run() -> i32 {
         Command::Status { node } => query_cmd::status(&node, cli.output),
         Command::Tx(c) => tx_cmd::run(c, cli.output),
         Command::Seal(c) => seal_cmd::run(c, cli.output),
+        Command::Tsa(c) => seal_cmd::run_tsa(c, cli.output),
         Command::Proof {
             kind,
             id,
@@ -374,6 +385,15 @@ pub fn run() -> i32 {
             count,
             timeout_secs,
         } => demo_cmd::run(&node, &home, count, timeout_secs, cli.output),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "concordat",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
     };
     match result {
         Ok(()) => 0,

@@ -114,7 +114,12 @@ pub fn query(
 
 /// Fetches `kind`/`id` with its proof and verifies it (any validator set the answer carries
 /// that hashes to its header's; the caller pins none).
-fn fetch_verified(n: &Node, kind: &str, id: &str, height: Option<u64>) -> Result<VerifiedState> {
+pub(super) fn fetch_verified(
+    n: &Node,
+    kind: &str,
+    id: &str,
+    height: Option<u64>,
+) -> Result<VerifiedState> {
     let mut query = vec![("proof", "true".to_string())];
     if let Some(h) = height {
         query.push(("height", h.to_string()));
