@@ -15,7 +15,8 @@
 # saturating runs; throughput, latency, RSS, store and proof sizes, and the ratio largest over
 # smallest), e.g. --scale 100000,10000000 (the 10 M preload takes about 25 minutes and some
 # 12 GB of disk: the validators share the preloaded store's table files), --bundle-validators N
-# (proof and bundle sizes on a network of N validators, default 21; 0 skips), --flood-runs N
+# (proof and bundle sizes on a network of N validators, default 21; 0 skips) with
+# --bundle-records N preloaded first (default 1,000,000), --flood-runs N
 # (half-load runs while one client floods node 0 with forged transactions at 10x the honest
 # rate; honest throughput against the half-load runs and node 0's RSS; default 1, 0 skips).
 set -euo pipefail

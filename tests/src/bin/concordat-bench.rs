@@ -48,6 +48,8 @@ struct Args {
     scale: Vec<u64>,
     /// Validators of the network whose proof and bundle sizes are measured (0: not measured).
     bundle_validators: usize,
+    /// Records preloaded into the network of `bundle_validators` before its sizes are measured.
+    bundle_records: u64,
     /// Half-load runs with one client flooding forged transactions at 10x the honest rate.
     flood_runs: usize,
 }
@@ -62,6 +64,7 @@ fn args() -> Args {
         scale: Vec::new(),
         bundle_validators: 21,
         flood_runs: 1,
+        bundle_records: 1_000_000,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -72,6 +75,7 @@ fn args() -> Args {
             "--validators" => a.validators = value().parse().expect("--validators N"),
             "--saturate-tps" => a.saturate_tps = value().parse().expect("--saturate-tps TPS"),
             "--report" => a.report = Some(PathBuf::from(value())),
+            "--bundle-records" => a.bundle_records = value().parse().expect("--bundle-records N"),
             "--flood-runs" => a.flood_runs = value().parse().expect("--flood-runs N"),
             "--bundle-validators" => {
                 a.bundle_validators = value().parse().expect("--bundle-validators N")
@@ -275,7 +279,7 @@ fn network(
     validators: usize,
     preload: u64,
 ) -> (Vec<Node>, HashMap<[u8; 32], u64>) {
-    let (mut nodes, nonces) = network_stopped(dir, validators, preload);
+    let (mut nodes, nonces) = network_stopped(dir, validators, preload, validators);
     for n in &mut nodes {
         n.start();
     }
@@ -283,10 +287,13 @@ fn network(
 }
 
 /// [`network`] before any node starts.
+/// `stores`: how many of the nodes (from node 0) get the preloaded store (the others stay
+/// empty: a node that will not be started needs no copy).
 fn network_stopped(
     dir: &std::path::Path,
     validators: usize,
     preload: u64,
+    stores: usize,
 ) -> (Vec<Node>, HashMap<[u8; 32], u64>) {
     let nodes = bft_network_with(dir, validators, 0, "", |g| {
         for d in g["departments"].as_array_mut().expect("departments") {
@@ -304,7 +311,7 @@ fn network_stopped(
         }));
     });
     let nonces = if preload > 0 {
-        preload_records(dir, &nodes, preload)
+        preload_records(dir, &nodes, preload, stores)
     } else {
         HashMap::new()
     };
@@ -354,9 +361,15 @@ impl concordat_node::core::Decider for QuorumDecider {
 /// Fills validator 0's store with `records` party registrations (by the 64 registrar clerks,
 /// 2,000 per block, signed on every core, admitted and executed by the node's own core and
 /// committed with certificates of all the validators), then copies the store to the other
-/// validators: a state of that size in minutes instead of hours of traffic. Returns the clerks'
+/// first `stores` validators: a state of that size in minutes instead of hours of traffic
+/// (validators that will not be started get no copy). Returns the clerks'
 /// next nonces.
-fn preload_records(dir: &std::path::Path, nodes: &[Node], records: u64) -> HashMap<[u8; 32], u64> {
+fn preload_records(
+    dir: &std::path::Path,
+    nodes: &[Node],
+    records: u64,
+    stores: usize,
+) -> HashMap<[u8; 32], u64> {
     use concordat_node::core::{ConsensusConfig, Input, NodeCore};
     use concordat_node::mempool::MempoolConfig;
     let t0 = Instant::now();
@@ -436,7 +449,7 @@ fn preload_records(dir: &std::path::Path, nodes: &[Node], records: u64) -> HashM
         }
     }
     drop(core);
-    for node in &nodes[1..] {
+    for node in nodes.iter().take(stores).skip(1) {
         let to = node.home.join("data");
         let _ = std::fs::remove_dir_all(&to);
         link_store(&data, &to).expect("copying the preloaded store");
@@ -1173,7 +1186,8 @@ fn wide_bundle(a: &Args, dir: &std::path::Path) -> Value {
     progress(&format!("proof and bundle sizes with {n} validators"));
     let wdir = dir.join(format!("validators-{n}"));
     std::fs::create_dir_all(&wdir).expect("dir");
-    let (mut nodes, _) = network_stopped(&wdir, n, 1_000);
+    // Only node 0 is started: its proofs and bundles are all that is measured here.
+    let (mut nodes, _) = network_stopped(&wdir, n, a.bundle_records, 1);
     nodes[0].start();
     let url = nodes[0].url();
     let (proof, absence, bundle) =
@@ -1190,7 +1204,7 @@ fn wide_bundle(a: &Args, dir: &std::path::Path) -> Value {
     nodes[0].stop();
     let _ = std::fs::remove_dir_all(&wdir);
     let point = json!({
-        "validators": n, "signatures": signatures, "state_proof_bytes": proof,
+        "validators": n, "records": a.bundle_records, "signatures": signatures, "state_proof_bytes": proof,
         "absence_proof_bytes": absence, "bundle_bytes": bundle,
     });
     progress(&format!("{n} validators: {point}"));
@@ -1284,7 +1298,7 @@ fn report(doc: &Value, sat: &[RunResult], half: &[RunResult]) -> String {
          | peak RSS per node | {rss} MB | ≤ 1 GiB at 10 M records |\n\
          | state proof (membership / absence) | {pb} / {ab} bytes at height {h} | ≤ 800 bytes at 1 M keys |\n\
          | offline bundle (party) | {bb} bytes | ≤ 2 KB with 21 validators at 1 M keys |\n\
-         | offline bundle with {wn} validators ({ws} signatures in its certificate) | {wb} bytes (state proof {wp} bytes) | ≤ 2 KB |\n\
+         | offline bundle with {wn} validators ({ws} signatures in its certificate), {wr} records | {wb} bytes (state proof {wp} bytes) | ≤ 2 KB |\n\
          | catch-up of a validator down 20 s | {cu:.0} tx/s replayed vs {live:.0} tx/s live ({cux:.1}×) | ≥ 5× |\n\
          {flood}\n\
          ## Saturating runs\n\n{head}{sat_rows}\n## Half-load runs\n\n{head}{half_rows}{scale}\n\
@@ -1316,6 +1330,7 @@ fn report(doc: &Value, sat: &[RunResult], half: &[RunResult]) -> String {
         bb = doc["bundle_bytes"],
         wn = doc["wide"]["validators"],
         ws = doc["wide"]["signatures"],
+        wr = doc["wide"]["records"],
         wb = doc["wide"]["bundle_bytes"],
         wp = doc["wide"]["state_proof_bytes"],
         cu = f("catchup_txs_per_s"),
