@@ -357,6 +357,16 @@ pub fn bft_network(dir: &Path, validators: usize, observers: usize, consensus: &
     bft_network_with(dir, validators, observers, consensus, |_| {})
 }
 
+/// Every peer address but node `i`'s own: node `i`'s `[p2p] peers`.
+pub fn peers_except(addrs: &[String], i: usize) -> Vec<&String> {
+    addrs
+        .iter()
+        .enumerate()
+        .filter(|(j, _)| *j != i)
+        .map(|(_, a)| a)
+        .collect()
+}
+
 /// [`bft_network`], with `patch` applied to the genesis (the network's and every node's copy)
 /// before anything starts.
 pub fn bft_network_with(
@@ -398,12 +408,7 @@ pub fn bft_network_with(
         .map(|n| format!("{}@127.0.0.1:{}", n.key().public_key().to_hex(), n.p2p_port))
         .collect();
     for (i, node) in nodes.iter().enumerate() {
-        let peers: Vec<&String> = addrs
-            .iter()
-            .enumerate()
-            .filter(|(j, _)| *j != i)
-            .map(|(_, a)| a)
-            .collect();
+        let peers = peers_except(&addrs, i);
         let config = format!(
             "[p2p]\npeers = {}\nobservers = {}\n\n[consensus]\n{consensus}\n",
             serde_json::to_string(&peers).expect("json"),

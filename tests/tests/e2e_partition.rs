@@ -82,9 +82,9 @@ impl Lab {
         format!("10.77.0.{}", i + 1)
     }
 
-    /// Cuts `side` off from the others (its ports onto the second bridge).
-    fn partition(&self, side: &[usize]) {
-        for i in side {
+    /// Moves the ports of `nodes` onto `bridge`.
+    fn attach(&self, nodes: impl IntoIterator<Item = usize>, bridge: &str, what: &str) {
+        for i in nodes {
             ip(&[
                 "-n",
                 &self.hub,
@@ -92,26 +92,20 @@ impl Lab {
                 "set",
                 &format!("h{i}"),
                 "master",
-                "br1",
+                bridge,
             ])
-            .expect("partition");
+            .expect(what);
         }
+    }
+
+    /// Cuts `side` off from the others (its ports onto the second bridge).
+    fn partition(&self, side: &[usize]) {
+        self.attach(side.iter().copied(), "br1", "partition");
     }
 
     /// Joins every port to the first bridge again.
     fn heal(&self) {
-        for i in 0..self.nodes.len() {
-            ip(&[
-                "-n",
-                &self.hub,
-                "link",
-                "set",
-                &format!("h{i}"),
-                "master",
-                "br0",
-            ])
-            .expect("heal");
-        }
+        self.attach(0..self.nodes.len(), "br0", "heal");
     }
 }
 
@@ -166,12 +160,7 @@ fn a_minority_commits_nothing_and_the_healed_network_commits_within_15_s() {
         })
         .collect();
     for (i, n) in nodes.iter_mut().enumerate() {
-        let peers: Vec<&String> = addrs
-            .iter()
-            .enumerate()
-            .filter(|(j, _)| *j != i)
-            .map(|(_, a)| a)
-            .collect();
+        let peers = peers_except(&addrs, i);
         let config = format!(
             "[p2p]\npeers = {}\n",
             serde_json::to_string(&peers).expect("json")
