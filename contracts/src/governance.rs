@@ -35,6 +35,8 @@ pub const MAX_MEMBER_KEYS: usize = 64;
 pub const MAX_DEPARTMENTS: usize = 256;
 /// Longest proposal lifetime, in blocks.
 pub const MAX_PROPOSAL_BLOCKS: u64 = 1_000_000;
+/// Most actions in one [`GovAction::Batch`].
+pub const MAX_BATCH_ACTIONS: usize = 16;
 
 /// A department (government organisation) taking part in the ledger.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
@@ -134,6 +136,50 @@ pub enum GovAction {
         /// Its USCC.
         uscc: Uscc,
     },
+    /// Several actions decided together: applied in order, all or none (e.g. admit a
+    /// department and a validator it operates). Each later action sees the earlier ones'
+    /// effects; 1 to [`MAX_BATCH_ACTIONS`] actions, none of them a batch.
+    Batch {
+        /// The actions, in the order they apply.
+        actions: Vec<GovAction>,
+    },
+}
+
+impl GovAction {
+    /// The checks that need no state (a department's shape, a roster's powers, a batch's size).
+    pub fn precheck(&self) -> Result<(), ExecError> {
+        match self {
+            GovAction::AddDepartment(d) | GovAction::UpdateDepartment(d) => d.validate(),
+            GovAction::SetValidators { validators } => Roster {
+                validators: validators.clone(),
+            }
+            .validator_set()
+            .map(|_| ()),
+            GovAction::RemoveDepartment { .. } | GovAction::SetPolicyOwner { .. } => Ok(()),
+            GovAction::Batch { actions } => {
+                if actions.is_empty() || actions.len() > MAX_BATCH_ACTIONS {
+                    return Err(invalid(format!(
+                        "a batch holds 1 to {MAX_BATCH_ACTIONS} actions, not {}",
+                        actions.len()
+                    )));
+                }
+                for (i, a) in actions.iter().enumerate() {
+                    if matches!(a, GovAction::Batch { .. }) {
+                        return Err(invalid(format!(
+                            "batch action {i} is itself a batch; list its actions instead"
+                        )));
+                    }
+                    a.precheck().map_err(|e| in_batch(i, e))?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// `e` as the error of a batch's action `i`.
+fn in_batch(i: usize, e: ExecError) -> ExecError {
+    ExecError::new(e.code, format!("batch action {i}: {}", e.message))
 }
 
 /// Governance calls.
@@ -158,15 +204,7 @@ impl GovCall {
     /// admission, by the executor before the call, and by the client before signing.
     pub fn precheck(&self) -> Result<(), ExecError> {
         match self {
-            GovCall::Propose { action, .. } => match action {
-                GovAction::AddDepartment(d) | GovAction::UpdateDepartment(d) => d.validate(),
-                GovAction::SetValidators { validators } => Roster {
-                    validators: validators.clone(),
-                }
-                .validator_set()
-                .map(|_| ()),
-                GovAction::RemoveDepartment { .. } | GovAction::SetPolicyOwner { .. } => Ok(()),
-            },
+            GovCall::Propose { action, .. } => action.precheck(),
             GovCall::Approve { .. } => Ok(()),
         }
     }
@@ -361,11 +399,24 @@ fn check_action(state: &Overlay<'_>, action: &GovAction) -> Result<(), ExecError
             })
             .map(|_| ())
         }
+        GovAction::Batch { .. } => {
+            // Each action is checked against the state the earlier ones leave: apply them to a
+            // scratch overlay that is then dropped. The height only reaches the policy owner's
+            // record, which is dropped with it.
+            action.precheck()?;
+            let mut scratch = state.nested();
+            apply_action(&mut scratch, 0, action)
+        }
     }
 }
 
 fn apply_action(state: &mut Overlay<'_>, height: u64, action: &GovAction) -> Result<(), ExecError> {
-    check_action(state, action)?;
+    if let GovAction::Batch { .. } = action {
+        // Each action is checked as it applies, against the state the earlier ones left.
+        action.precheck()?;
+    } else {
+        check_action(state, action)?;
+    }
     match action {
         GovAction::AddDepartment(d) => {
             write_department(state, d, None);
@@ -393,6 +444,11 @@ fn apply_action(state: &mut Overlay<'_>, height: u64, action: &GovAction) -> Res
             state.put(keys::VALIDATORS.to_vec(), &roster);
         }
         GovAction::SetPolicyOwner { uscc } => crate::policy::set_owner(state, height, uscc),
+        GovAction::Batch { actions } => {
+            for (i, a) in actions.iter().enumerate() {
+                apply_action(state, height, a).map_err(|e| in_batch(i, e))?;
+            }
+        }
     }
     Ok(())
 }
@@ -585,5 +641,130 @@ mod signer_tests {
         assert_eq!(got.member_keys, [keys[2]].into_iter().collect());
         let stranger = concordat_primitives::SecretKey::from_seed([9; 32]).public_key();
         assert!(signer_department(&s, &stranger).is_none());
+    }
+}
+
+/// Most proposals [`overview`] lists in one page.
+pub const MAX_OVERVIEW_PROPOSALS: usize = 500;
+
+/// A department as the governance overview shows it.
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub struct DepartmentSummary {
+    /// Its USCC.
+    pub uscc: Uscc,
+    /// Its name.
+    pub name: String,
+    /// Its region code.
+    pub region: String,
+    /// Its roles.
+    pub roles: BTreeSet<Role>,
+    /// How many member keys sign for it.
+    pub member_keys: usize,
+    /// Voting power of the validators it operates.
+    pub validator_power: u64,
+}
+
+/// A proposal with what an operator needs to act on it.
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub struct ProposalSummary {
+    /// The stored proposal.
+    #[serde(flatten)]
+    pub proposal: Proposal,
+    /// Approvals from departments that still exist (those that count).
+    pub counted: usize,
+    /// Approvals it needs to execute: strictly more than 2/3 of today's departments.
+    pub needed: usize,
+    /// Departments that have not approved.
+    pub awaiting: Vec<Uscc>,
+    /// Open and past its last height: it can no longer execute.
+    pub expired: bool,
+}
+
+/// Governance at a height: departments, validators and a page of proposals (newest first).
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub struct Overview {
+    /// Every department.
+    pub departments: Vec<DepartmentSummary>,
+    /// The validator roster.
+    pub validators: Vec<ValidatorEntry>,
+    /// Total voting power.
+    pub total_power: u64,
+    /// How many proposals were ever made.
+    pub proposal_count: u64,
+    /// The page of proposals, newest first.
+    pub proposals: Vec<ProposalSummary>,
+}
+
+/// The smallest number of approvals that executes a proposal among `departments`.
+pub fn approvals_needed(departments: usize) -> usize {
+    departments.saturating_mul(2) / 3 + 1
+}
+
+/// Governance as of `height`: with `open_only`, only proposals still open and not expired;
+/// at most `limit` (capped at [`MAX_OVERVIEW_PROPOSALS`]) with ids below `before`.
+pub fn overview(
+    state: &Overlay<'_>,
+    height: u64,
+    open_only: bool,
+    limit: usize,
+    before: Option<u64>,
+) -> Overview {
+    let index = department_index(state);
+    let validators = roster(state).map(|r| r.validators).unwrap_or_default();
+    let departments = index
+        .iter()
+        .filter_map(|u| state.get::<Department>(&keys::department(u.as_str())))
+        .map(|d| DepartmentSummary {
+            validator_power: validators
+                .iter()
+                .filter(|v| v.department == d.uscc)
+                .map(|v| v.power)
+                .sum(),
+            member_keys: d.member_keys.len(),
+            uscc: d.uscc,
+            name: d.name,
+            region: d.region,
+            roles: d.roles,
+        })
+        .collect();
+    let count: u64 = state.get(keys::NEXT_PROPOSAL_ID).unwrap_or(0);
+    let limit = limit.min(MAX_OVERVIEW_PROPOSALS);
+    let mut proposals = Vec::new();
+    let mut id = before.unwrap_or(count).min(count);
+    // An open-only page may skip many closed proposals: the scan is bounded too.
+    let mut scanned = 0usize;
+    while id > 0 && proposals.len() < limit && scanned < MAX_OVERVIEW_PROPOSALS * 20 {
+        id -= 1;
+        scanned += 1;
+        let Some(p) = state
+            .get_raw(&keys::proposal(id))
+            .and_then(|b| crate::kinds::decode_versioned::<Proposal>(&b).ok())
+            .map(|(p, _)| p)
+        else {
+            continue;
+        };
+        let expired = p.status == ProposalStatus::Open && height > p.expires_at_height;
+        if open_only && (p.status != ProposalStatus::Open || expired) {
+            continue;
+        }
+        let counted = p.approvals.iter().filter(|u| index.contains(*u)).count();
+        proposals.push(ProposalSummary {
+            counted,
+            needed: approvals_needed(index.len()),
+            awaiting: index
+                .iter()
+                .filter(|u| !p.approvals.contains(*u))
+                .cloned()
+                .collect(),
+            expired,
+            proposal: p,
+        });
+    }
+    Overview {
+        departments,
+        total_power: validators.iter().map(|v| v.power).sum(),
+        validators,
+        proposal_count: count,
+        proposals,
     }
 }

@@ -83,6 +83,23 @@ pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
 
 type ApiResult = Result<Json<Value>, ApiError>;
 
+/// The height a query asks for (default: the tip); 404 above the tip.
+fn requested_height(s: &AppState, asked: Option<u64>) -> Result<u64, ApiError> {
+    let tip = s
+        .store
+        .tip()
+        .map_err(internal)?
+        .ok_or_else(|| internal("no genesis"))?;
+    let height = asked.unwrap_or(tip.height);
+    if height > tip.height {
+        return Err(not_found(format!(
+            "height {height} is above the tip {}",
+            tip.height
+        )));
+    }
+    Ok(height)
+}
+
 /// The router.
 pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     Router::new()
@@ -101,6 +118,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/v1/kinds", get(list_kinds))
         .route("/v1/state/{kind}/{id}", get(get_state))
         .route("/v1/eligibility/{uscc}", get(eligibility))
+        .route("/v1/governance", get(governance))
         .route("/v1/trace/{number}", get(crate::trace_api::get_trace))
         .route(
             "/v1/trace/{number}/epcis",
@@ -114,7 +132,27 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/v1/txlog/{index}", get(txlog_inclusion))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(axum::middleware::from_fn(json_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            count_requests,
+        ))
         .with_state(state)
+}
+
+/// Counts every request by its route pattern and answer status (`/metrics`).
+async fn count_requests(
+    State(metrics): State<Arc<Metrics>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_string();
+    let resp = next.run(req).await;
+    metrics.http_request(&route, resp.status().as_u16());
+    resp
 }
 
 /// Error answers made by the framework itself (a body over the limit, a malformed path or
@@ -178,16 +216,14 @@ async fn verifier_wasm(State(s): State<AppState>) -> Result<Response, ApiError> 
 }
 
 async fn metrics(State(s): State<AppState>) -> Response {
-    s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        s.metrics.render(),
+        s.metrics.render(&s.store.storage_gauges()),
     )
         .into_response()
 }
 
 async fn status(State(s): State<AppState>) -> ApiResult {
-    s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
     let tip = s
         .store
         .tip()
@@ -226,7 +262,6 @@ async fn submit_tx(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -321,7 +356,6 @@ async fn epcis_capture(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
     let stx = capture_tx(
         &s.info.chain_id,
         |name| headers.get(name).and_then(|v| v.to_str().ok()),
@@ -375,7 +409,6 @@ fn parse_hash(s: &str) -> Result<Hash, ApiError> {
 }
 
 async fn get_tx(State(s): State<AppState>, Path(hash): Path<String>) -> ApiResult {
-    s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
     let hash = parse_hash(&hash)?;
     if let Some(loc) = s.store.tx_location(&hash).map_err(internal)? {
         return Ok(Json(committed_json(&hash, &loc)));
@@ -418,7 +451,6 @@ pub(crate) fn header_json(s: &AppState, height: u64) -> Result<Value, ApiError> 
 }
 
 async fn get_header(State(s): State<AppState>, Path(height): Path<u64>) -> ApiResult {
-    s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
     Ok(Json(header_json(&s, height)?))
 }
 
@@ -435,7 +467,6 @@ async fn get_block(
     Path(height): Path<u64>,
     Query(q): Query<BlockQuery>,
 ) -> ApiResult {
-    s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
     let mut v = header_json(&s, height)?;
     let receipts = s
         .store
@@ -479,7 +510,6 @@ async fn status_list(
     Path((issuer, purpose)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult {
-    s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
     let issuer = Uscc::parse(&issuer).map_err(|e| bad_request(e.to_string()))?;
     let revocation = match purpose.as_str() {
         "revocation" => true,
@@ -541,7 +571,6 @@ struct ChangesQuery {
 /// state under `gov/validator_change_heights`), with that header, its certificate and the new
 /// set.
 async fn validator_changes(State(s): State<AppState>, Query(q): Query<ChangesQuery>) -> ApiResult {
-    s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
     let tip = s
         .store
         .tip()
@@ -617,8 +646,7 @@ fn decode_value(kind: &str, bytes: &[u8]) -> Value {
 }
 
 /// `GET /v1/kinds`: the record kinds `GET /v1/state/{kind}/{id}` serves, from the registry.
-async fn list_kinds(State(s): State<AppState>) -> ApiResult {
-    s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
+async fn list_kinds() -> ApiResult {
     let list: Vec<Value> = kinds::all()
         .map(|k| {
             let transitions = k.transitions.map(|t| t());
@@ -638,20 +666,8 @@ async fn get_state(
     Path((kind, id)): Path<(String, String)>,
     Query(q): Query<StateQuery>,
 ) -> ApiResult {
-    s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
     let key = state_key(&kind, &id)?;
-    let tip = s
-        .store
-        .tip()
-        .map_err(internal)?
-        .ok_or_else(|| internal("no genesis"))?;
-    let height = q.height.unwrap_or(tip.height);
-    if height > tip.height {
-        return Err(not_found(format!(
-            "height {height} is above the tip {}",
-            tip.height
-        )));
-    }
+    let height = requested_height(&s, q.height)?;
     if q.proof && height == 0 {
         return Err(bad_request(
             "proofs are against a signed header: height must be at least 1",
@@ -694,7 +710,6 @@ async fn eligibility(
     Path(uscc): Path<String>,
     Query(q): Query<EligibilityQuery>,
 ) -> ApiResult {
-    s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
     let party = Uscc::parse(&uscc).map_err(|e| bad_request(e.to_string()))?;
     let purpose = q.purpose.unwrap_or_else(|| "procurement".into());
     let code = match purpose.as_str() {
@@ -765,6 +780,39 @@ async fn eligibility(
 }
 
 #[derive(Deserialize)]
+struct GovernanceQuery {
+    open: Option<bool>,
+    limit: Option<usize>,
+    before: Option<u64>,
+    height: Option<u64>,
+}
+
+/// `GET /v1/governance?open=true&limit=50&before=ID&height=H`: departments with their roles
+/// and validator power, the roster, and a page of proposals (newest first) with their
+/// approvals, the approvals they need and the departments yet to approve.
+async fn governance(State(s): State<AppState>, Query(q): Query<GovernanceQuery>) -> ApiResult {
+    let limit = q.limit.unwrap_or(50);
+    let max = concordat_contracts::governance::MAX_OVERVIEW_PROPOSALS;
+    if limit == 0 || limit > max {
+        return Err(bad_request(format!("limit must be between 1 and {max}")));
+    }
+    let height = requested_height(&s, q.height)?;
+    let store = s.store.clone();
+    let open = q.open.unwrap_or(false);
+    let before = q.before;
+    let overview = tokio::task::spawn_blocking(move || {
+        let view = crate::core::VersionView::new(store.as_ref(), height);
+        let state = concordat_contracts::state::Overlay::new(&view);
+        concordat_contracts::governance::overview(&state, height, open, limit, before)
+    })
+    .await
+    .map_err(|e| internal(format!("reading governance: {e}")))?;
+    let mut v = serde_json::to_value(&overview).map_err(internal)?;
+    v["height"] = json!(height);
+    Ok(Json(v))
+}
+
+#[derive(Deserialize)]
 struct InclusionQuery {
     size: Option<u64>,
 }
@@ -774,7 +822,6 @@ async fn txlog_inclusion(
     Path(index): Path<u64>,
     Query(q): Query<InclusionQuery>,
 ) -> ApiResult {
-    s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
     let store = s.store.as_ref();
     let log_size = store.size();
     let size = q.size.unwrap_or(log_size);
@@ -839,7 +886,6 @@ async fn txlog_consistency(
     State(s): State<AppState>,
     Query(q): Query<ConsistencyQuery>,
 ) -> ApiResult {
-    s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
     let store = s.store.as_ref();
     let to = q.to.unwrap_or(store.size());
     if q.from > to || to > store.size() {

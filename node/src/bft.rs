@@ -120,6 +120,8 @@ pub enum Effect {
         block_hash: Hash,
         /// Its transaction count.
         txs: usize,
+        /// Its transactions' hashes, in block order.
+        tx_hashes: Vec<Hash>,
         /// Time spent writing it durably (µs, by the driver's clock).
         commit_micros: u64,
     },
@@ -766,11 +768,15 @@ impl<S: NodeStore> BftDriver<S> {
         let height = executed.block.header.height;
         let block_hash = executed.block.hash();
         let txs = executed.block.txs.len();
-        self.core.commit_executed(executed, certificate);
+        let tx_hashes = match self.core.commit_executed(executed, certificate) {
+            crate::core::Output::Committed { tx_hashes, .. } => tx_hashes,
+            _ => Vec::new(),
+        };
         Effect::Committed {
             height,
             block_hash,
             txs,
+            tx_hashes,
             commit_micros: (self.clock_micros)().saturating_sub(started),
         }
     }

@@ -19,7 +19,8 @@ use concordat_node::rocks::RocksStore;
 use concordat_node::service::{self, Persist, ServiceConfig};
 use concordat_node::signed_log::SignedLog;
 use concordat_node::store::NodeStore;
-use concordat_primitives::crypto::KeyFile;
+use concordat_primitives::keyfile::{KeyFile, KeyFileError};
+use zeroize::Zeroizing;
 
 /// Capacity of the queue from the consensus thread to the network.
 const OUTBOUND_QUEUE: usize = 8192;
@@ -48,6 +49,39 @@ struct Args {
     /// Print the default config.toml and exit.
     #[arg(long)]
     print_default_config: bool,
+}
+
+/// The passphrase of an encrypted node key: the first line of the file
+/// `$CONCORDAT_KEY_PASSPHRASE_FILE` names (e.g. a systemd credential), else
+/// `$CONCORDAT_KEY_PASSPHRASE`, else asked on the terminal when there is one.
+fn node_key_passphrase(path: &std::path::Path) -> Result<Zeroizing<String>, KeyFileError> {
+    let refuse = KeyFileError::Passphrase;
+    let pass = if let Some(file) = std::env::var_os("CONCORDAT_KEY_PASSPHRASE_FILE") {
+        let text = Zeroizing::new(std::fs::read_to_string(&file).map_err(|e| {
+            refuse(format!(
+                "reading $CONCORDAT_KEY_PASSPHRASE_FILE ({}): {e}",
+                std::path::Path::new(&file).display()
+            ))
+        })?);
+        Zeroizing::new(text.lines().next().unwrap_or("").to_string())
+    } else if let Ok(p) = std::env::var("CONCORDAT_KEY_PASSPHRASE") {
+        Zeroizing::new(p)
+    } else if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        Zeroizing::new(
+            rpassword::prompt_password(format!("Passphrase for {}: ", path.display()))
+                .map_err(|e| refuse(format!("reading the passphrase: {e}")))?,
+        )
+    } else {
+        return Err(refuse(
+            "it is encrypted: set $CONCORDAT_KEY_PASSPHRASE_FILE (a file holding the \
+             passphrase) or $CONCORDAT_KEY_PASSPHRASE, or start the node on a terminal"
+                .into(),
+        ));
+    };
+    if pass.is_empty() {
+        return Err(refuse("the passphrase is empty".into()));
+    }
+    Ok(pass)
 }
 
 fn init_logs(config: &Config) {
@@ -110,9 +144,10 @@ fn main() -> Result<()> {
     let key_path = home.join("node_key");
     let key_text = std::fs::read_to_string(&key_path)
         .with_context(|| format!("reading {}", key_path.display()))?;
-    let key = serde_json::from_str::<KeyFile>(&key_text)
+    let key = KeyFile::from_json(&key_text)
         .with_context(|| format!("{} is not a key file", key_path.display()))?
-        .secret()?;
+        .unlock(|| node_key_passphrase(&key_path))
+        .with_context(|| format!("node key {}", key_path.display()))?;
 
     let store =
         Arc::new(RocksStore::open(&home.join("data")).context("opening the data directory")?);

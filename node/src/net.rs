@@ -94,11 +94,39 @@ pub enum WireResponse {
     Blocks(Vec<(Block, CommitCertificate)>),
 }
 
-/// Frames with a size limit in each direction.
-#[derive(Debug, Clone)]
+/// Frames with a size limit in each direction, counting the bytes (`/metrics`).
+#[derive(Clone)]
 pub struct WireCodec {
     max_request: usize,
     max_response: usize,
+    metrics: Arc<Metrics>,
+}
+
+impl WireCodec {
+    async fn read<T: AsyncRead + Unpin + Send>(
+        &self,
+        io: &mut T,
+        max: usize,
+    ) -> io::Result<Vec<u8>> {
+        let frame = read_frame(io, max).await?;
+        self.metrics
+            .p2p_bytes_in
+            .fetch_add(frame.len() as u64 + 4, Ordering::Relaxed);
+        Ok(frame)
+    }
+
+    async fn write<T: AsyncWrite + Unpin + Send>(
+        &self,
+        io: &mut T,
+        bytes: &[u8],
+        max: usize,
+    ) -> io::Result<()> {
+        write_frame(io, bytes, max).await?;
+        self.metrics
+            .p2p_bytes_out
+            .fetch_add(bytes.len() as u64 + 4, Ordering::Relaxed);
+        Ok(())
+    }
 }
 
 async fn read_frame<T: AsyncRead + Unpin + Send>(io: &mut T, max: usize) -> io::Result<Vec<u8>> {
@@ -158,14 +186,14 @@ impl request_response::Codec for WireCodec {
     where
         T: AsyncRead + Unpin + Send,
     {
-        decode(&read_frame(io, self.max_request).await?)
+        decode(&self.read(io, self.max_request).await?)
     }
 
     async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<WireResponse>
     where
         T: AsyncRead + Unpin + Send,
     {
-        decode(&read_frame(io, self.max_response).await?)
+        decode(&self.read(io, self.max_response).await?)
     }
 
     async fn write_request<T>(
@@ -177,7 +205,8 @@ impl request_response::Codec for WireCodec {
     where
         T: AsyncWrite + Unpin + Send,
     {
-        write_frame(io, &encoding::to_bytes(&req), self.max_request).await
+        self.write(io, &encoding::to_bytes(&req), self.max_request)
+            .await
     }
 
     async fn write_response<T>(
@@ -189,7 +218,8 @@ impl request_response::Codec for WireCodec {
     where
         T: AsyncWrite + Unpin + Send,
     {
-        write_frame(io, &encoding::to_bytes(&res), self.max_response).await
+        self.write(io, &encoding::to_bytes(&res), self.max_response)
+            .await
     }
 }
 
@@ -268,7 +298,7 @@ impl NetConfig {
     }
 }
 
-/// Builds a swarm for `key` that admits only `allowed` keys.
+/// Builds a swarm for `key` that admits only `allowed` keys, counting its bytes in `metrics`.
 ///
 /// # Errors
 /// If a key is not usable by libp2p or the transport cannot be built.
@@ -276,6 +306,7 @@ pub fn build_swarm(
     key: &SecretKey,
     allowed: &[PublicKey],
     config: &NetConfig,
+    metrics: Arc<Metrics>,
 ) -> Result<libp2p::Swarm<Behaviour>, String> {
     let mut allow = allow_block_list::Behaviour::<allow_block_list::AllowedPeers>::default();
     for k in allowed {
@@ -284,6 +315,7 @@ pub fn build_swarm(
     let codec = WireCodec {
         max_request: config.max_message_bytes,
         max_response: config.max_response_bytes(),
+        metrics,
     };
     let rr = request_response::Behaviour::with_codec(
         codec,
@@ -381,7 +413,7 @@ impl Network {
         genesis: Hash,
         metrics: Arc<Metrics>,
     ) -> Result<Network, String> {
-        let mut swarm = build_swarm(key, allowed, &config)?;
+        let mut swarm = build_swarm(key, allowed, &config, metrics.clone())?;
         swarm
             .listen_on(multiaddr(config.listen))
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;

@@ -32,6 +32,7 @@ use rocksdb::{
 };
 use serde::{de::DeserializeOwned, Serialize};
 
+use crate::metrics::StorageGauge;
 use crate::store::{ChainTip, CommitBatch, NodeStore, TxLocation};
 
 const CFS: &[&str] = &[
@@ -235,6 +236,62 @@ impl LogReader for RocksStore {
 }
 
 impl NodeStore for RocksStore {
+    fn storage_gauges(&self) -> Vec<StorageGauge> {
+        // Summed over the column families (each property is per family).
+        let sum = |property: &str| -> u64 {
+            CFS.iter()
+                .filter_map(|name| self.db.cf_handle(name))
+                .filter_map(|cf| self.db.property_int_value_cf(cf, property).ok().flatten())
+                .sum()
+        };
+        let db_wide = |property: &str| -> u64 {
+            self.db
+                .property_int_value(property)
+                .ok()
+                .flatten()
+                .unwrap_or(0)
+        };
+        vec![
+            StorageGauge {
+                name: "concordat_storage_sst_bytes",
+                help: "Size of RocksDB's table files, all column families.",
+                kind: "gauge",
+                value: sum("rocksdb.total-sst-files-size"),
+            },
+            StorageGauge {
+                name: "concordat_storage_live_data_bytes",
+                help: "RocksDB's estimate of live data, all column families.",
+                kind: "gauge",
+                value: sum("rocksdb.estimate-live-data-size"),
+            },
+            StorageGauge {
+                name: "concordat_storage_memtable_bytes",
+                help: "RocksDB memtables, all column families.",
+                kind: "gauge",
+                value: sum("rocksdb.cur-size-all-mem-tables"),
+            },
+            StorageGauge {
+                name: "concordat_storage_pending_compaction_bytes",
+                help: "Bytes RocksDB estimates compaction must rewrite.",
+                kind: "gauge",
+                value: sum("rocksdb.estimate-pending-compaction-bytes"),
+            },
+            StorageGauge {
+                name: "concordat_storage_write_stopped",
+                help: "1 while RocksDB stops writes (a write stall).",
+                kind: "gauge",
+                value: db_wide("rocksdb.is-write-stopped"),
+            },
+            StorageGauge {
+                name: "concordat_storage_delayed_write_rate",
+                help:
+                    "RocksDB's write rate limit while it slows writes (bytes/s; 0 when not slowed).",
+                kind: "gauge",
+                value: db_wide("rocksdb.actual-delayed-write-rate"),
+            },
+        ]
+    }
+
     fn tip(&self) -> Result<Option<ChainTip>, StoreError> {
         self.get_bcs("meta", b"tip")
     }

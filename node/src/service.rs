@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use concordat_consensus::{CommitCertificate, Message, SafetyState, TimeoutKind};
+use concordat_consensus::{CommitCertificate, Message, SafetyState, Step, TimeoutKind};
 use concordat_contracts::block::Block;
 use concordat_primitives::{Hash, PublicKey};
 use crossbeam_channel::{bounded, Receiver, Sender, TryRecvError};
@@ -162,6 +162,7 @@ pub fn spawn<S: NodeStore + 'static>(
         allowed: Vec::new(),
         reported: DriverStats::default(),
         signed_log,
+        step_clock: None,
     };
     let join = std::thread::Builder::new()
         .name("concordat-consensus".into())
@@ -186,9 +187,37 @@ struct Service<S: NodeStore> {
     allowed: Vec<PublicKey>,
     reported: DriverStats,
     signed_log: Option<SignedLog>,
+    /// The consensus step in progress (height, round, step) and when it began.
+    step_clock: Option<((u64, u32, Step), Instant)>,
 }
 
 impl<S: NodeStore> Service<S> {
+    /// Times consensus steps: when the height, round or step has changed since the last call,
+    /// the one that ended is recorded in `concordat_consensus_step_seconds`.
+    fn note_step(&mut self) {
+        let (round, step) = self.driver.round_step();
+        let now_at = (self.driver.height(), round, step);
+        match self.step_clock {
+            Some((at, _)) if at == now_at => {}
+            previous => {
+                let now = Instant::now();
+                if let Some(((_, _, ended), since)) = previous {
+                    let slot = match ended {
+                        Step::Propose => Some(0),
+                        Step::Prevote => Some(1),
+                        Step::Precommit => Some(2),
+                        _ => None,
+                    };
+                    if let Some(i) = slot {
+                        self.metrics.step_seconds[i]
+                            .observe_micros(now.duration_since(since).as_micros() as u64);
+                    }
+                }
+                self.step_clock = Some((now_at, now));
+            }
+        }
+    }
+
     fn run(&mut self, consensus: Receiver<Request>, work: Receiver<Request>) {
         self.publish_allowed();
         self.driver.set_time(now_ms(self.config.clock_offset_ms));
@@ -378,10 +407,12 @@ impl<S: NodeStore> Service<S> {
             match reply {
                 // A client's transaction: answer and gossip it if admitted.
                 Some(reply) => {
-                    if let Err(e) = &result {
-                        self.metrics.reject(e.code);
-                    } else {
-                        self.send_out(Outbound::Tx(bytes));
+                    match &result {
+                        Err(e) => self.metrics.reject(e.code),
+                        Ok(hash) => {
+                            self.metrics.submitted(*hash);
+                            self.send_out(Outbound::Tx(bytes));
+                        }
                     }
                     let _ = reply.send(result);
                 }
@@ -514,12 +545,10 @@ impl<S: NodeStore> Service<S> {
                     height,
                     block_hash,
                     txs,
+                    tx_hashes,
                     commit_micros,
                 } => {
-                    self.metrics
-                        .commit_micros_sum
-                        .fetch_add(commit_micros, Ordering::Relaxed);
-                    self.metrics.commit_count.fetch_add(1, Ordering::Relaxed);
+                    self.metrics.committed(commit_micros, &tx_hashes);
                     self.metrics.height.store(height, Ordering::Relaxed);
                     self.metrics
                         .txs_committed
@@ -534,5 +563,6 @@ impl<S: NodeStore> Service<S> {
                 }
             }
         }
+        self.note_step();
     }
 }

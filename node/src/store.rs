@@ -87,6 +87,10 @@ pub trait NodeStore: StateStore + LogReader + Send + Sync {
     fn validator_set(&self, height: u64) -> Result<Option<ValidatorSet>, StoreError>;
     /// Where a committed transaction is.
     fn tx_location(&self, tx_hash: &Hash) -> Result<Option<TxLocation>, StoreError>;
+    /// Storage figures for `/metrics` (sizes, write stalls); none for a store in memory.
+    fn storage_gauges(&self) -> Vec<crate::metrics::StorageGauge> {
+        Vec::new()
+    }
 }
 
 /// Convenience: the header of a committed height.

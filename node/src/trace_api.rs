@@ -14,7 +14,6 @@
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
@@ -213,7 +212,6 @@ pub(crate) async fn get_trace(
     Path(number): Path<String>,
     Query(q): Query<TraceQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
     parse_number(&number)?;
     let tip = tip_height(&s)?;
     let height = q.height.unwrap_or(tip);
@@ -232,7 +230,6 @@ pub(crate) async fn get_trace_epcis(
     State(s): State<AppState>,
     Path(number): Path<String>,
 ) -> Result<axum::response::Response, ApiError> {
-    s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
     let kind = parse_number(&number)?;
     let tip = s
         .store
@@ -263,7 +260,6 @@ pub(crate) async fn watch_trace(
     State(s): State<AppState>,
     Path(number): Path<String>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    s.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
     parse_number(&number)?;
     let commits = s.core.commits.subscribe();
     let state = (s, number, commits, None::<String>, true);

@@ -41,7 +41,7 @@ struct Counts {
 async fn listener(allowed: &[u8], max: usize) -> (PeerId, Multiaddr, Arc<Counts>) {
     let me = key(1);
     let keys: Vec<_> = allowed.iter().map(|i| key(*i).public_key()).collect();
-    let mut swarm = build_swarm(&me, &keys, &config(max)).expect("swarm");
+    let mut swarm = build_swarm(&me, &keys, &config(max), Default::default()).expect("swarm");
     swarm
         .listen_on("/ip4/127.0.0.1/tcp/0".parse().expect("addr"))
         .expect("listen");
@@ -85,7 +85,13 @@ async fn ask(
     addr: Multiaddr,
     req: WireRequest,
 ) -> Result<WireResponse, String> {
-    let mut swarm = build_swarm(&key(me), &[key(1).public_key()], &config(1 << 20)).expect("swarm");
+    let mut swarm = build_swarm(
+        &key(me),
+        &[key(1).public_key()],
+        &config(1 << 20),
+        Default::default(),
+    )
+    .expect("swarm");
     swarm
         .dial(DialOpts::peer_id(peer).addresses(vec![addr]).build())
         .map_err(|e| e.to_string())?;

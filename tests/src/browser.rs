@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use base64::Engine;
 use serde_json::{json, Value};
 use tungstenite::{connect, Message};
 
@@ -105,19 +106,15 @@ impl Browser {
         browser
     }
 
-    /// Evaluates `expression` in the page once and returns its value (JSON of the result).
+    /// Sends one DevTools command to the page and returns its `result`.
     ///
     /// # Errors
-    /// If the DevTools connection fails or the expression throws.
-    pub fn eval(&mut self, expression: &str) -> Result<Value, String> {
+    /// If the DevTools connection fails or the command answers an error.
+    pub fn command(&mut self, method: &str, params: Value) -> Result<Value, String> {
         let (mut socket, _) = connect(self.page_ws.as_str()).map_err(|e| e.to_string())?;
         self.next_id += 1;
         let id = self.next_id;
-        let request = json!({
-            "id": id,
-            "method": "Runtime.evaluate",
-            "params": {"expression": expression, "returnByValue": true},
-        });
+        let request = json!({"id": id, "method": method, "params": params});
         socket
             .send(Message::Text(request.to_string().into()))
             .map_err(|e| e.to_string())?;
@@ -133,10 +130,73 @@ impl Browser {
         if let Some(e) = answer.get("error") {
             return Err(e.to_string());
         }
-        if let Some(e) = answer["result"].get("exceptionDetails") {
+        Ok(answer["result"].clone())
+    }
+
+    /// Evaluates `expression` in the page once and returns its value (JSON of the result).
+    ///
+    /// # Errors
+    /// If the DevTools connection fails or the expression throws.
+    pub fn eval(&mut self, expression: &str) -> Result<Value, String> {
+        let result = self.command(
+            "Runtime.evaluate",
+            json!({"expression": expression, "returnByValue": true, "awaitPromise": true}),
+        )?;
+        if let Some(e) = result.get("exceptionDetails") {
             return Err(e.to_string());
         }
-        Ok(answer["result"]["result"]["value"].clone())
+        Ok(result["result"]["value"].clone())
+    }
+
+    /// A PNG screenshot of the whole page (`width` CSS pixels wide), written to `path` and
+    /// checked not to be blank: more than 1 % of its pixels differ from the most common
+    /// colour, in more than 16 colours. Returns (width, height, share of such pixels).
+    ///
+    /// # Panics
+    /// If the screenshot fails or is blank.
+    pub fn screenshot(&mut self, path: &Path, width: u32) -> (u32, u32, f64) {
+        let height = self
+            .eval("Math.ceil(document.documentElement.scrollHeight)")
+            .ok()
+            .and_then(|v| v.as_f64())
+            .unwrap_or(800.0)
+            .clamp(200.0, 6000.0) as u32;
+        self.command(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}),
+        )
+        .expect("set the viewport");
+        let shot = self
+            .command(
+                "Page.captureScreenshot",
+                json!({"format": "png", "captureBeyondViewport": true,
+                       "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}}),
+            )
+            .expect("capture a screenshot");
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().expect("PNG data"))
+            .expect("base64");
+        std::fs::write(path, &bytes).expect("write the screenshot");
+        let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+        let mut reader = decoder.read_info().expect("a PNG");
+        let mut pixels = vec![0; reader.output_buffer_size().expect("size")];
+        let info = reader.next_frame(&mut pixels).expect("decode");
+        let channels = info.color_type.samples();
+        let mut counts = std::collections::HashMap::<&[u8], usize>::new();
+        for px in pixels[..info.buffer_size()].chunks(channels) {
+            *counts.entry(px).or_default() += 1;
+        }
+        let total = (info.width * info.height) as usize;
+        let background = counts.values().copied().max().unwrap_or(total);
+        let share = (total - background) as f64 / total.max(1) as f64;
+        assert!(
+            share > 0.01 && counts.len() > 16,
+            "the screenshot {} looks blank: {:.2} % of pixels off the background, {} colours",
+            path.display(),
+            share * 100.0,
+            counts.len()
+        );
+        (info.width, info.height, share)
     }
 
     /// Evaluates `expression` every 100 ms until it gives a non-empty string, and returns it.

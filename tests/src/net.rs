@@ -74,6 +74,44 @@ pub fn demo_network_since(dir: &Path, genesis_time: &str) {
     );
 }
 
+/// A one-validator demo network in a temporary directory, its node running.
+pub struct Solo {
+    /// Holds the files until the test ends.
+    pub dir: tempfile::TempDir,
+    /// The network's directory (genesis.json, keys/, node0/).
+    pub net: PathBuf,
+    /// The validator.
+    pub node: Node,
+    /// Its base URL.
+    pub url: String,
+    /// The chain id.
+    pub chain: String,
+}
+
+impl Solo {
+    /// Creates and starts the network; with `idle_blocks`, blocks keep coming with nothing to
+    /// commit (for tests that wait for heights).
+    pub fn start(idle_blocks: bool) -> Solo {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let net = dir.path().join("net");
+        demo_network(&net, 1);
+        if idle_blocks {
+            blocks_while_idle(&net.join("node0"));
+        }
+        let mut node = Node::new(net.join("node0"));
+        node.start();
+        let url = node.url();
+        let chain = load_genesis(&net).chain_id;
+        Solo {
+            dir,
+            net,
+            node,
+            url,
+            chain,
+        }
+    }
+}
+
 /// Restarts `node` with its clock at `when` (`YYYY-MM-DDTHH:MM`, China Standard Time;
 /// `CONCORDAT_CLOCK_OFFSET_MS`) and waits for a block there.
 pub fn set_clock(node: &mut Node, when: &str) {

@@ -61,3 +61,31 @@ fn the_systemd_unit_starts_the_node_with_flags_it_has() {
         assert!(help.contains(flag), "concordat-node has no {flag}: {help}");
     }
 }
+
+/// The Grafana dashboard queries only metrics that docs/operations.md lists (which a running
+/// node is checked to serve, e2e_ops), and its file is valid JSON.
+#[test]
+fn the_grafana_dashboard_uses_documented_metrics() {
+    let dashboard: serde_json::Value =
+        serde_json::from_str(&doc("docs/examples/grafana-dashboard.json")).expect("valid JSON");
+    let ops = doc("docs/operations.md");
+    let mut used = 0;
+    for panel in dashboard["panels"].as_array().expect("panels") {
+        for target in panel["targets"].as_array().expect("targets") {
+            let expr = target["expr"].as_str().expect("expr");
+            for (i, _) in expr.match_indices("concordat_") {
+                let name: String = expr[i..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                let name = name.strip_suffix("_bucket").unwrap_or(&name);
+                assert!(
+                    ops.contains(&format!("| `{name}")),
+                    "the dashboard queries {name}, which docs/operations.md does not list"
+                );
+                used += 1;
+            }
+        }
+    }
+    assert!(used >= 20, "only {used} metric uses found");
+}

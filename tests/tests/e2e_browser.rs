@@ -321,5 +321,142 @@ fn the_page_draws_a_shipment_timeline_and_follows_it_live() {
         .eval("document.getElementById('trace-live').textContent")
         .expect("live marker");
     assert_eq!(live, "live");
+    page.screenshot(&screenshot_path("trace.png"), 1000);
     node.stop();
+}
+
+/// Where a test's screenshot goes (kept after the run for a person to look at).
+fn screenshot_path(name: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir.join(name)
+}
+
+/// The explorer on the node's page: the latest blocks, a block's transactions with their
+/// decoded calls and results (a refused one too), the validators with their voting power, the
+/// departments with their roles, and a governance proposal of two actions with its approvals
+/// and the departments it awaits.
+#[test]
+fn the_explorer_shows_blocks_transactions_validators_and_proposals() {
+    use concordat_contracts::governance::{GovAction, GovCall};
+    use concordat_contracts::ids::Uscc;
+    use concordat_contracts::Call;
+    let mut solo = Solo::start(false);
+    let (url, chain) = (solo.url.clone(), solo.chain.clone());
+    let registrar = registrar_key(&solo.net);
+    let ok = submit_wait(
+        &url,
+        &chain,
+        &registrar,
+        Call::Party(concordat_contracts::party::PartyCall::Register {
+            uscc: "91110105MA01R7K442".into(),
+            name: "北京京韵云链科技有限公司".into(),
+            legal_rep_ref: None,
+            registered_address: "望京街道样例路1号".into(),
+        }),
+    );
+    assert_eq!(ok["result"]["code"], "OK", "{ok}");
+    let height = ok["height"].as_u64().expect("height");
+    // Registered twice: committed, and refused by the contract.
+    let again = submit_wait(
+        &url,
+        &chain,
+        &registrar,
+        Call::Party(concordat_contracts::party::PartyCall::Register {
+            uscc: "91110105MA01R7K442".into(),
+            name: "again".into(),
+            legal_rep_ref: None,
+            registered_address: "x".into(),
+        }),
+    );
+    assert_eq!(again["result"]["code"], "ALREADY_EXISTS", "{again}");
+    let uscc = |u: &str| Uscc::parse(u).expect("uscc");
+    let proposal = submit_wait(
+        &url,
+        &chain,
+        &registrar,
+        Call::Governance(GovCall::Propose {
+            action: GovAction::Batch {
+                actions: vec![
+                    GovAction::SetPolicyOwner {
+                        uscc: uscc("11110000MB01A7C368"),
+                    },
+                    GovAction::RemoveDepartment {
+                        uscc: uscc("11110000MB17CP3N4B"),
+                    },
+                ],
+            },
+            expires_at_height: 100_000,
+        }),
+    );
+    assert_eq!(proposal["result"]["code"], "OK", "{proposal}");
+
+    let profile = solo.dir.path().join("chromium");
+    let mut page = Browser::open(&format!("{url}/#block={height}"), &profile.join("e"));
+    // The latest blocks, newest first, down to the first.
+    let heights = page.wait_for_text(
+        "(() => { const r = Array.from(document.querySelectorAll('#blocks tr[data-height]'));          return r.length ? r.map(x => x.dataset.height).join(',') : ''; })()",
+        Duration::from_secs(30),
+    );
+    let listed: Vec<u64> = heights
+        .split(',')
+        .map(|h| h.parse().expect("a height"))
+        .collect();
+    assert!(listed.contains(&height), "{heights}");
+    assert!(
+        listed.windows(2).all(|w| w[0] > w[1]),
+        "not newest first: {heights}"
+    );
+    // The block of the registration: its call decoded, its result.
+    let txs = page.wait_for_text(
+        "(() => { const r = Array.from(document.querySelectorAll('#block-txs tr[data-tx]'));          return r.length ? r.map(x => x.cells[1].querySelector('summary').textContent + ' ' + x.cells[4].textContent).join(';') : ''; })()",
+        Duration::from_secs(30),
+    );
+    assert_eq!(txs, "Party.Register OK", "block {height}");
+    let decoded = page
+        .eval("document.querySelector('#block-txs tr[data-tx] pre').textContent")
+        .expect("the decoded call");
+    assert!(
+        decoded
+            .as_str()
+            .is_some_and(|t| t.contains("北京京韵云链科技有限公司")),
+        "{decoded}"
+    );
+    // The refused one, found by its hash.
+    let hash = again["tx_hash"].as_str().expect("hash");
+    page.eval(&format!(
+        "document.getElementById('tx-hash').value = '{hash}';          document.getElementById('tx-form').requestSubmit(); true"
+    ))
+    .expect("submit");
+    let refused = page.wait_for_text(
+        &format!(
+            "(() => {{ const r = document.querySelector('#block-txs tr[data-tx=\"{hash}\"]');              return r ? r.cells[4].textContent : ''; }})()"
+        ),
+        Duration::from_secs(30),
+    );
+    assert!(refused.starts_with("ALREADY_EXISTS"), "{refused}");
+    // Validators with their power, departments with their roles.
+    let validators = page.wait_for_text(
+        "Array.from(document.querySelectorAll('#validators tr')).slice(1).map(r => r.cells[1].textContent + ' ' + r.cells[2].textContent).join(';')",
+        Duration::from_secs(30),
+    );
+    assert_eq!(validators, "10 100.0 %");
+    let roles = page
+        .eval(
+            "Array.from(document.querySelectorAll('#departments tr')).find(r => r.cells[1].textContent === '11110000MB01A7C368')?.cells[3].textContent || ''",
+        )
+        .expect("departments");
+    assert!(
+        roles.as_str().is_some_and(|r| r.contains("REGISTRAR")),
+        "{roles}"
+    );
+    // The proposal: two actions, one approval of the five needed, six departments awaited.
+    let p = page.wait_for_text(
+        "(() => { const r = document.querySelector('#proposals tr[data-proposal]');          return r ? [r.cells[1].textContent, r.cells[2].querySelectorAll('li').length, r.cells[4].textContent.split(' (')[0], r.cells[5].querySelectorAll('li').length].join('|') : ''; })()",
+        Duration::from_secs(30),
+    );
+    assert_eq!(p, "Open|2|1 of 5 needed|6");
+    let (w, h, share) = page.screenshot(&screenshot_path("explorer.png"), 1200);
+    println!("explorer screenshot {w}x{h}, {:.1} % drawn", share * 100.0);
+    solo.node.stop();
 }

@@ -38,11 +38,37 @@ fn actual() -> BTreeMap<String, String> {
         concordat_primitives::Hash::digest(&genesis.to_bytes()).to_hex(),
     );
     m.insert("genesis.hash".into(), genesis.hash().to_hex());
+    m.insert("gov_batch_call.bytes".into(), hex::encode(gov_batch_call()));
     m.insert(
         "genesis.state_root".into(),
         genesis.state_root().expect("valid").to_hex(),
     );
     m
+}
+
+/// A governance proposal of two actions (ADR 0022): appended to the call encoding, so every
+/// earlier call encodes as before.
+fn gov_batch_call() -> Vec<u8> {
+    use concordat_contracts::governance::{GovAction, GovCall, ValidatorEntry};
+    use concordat_contracts::ids::Uscc;
+    let uscc = Uscc::parse("11120000MB02T9J49M").expect("uscc");
+    let key = concordat_primitives::SecretKey::from_seed([5; 32]).public_key();
+    let call = concordat_contracts::Call::Governance(GovCall::Propose {
+        action: GovAction::Batch {
+            actions: vec![
+                GovAction::SetPolicyOwner { uscc: uscc.clone() },
+                GovAction::SetValidators {
+                    validators: vec![ValidatorEntry {
+                        key,
+                        power: 3,
+                        department: uscc,
+                    }],
+                },
+            ],
+        },
+        expires_at_height: 5000,
+    });
+    to_bytes(&call)
 }
 
 const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/golden.json");

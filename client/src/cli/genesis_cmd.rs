@@ -10,7 +10,7 @@ use concordat_genesis::{demo_spec, DepartmentSpec, GenesisSpec, ValidatorSpec, D
 use concordat_primitives::{PublicKey, SecretKey};
 use serde_json::json;
 
-use super::files::{read_key_file, write_atomic, write_key_file};
+use super::files::{read_public_key, write_atomic, write_key_file};
 use super::{emit, Output};
 
 #[derive(Subcommand, Debug)]
@@ -161,7 +161,7 @@ pub fn run(cmd: GenesisCmd, output: Output) -> Result<()> {
             let mut spec = load(&genesis)?;
             let mut keys = member_keys;
             for f in &member_key_files {
-                keys.push(read_key_file(f)?.public_key().to_hex());
+                keys.push(read_public_key(f)?.0.to_hex());
             }
             let roles = roles.into_iter().map(|r| r.trim().to_uppercase()).collect();
             spec.departments.push(DepartmentSpec {
@@ -199,7 +199,7 @@ pub fn run(cmd: GenesisCmd, output: Output) -> Result<()> {
             let mut spec = load(&genesis)?;
             let public_key = match (key, key_file) {
                 (Some(k), None) => k,
-                (None, Some(f)) => read_key_file(&f)?.public_key().to_hex(),
+                (None, Some(f)) => read_public_key(&f)?.0.to_hex(),
                 _ => bail!("give exactly one of --key or --key-file"),
             };
             spec.validators.push(ValidatorSpec {
@@ -243,13 +243,13 @@ pub fn run(cmd: GenesisCmd, output: Output) -> Result<()> {
             let mut members: Vec<PublicKey> = Vec::new();
             for (uscc, ..) in DEMO_DEPARTMENTS {
                 let key = SecretKey::generate(rand::rngs::OsRng);
-                write_key_file(&dir.join("keys").join(format!("{uscc}.key")), &key)?;
+                write_key_file(&dir.join("keys").join(format!("{uscc}.key")), &key, false)?;
                 members.push(key.public_key());
             }
             let mut node_keys = Vec::new();
             for i in 0..validators {
                 let key = SecretKey::generate(rand::rngs::OsRng);
-                write_key_file(&dir.join(format!("node{i}")).join("node_key"), &key)?;
+                write_key_file(&dir.join(format!("node{i}")).join("node_key"), &key, false)?;
                 node_keys.push(key.public_key());
             }
             let spec = demo_spec(&chain_id, &genesis_time, &members, &node_keys);

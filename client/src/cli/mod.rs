@@ -4,6 +4,7 @@ mod credential_cmd;
 mod demo_cmd;
 mod files;
 mod genesis_cmd;
+mod gov_cmd;
 mod http;
 mod keys_cmd;
 mod proof_cmd;
@@ -173,6 +174,10 @@ enum Command {
     /// A time-stamping authority's side: stamp a seal signature call with a token.
     #[command(subcommand)]
     Tsa(seal_cmd::TsaCmd),
+    /// Governance: list proposals and who has approved, propose one or several actions,
+    /// approve.
+    #[command(subcommand)]
+    Gov(gov_cmd::GovCmd),
     /// Read a record with a proof and verify it (header, certificate, proof) before showing it.
     Query {
         /// A kind of `GET /v1/kinds` (party, licence, seal, dishonesty, list_entry,
@@ -287,6 +292,7 @@ pub fn run() -> i32 {
         Command::Tx(c) => tx_cmd::run(c, cli.output),
         Command::Seal(c) => seal_cmd::run(c, cli.output),
         Command::Tsa(c) => seal_cmd::run_tsa(c, cli.output),
+        Command::Gov(c) => gov_cmd::run(c, cli.output),
         Command::Proof {
             kind,
             id,

@@ -91,7 +91,7 @@ pub enum TxCmd {
     },
 }
 
-fn read_input(path: &Path) -> Result<String> {
+pub fn read_input(path: &Path) -> Result<String> {
     if path.as_os_str() == "-" {
         let mut s = String::new();
         std::io::stdin()

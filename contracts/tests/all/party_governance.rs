@@ -370,3 +370,189 @@ fn a_department_holding_validators_cannot_be_removed() {
     assert_eq!(out.receipts[0].code, ResultCode::InvalidArgument);
     assert!(out.receipts[0].message.contains("operates validators"));
 }
+
+fn roster_of(c: &Chain) -> Vec<ValidatorEntry> {
+    let r: concordat_contracts::governance::Roster =
+        encoding::from_bytes(c.state.get(keys::VALIDATORS).expect("roster")).expect("decodes");
+    r.validators
+}
+
+/// One proposal admits a department and a validator it operates: the roster action is checked
+/// against the state the department's admission leaves, and all of it applies together.
+#[test]
+fn a_batch_admits_a_department_and_its_validator_in_one_proposal() {
+    let mut c = four();
+    let new_dept = department(4, &[Role::IprAuthority]);
+    let mut validators = roster_of(&c);
+    validators.push(ValidatorEntry {
+        key: key(104).public_key(),
+        power: 1,
+        department: new_dept.uscc.clone(),
+    });
+    // Alone, the roster change names an unknown department and is refused.
+    let alone = c.run(
+        &key(1),
+        Call::Governance(GovCall::Propose {
+            action: GovAction::SetValidators {
+                validators: validators.clone(),
+            },
+            expires_at_height: 50,
+        }),
+    );
+    assert_eq!(alone.receipts[0].code, ResultCode::NotFound);
+    let batch = GovAction::Batch {
+        actions: vec![
+            GovAction::AddDepartment(new_dept.clone()),
+            GovAction::SetValidators { validators },
+        ],
+    };
+    let out = c.run(
+        &key(1),
+        Call::Governance(GovCall::Propose {
+            action: batch,
+            expires_at_height: 50,
+        }),
+    );
+    assert_eq!(
+        out.receipts[0].code,
+        ResultCode::Ok,
+        "{}",
+        out.receipts[0].message
+    );
+    let id = proposal_count(&c) - 1;
+    let dept_key = keys::department(new_dept.uscc.as_str());
+    for k in [2, 3] {
+        let out = c.run(
+            &key(k),
+            Call::Governance(GovCall::Approve { proposal_id: id }),
+        );
+        assert_eq!(
+            out.receipts[0].code,
+            ResultCode::Ok,
+            "{}",
+            out.receipts[0].message
+        );
+        if k == 2 {
+            // 2 of 4: nothing applied, neither action.
+            assert!(!c.state.contains_key(&dept_key));
+            assert_eq!(roster_of(&c).len(), 1);
+            assert!(out.next_validator_set.is_none());
+        } else {
+            assert_eq!(out.next_validator_set.expect("changed").len(), 2);
+        }
+    }
+    assert!(c.state.contains_key(&dept_key));
+    assert_eq!(roster_of(&c).len(), 2);
+    assert_eq!(proposal(&c, id).status, ProposalStatus::Executed);
+}
+
+fn proposal_count(c: &Chain) -> u64 {
+    encoding::from_bytes(c.state.get(keys::NEXT_PROPOSAL_ID).expect("some")).expect("decodes")
+}
+
+/// A batch whose later action fails applies none of its actions.
+#[test]
+fn a_batch_applies_all_or_nothing() {
+    let mut c = four();
+    let d4 = department(4, &[Role::IprAuthority]);
+    let d5 = department(5, &[Role::Customs]);
+    let propose = |actions| {
+        Call::Governance(GovCall::Propose {
+            action: GovAction::Batch { actions },
+            expires_at_height: 50,
+        })
+    };
+    // Refused at proposal time: the second action adds the department the first one added.
+    let out = c.run(
+        &key(1),
+        propose(vec![
+            GovAction::AddDepartment(d4.clone()),
+            GovAction::AddDepartment(d4.clone()),
+        ]),
+    );
+    assert_eq!(out.receipts[0].code, ResultCode::AlreadyExists);
+    assert!(
+        out.receipts[0].message.contains("batch action 1"),
+        "{}",
+        out.receipts[0].message
+    );
+    only_nonce_written(&out, &key(1));
+    // Empty, nested and oversized batches are refused before any state is read.
+    for bad in [
+        vec![],
+        vec![GovAction::Batch {
+            actions: vec![GovAction::AddDepartment(d4.clone())],
+        }],
+        vec![GovAction::AddDepartment(d4.clone()); 17],
+    ] {
+        let out = c.run(&key(1), propose(bad));
+        assert_eq!(out.receipts[0].code, ResultCode::InvalidArgument);
+        only_nonce_written(&out, &key(1));
+    }
+    // Valid when proposed; by the time it gathers its approvals another proposal has added
+    // d5, so its second action no longer applies: the approving call is refused and d4 is not
+    // added either.
+    let out = c.run(
+        &key(1),
+        propose(vec![
+            GovAction::AddDepartment(d4.clone()),
+            GovAction::AddDepartment(d5.clone()),
+        ]),
+    );
+    assert_eq!(
+        out.receipts[0].code,
+        ResultCode::Ok,
+        "{}",
+        out.receipts[0].message
+    );
+    let batch_id = proposal_count(&c) - 1;
+    let out = c.run(
+        &key(1),
+        Call::Governance(GovCall::Propose {
+            action: GovAction::AddDepartment(d5.clone()),
+            expires_at_height: 50,
+        }),
+    );
+    assert_eq!(out.receipts[0].code, ResultCode::Ok);
+    let single_id = batch_id + 1;
+    for k in [2, 3] {
+        let out = c.run(
+            &key(k),
+            Call::Governance(GovCall::Approve {
+                proposal_id: single_id,
+            }),
+        );
+        assert_eq!(out.receipts[0].code, ResultCode::Ok);
+    }
+    assert!(c.state.contains_key(&keys::department(d5.uscc.as_str())));
+    c.run(
+        &key(2),
+        Call::Governance(GovCall::Approve {
+            proposal_id: batch_id,
+        }),
+    );
+    // Now 5 departments: 3 approvals of 5 is not yet > 2/3; the 4th executes and fails.
+    let out = c.run(
+        &key(3),
+        Call::Governance(GovCall::Approve {
+            proposal_id: batch_id,
+        }),
+    );
+    assert_eq!(out.receipts[0].code, ResultCode::Ok);
+    let out = c.run(
+        &key(6),
+        Call::Governance(GovCall::Approve {
+            proposal_id: batch_id,
+        }),
+    );
+    assert_eq!(
+        out.receipts[0].code,
+        ResultCode::AlreadyExists,
+        "{}",
+        out.receipts[0].message
+    );
+    assert!(out.receipts[0].message.contains("batch action 1"));
+    only_nonce_written(&out, &key(6));
+    assert!(!c.state.contains_key(&keys::department(d4.uscc.as_str())));
+    assert_eq!(proposal(&c, batch_id).status, ProposalStatus::Open);
+}
