@@ -23,6 +23,8 @@
 //!   keys and roles sorted, validators sorted by key), never on JSON whitespace or order.
 //! - Every error names the field path and what is wrong; all errors are reported at once.
 
+pub mod snapshot;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use concordat_contracts::governance::{genesis_writes, Department, ValidatorEntry};

@@ -119,6 +119,8 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/v1/state/{kind}/{id}", get(get_state))
         .route("/v1/eligibility/{uscc}", get(eligibility))
         .route("/v1/governance", get(governance))
+        .route("/v1/snapshot/{height}", get(snapshot_meta))
+        .route("/v1/snapshot/{height}/entries", get(snapshot_entries))
         .route("/v1/trace/{number}", get(crate::trace_api::get_trace))
         .route(
             "/v1/trace/{number}/epcis",
@@ -777,6 +779,95 @@ async fn eligibility(
         "eligible": decision.eligible, "bars": decision.bars, "flags": decision.flags,
         "restriction": {"kind": "restriction", "id": format!("{party}:{code}")},
     })))
+}
+
+/// `GET /v1/snapshot/{height}`: what a joining node needs besides the state entries: the
+/// signed header, the validator set that signed it and the next one, and the transaction log's
+/// frontier (docs/adr/0023-joining-from-a-snapshot.md).
+async fn snapshot_meta(State(s): State<AppState>, Path(height): Path<u64>) -> ApiResult {
+    if height == 0 {
+        return Err(bad_request(
+            "a snapshot is of a height above 0 (genesis is the genesis file)",
+        ));
+    }
+    let mut v = header_json(&s, height)?;
+    let tip = s
+        .store
+        .tip()
+        .map_err(internal)?
+        .ok_or_else(|| internal("no genesis"))?;
+    let next = if height == tip.height {
+        tip.next_validator_set
+    } else {
+        s.store
+            .validator_set(height + 1)
+            .map_err(internal)?
+            .ok_or_else(|| internal("validator set missing"))?
+    };
+    let block = s
+        .store
+        .block(height)
+        .map_err(internal)?
+        .ok_or_else(|| not_found(format!("no block at height {height}")))?;
+    let size = block.header.tx_log_size;
+    let store = s.store.as_ref();
+    let frontier = merkle_log::frontier(size)
+        .into_iter()
+        .map(|(level, index)| {
+            store
+                .perfect_node(level, index)
+                .map(|h| h.to_hex())
+                .ok_or_else(|| internal(format!("log node ({level}, {index}) missing")))
+        })
+        .collect::<Result<Vec<String>, ApiError>>()?;
+    v["genesis_hash"] = json!(s.info.genesis_hash);
+    v["next_validator_set"] = json!(hex::encode(encoding::to_bytes(&next)));
+    v["log_frontier"] = json!(frontier);
+    Ok(Json(v))
+}
+
+#[derive(Deserialize)]
+struct EntriesQuery {
+    after: Option<String>,
+    limit: Option<usize>,
+}
+
+/// `GET /v1/snapshot/{height}/entries?after=KEY_HASH&limit=N`: a page of the state at the
+/// height, in key-hash order: `[key hash, value]` pairs after `after` (default: from the
+/// first), at most `limit` (default and most 10,000); `next_after` is the last key hash, or
+/// null at the end.
+async fn snapshot_entries(
+    State(s): State<AppState>,
+    Path(height): Path<u64>,
+    Query(q): Query<EntriesQuery>,
+) -> ApiResult {
+    let max = state::snapshot::MAX_PAGE_ENTRIES;
+    let limit = q.limit.unwrap_or(max);
+    if limit == 0 || limit > max {
+        return Err(bad_request(format!("limit must be between 1 and {max}")));
+    }
+    let after = match &q.after {
+        None => None,
+        Some(h) => {
+            Some(Hash::from_hex(h).map_err(|_| bad_request("after must be a key hash (64 hex)"))?)
+        }
+    };
+    let height = requested_height(&s, Some(height))?;
+    let store = s.store.clone();
+    let page = tokio::task::spawn_blocking(move || {
+        state::snapshot::entries(store.as_ref(), height, after, limit)
+    })
+    .await
+    .map_err(|e| internal(format!("reading the snapshot: {e}")))?
+    .map_err(|e| not_found(format!("no state at height {height}: {e}")))?;
+    let next = (page.len() == limit).then(|| page.last().map(|(k, _)| k.to_hex()));
+    let entries: Vec<[String; 2]> = page
+        .iter()
+        .map(|(k, v)| [k.to_hex(), hex::encode(v)])
+        .collect();
+    Ok(Json(
+        json!({"height": height, "entries": entries, "next_after": next.flatten()}),
+    ))
 }
 
 #[derive(Deserialize)]

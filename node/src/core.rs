@@ -23,6 +23,7 @@ use concordat_contracts::executor::{check_admission, next_nonce};
 use concordat_contracts::state::StateView;
 use concordat_contracts::tx::MAX_TX_BYTES;
 use concordat_contracts::{execute_block, BlockContext, ResultCode, SignedTransaction};
+use concordat_genesis::snapshot::Snapshot;
 use concordat_genesis::Genesis;
 use concordat_primitives::crypto::{verify_batch, BatchItem};
 use concordat_primitives::encoding::DecodeError;
@@ -37,7 +38,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::failpoint;
 use crate::mempool::{AdmissionError, Mempool, MempoolConfig};
-use crate::store::{ChainTip, CommitBatch, NodeStore, TxLocation};
+use crate::store::{ChainTip, CommitBatch, NodeStore, SnapshotBase, TxLocation};
 
 /// How far ahead of a validator's clock a proposed block's time may be. Block times only
 /// grow, so one far-future time (up to `u64::MAX`) would otherwise freeze every later block.
@@ -172,6 +173,49 @@ pub enum CoreError {
     Invalid(String),
 }
 
+/// Writes a snapshot file's height into an empty `store` after checking it against `genesis`
+/// ([`Snapshot::check`]); returns the height. The node then goes on from there by sync
+/// (docs/adr/0023-joining-from-a-snapshot.md).
+pub fn import_snapshot<S: NodeStore + ?Sized, R: rand::RngCore + rand::CryptoRng>(
+    store: &S,
+    genesis: &Genesis,
+    snapshot: &Snapshot,
+    rng: R,
+) -> Result<u64, CoreError> {
+    if let Some(tip) = store.tip()? {
+        return Err(CoreError::Invalid(format!(
+            "the data directory already holds the chain up to height {}; a snapshot starts an empty one",
+            tip.height
+        )));
+    }
+    let checked = snapshot.check(genesis, rng).map_err(CoreError::Invalid)?;
+    let header = &snapshot.header;
+    let tip = ChainTip {
+        height: checked.height,
+        block_hash: checked.block_hash,
+        state_root: header.state_root,
+        tx_log_root: header.tx_log_root,
+        tx_log_size: header.tx_log_size,
+        time_ms: header.time_ms,
+        next_validator_set: snapshot.next_validator_set.clone(),
+    };
+    let batch = CommitBatch {
+        block: None,
+        receipts: Vec::new(),
+        validator_set: snapshot.validator_set.clone(),
+        state: checked.state,
+        log_nodes: checked.log_nodes,
+        tx_index: Vec::new(),
+        tip,
+    };
+    let base = SnapshotBase {
+        height: checked.height,
+        genesis_hash: genesis.hash(),
+    };
+    store.import_snapshot(&batch, &base)?;
+    Ok(checked.height)
+}
+
 /// A read-only view of committed state at one version, for the executor.
 pub struct VersionView<'a, S: NodeStore + ?Sized> {
     store: &'a S,
@@ -277,6 +321,8 @@ impl<S: NodeStore> NodeCore<S> {
         };
         let stored_genesis = if tip.height == 0 {
             tip.block_hash
+        } else if let Some(base) = store.snapshot_base()? {
+            base.genesis_hash
         } else {
             store
                 .block(1)?

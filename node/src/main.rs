@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
+use concordat_genesis::snapshot::Snapshot;
 use concordat_genesis::GenesisSpec;
 use concordat_node::api::{router, AppState, NodeInfo};
 use concordat_node::bft::BftDriver;
 use concordat_node::config::Config;
-use concordat_node::core::{ExternalConsensus, NodeCore};
+use concordat_node::core::{import_snapshot, ExternalConsensus, NodeCore};
 use concordat_node::http::HttpLimits;
 use concordat_node::metrics::Metrics;
 use concordat_node::net::{NetConfig, Network};
@@ -49,6 +50,10 @@ struct Args {
     /// Print the default config.toml and exit.
     #[arg(long)]
     print_default_config: bool,
+    /// Start an empty data directory from a snapshot file (`concordat snapshot fetch`): its
+    /// state is checked against its certified header, then the node syncs on from there.
+    #[arg(long, value_name = "FILE")]
+    import_snapshot: Option<PathBuf>,
 }
 
 /// The passphrase of an encrypted node key: the first line of the file
@@ -151,6 +156,17 @@ fn main() -> Result<()> {
 
     let store =
         Arc::new(RocksStore::open(&home.join("data")).context("opening the data directory")?);
+    if let Some(file) = &args.import_snapshot {
+        let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+        let snapshot = Snapshot::from_bytes(&bytes).map_err(anyhow::Error::msg)?;
+        let height = import_snapshot(store.as_ref(), &genesis, &snapshot, rand::rngs::OsRng)
+            .with_context(|| format!("importing {}", file.display()))?;
+        tracing::info!(
+            height,
+            entries = snapshot.entries.len(),
+            "imported the snapshot (state checked against its certified header); syncing on from there"
+        );
+    }
     let core = NodeCore::open(
         store.clone(),
         &genesis,

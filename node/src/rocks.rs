@@ -5,6 +5,7 @@
 //! |---|---|---|
 //! | `meta` | `tip` | BCS `ChainTip` |
 //! | `meta` | `safety` | BCS consensus `SafetyState` (written synced before any vote leaves) |
+//! | `meta` | `snapshot_base` | BCS `SnapshotBase`, when the store joined from a snapshot |
 //! | `blocks` | height BE | BCS `(Block, CommitCertificate)` |
 //! | `receipts` | height BE | BCS `Vec<Receipt>` |
 //! | `valsets` | height BE | BCS `ValidatorSet` that signed the height |
@@ -33,7 +34,7 @@ use rocksdb::{
 use serde::{de::DeserializeOwned, Serialize};
 
 use crate::metrics::StorageGauge;
-use crate::store::{ChainTip, CommitBatch, NodeStore, TxLocation};
+use crate::store::{ChainTip, CommitBatch, NodeStore, SnapshotBase, TxLocation};
 
 const CFS: &[&str] = &[
     "meta",
@@ -235,6 +236,88 @@ impl LogReader for RocksStore {
     }
 }
 
+impl RocksStore {
+    /// Writes one height in one synced batch: the next height (`expected`), or a snapshot's
+    /// first height with its `base`.
+    fn write_height(
+        &self,
+        batch: &CommitBatch,
+        expected: u64,
+        base: Option<&SnapshotBase>,
+    ) -> Result<(), StoreError> {
+        let h = batch.tip.height;
+        if h != expected || batch.state.version != h {
+            return Err(StoreError(format!(
+                "commit of height {h} (state version {}) but next is {expected}",
+                batch.state.version
+            )));
+        }
+        let hk = h.to_be_bytes();
+        let mut wb = WriteBatch::default();
+
+        if let Some(block_and_cert) = &batch.block {
+            wb.put_cf(self.cf("blocks")?, hk, encoding::to_bytes(block_and_cert));
+        }
+        wb.put_cf(
+            self.cf("receipts")?,
+            hk,
+            encoding::to_bytes(&batch.receipts),
+        );
+        wb.put_cf(
+            self.cf("valsets")?,
+            hk,
+            encoding::to_bytes(&batch.validator_set),
+        );
+        let tx_cf = self.cf("tx_index")?;
+        let mut wo = WriteOptions::default();
+        wo.set_sync(true);
+        if crate::failpoint::mutation("split_commit") {
+            // A deliberate defect for the failpoint campaign's control run: the transactions
+            // read as committed (a durable write of their index) before the block that holds
+            // them is written. The campaign must catch it.
+            let mut first = WriteBatch::default();
+            for (hash, loc) in &batch.tx_index {
+                first.put_cf(tx_cf, hash.as_bytes(), encoding::to_bytes(loc));
+            }
+            self.db.write_opt(first, &wo).map_err(err)?;
+        } else {
+            for (hash, loc) in &batch.tx_index {
+                wb.put_cf(tx_cf, hash.as_bytes(), encoding::to_bytes(loc));
+            }
+        }
+        let nodes = self.cf("jmt_nodes")?;
+        for n in &batch.state.nodes {
+            wb.put_cf(nodes, &n.key, &n.node);
+        }
+        let values = self.cf("jmt_values")?;
+        for v in &batch.state.values {
+            let bytes = match &v.value {
+                None => vec![0u8],
+                Some(val) => [&[1u8][..], val].concat(),
+            };
+            wb.put_cf(values, value_key(&v.key_hash, v.version), bytes);
+        }
+        let stale = self.cf("jmt_stale")?;
+        for s in &batch.state.stale {
+            wb.put_cf(
+                stale,
+                [&s.stale_since_version.to_be_bytes()[..], &s.node_key].concat(),
+                [],
+            );
+        }
+        let log = self.cf("log_nodes")?;
+        for n in &batch.log_nodes {
+            wb.put_cf(log, log_key(n.level, n.index), n.hash.as_bytes());
+        }
+        wb.put_cf(self.cf("meta")?, b"tip", encoding::to_bytes(&batch.tip));
+        if let Some(base) = base {
+            wb.put_cf(self.cf("meta")?, b"snapshot_base", encoding::to_bytes(base));
+        }
+        crate::failpoint::hit("commit.batch").map_err(StoreError)?;
+        self.db.write_opt(wb, &wo).map_err(err)
+    }
+}
+
 impl NodeStore for RocksStore {
     fn storage_gauges(&self) -> Vec<StorageGauge> {
         // Summed over the column families (each property is per family).
@@ -298,72 +381,21 @@ impl NodeStore for RocksStore {
 
     fn commit(&self, batch: &CommitBatch) -> Result<(), StoreError> {
         let expected = self.tip()?.map(|t| t.height + 1).unwrap_or(0);
-        let h = batch.tip.height;
-        if h != expected || batch.state.version != h {
+        self.write_height(batch, expected, None)
+    }
+
+    fn import_snapshot(&self, batch: &CommitBatch, base: &SnapshotBase) -> Result<(), StoreError> {
+        if let Some(tip) = self.tip()? {
             return Err(StoreError(format!(
-                "commit of height {h} (state version {}) but next is {expected}",
-                batch.state.version
+                "a snapshot is imported into an empty data directory; this one holds height {}",
+                tip.height
             )));
         }
-        let hk = h.to_be_bytes();
-        let mut wb = WriteBatch::default();
-        if let Some(block_and_cert) = &batch.block {
-            wb.put_cf(self.cf("blocks")?, hk, encoding::to_bytes(block_and_cert));
-        }
-        wb.put_cf(
-            self.cf("receipts")?,
-            hk,
-            encoding::to_bytes(&batch.receipts),
-        );
-        wb.put_cf(
-            self.cf("valsets")?,
-            hk,
-            encoding::to_bytes(&batch.validator_set),
-        );
-        let tx_cf = self.cf("tx_index")?;
-        let mut wo = WriteOptions::default();
-        wo.set_sync(true);
-        if crate::failpoint::mutation("split_commit") {
-            // A deliberate defect for the failpoint campaign's control run: the transactions
-            // read as committed (a durable write of their index) before the block that holds
-            // them is written. The campaign must catch it.
-            let mut first = WriteBatch::default();
-            for (hash, loc) in &batch.tx_index {
-                first.put_cf(tx_cf, hash.as_bytes(), encoding::to_bytes(loc));
-            }
-            self.db.write_opt(first, &wo).map_err(err)?;
-        } else {
-            for (hash, loc) in &batch.tx_index {
-                wb.put_cf(tx_cf, hash.as_bytes(), encoding::to_bytes(loc));
-            }
-        }
-        let nodes = self.cf("jmt_nodes")?;
-        for n in &batch.state.nodes {
-            wb.put_cf(nodes, &n.key, &n.node);
-        }
-        let values = self.cf("jmt_values")?;
-        for v in &batch.state.values {
-            let bytes = match &v.value {
-                None => vec![0u8],
-                Some(val) => [&[1u8][..], val].concat(),
-            };
-            wb.put_cf(values, value_key(&v.key_hash, v.version), bytes);
-        }
-        let stale = self.cf("jmt_stale")?;
-        for s in &batch.state.stale {
-            wb.put_cf(
-                stale,
-                [&s.stale_since_version.to_be_bytes()[..], &s.node_key].concat(),
-                [],
-            );
-        }
-        let log = self.cf("log_nodes")?;
-        for n in &batch.log_nodes {
-            wb.put_cf(log, log_key(n.level, n.index), n.hash.as_bytes());
-        }
-        wb.put_cf(self.cf("meta")?, b"tip", encoding::to_bytes(&batch.tip));
-        crate::failpoint::hit("commit.batch").map_err(StoreError)?;
-        self.db.write_opt(wb, &wo).map_err(err)
+        self.write_height(batch, batch.tip.height, Some(base))
+    }
+
+    fn snapshot_base(&self) -> Result<Option<SnapshotBase>, StoreError> {
+        self.get_bcs("meta", b"snapshot_base")
     }
 
     fn block(&self, height: u64) -> Result<Option<Block>, StoreError> {

@@ -71,6 +71,15 @@ pub struct CommitBatch {
     pub tip: ChainTip,
 }
 
+/// Where a store that joined from a snapshot begins: nothing below `height` is kept.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotBase {
+    /// The snapshot's height (the store's first).
+    pub height: u64,
+    /// The genesis the chain grew from.
+    pub genesis_hash: Hash,
+}
+
 /// Storage the node core needs.
 pub trait NodeStore: StateStore + LogReader + Send + Sync {
     /// The last committed height, `None` before genesis.
@@ -87,6 +96,12 @@ pub trait NodeStore: StateStore + LogReader + Send + Sync {
     fn validator_set(&self, height: u64) -> Result<Option<ValidatorSet>, StoreError>;
     /// Where a committed transaction is.
     fn tx_location(&self, tx_hash: &Hash) -> Result<Option<TxLocation>, StoreError>;
+    /// Writes a checked snapshot's height into an empty store, like [`NodeStore::commit`] of
+    /// that height (no block: the store's history begins after it). Refuses a store that holds
+    /// anything.
+    fn import_snapshot(&self, batch: &CommitBatch, base: &SnapshotBase) -> Result<(), StoreError>;
+    /// Where the store begins if it joined from a snapshot.
+    fn snapshot_base(&self) -> Result<Option<SnapshotBase>, StoreError>;
     /// Storage figures for `/metrics` (sizes, write stalls); none for a store in memory.
     fn storage_gauges(&self) -> Vec<crate::metrics::StorageGauge> {
         Vec::new()
@@ -108,6 +123,7 @@ struct MemInner {
     log: BTreeMap<(u32, u64), Hash>,
     log_size: u64,
     txs: BTreeMap<Hash, TxLocation>,
+    base: Option<SnapshotBase>,
 }
 
 /// In-memory [`NodeStore`] for tests and simulation.
@@ -118,6 +134,27 @@ pub struct MemStore {
 
 fn poisoned<T>(_: T) -> StoreError {
     StoreError("memory store lock poisoned".into())
+}
+
+impl MemInner {
+    /// Everything of a height but its state (already committed to the tree).
+    fn write_height(&mut self, batch: &CommitBatch) {
+        let inner = self;
+        let h = batch.tip.height;
+        if let Some(b) = &batch.block {
+            inner.blocks.insert(h, b.clone());
+        }
+        inner.receipts.insert(h, batch.receipts.clone());
+        inner.valsets.insert(h, batch.validator_set.clone());
+        for n in &batch.log_nodes {
+            inner.log.insert((n.level, n.index), n.hash);
+        }
+        inner.log_size = batch.tip.tx_log_size;
+        for (hash, loc) in &batch.tx_index {
+            inner.txs.insert(*hash, loc.clone());
+        }
+        inner.tip = Some(batch.tip.clone());
+    }
 }
 
 impl MemStore {
@@ -174,21 +211,28 @@ impl NodeStore for MemStore {
             .state
             .commit(batch.state.clone())
             .map_err(|e| StoreError(e.to_string()))?;
-        let h = batch.tip.height;
-        if let Some(b) = &batch.block {
-            inner.blocks.insert(h, b.clone());
-        }
-        inner.receipts.insert(h, batch.receipts.clone());
-        inner.valsets.insert(h, batch.validator_set.clone());
-        for n in &batch.log_nodes {
-            inner.log.insert((n.level, n.index), n.hash);
-        }
-        inner.log_size = batch.tip.tx_log_size;
-        for (hash, loc) in &batch.tx_index {
-            inner.txs.insert(*hash, loc.clone());
-        }
-        inner.tip = Some(batch.tip.clone());
+        inner.write_height(batch);
         Ok(())
+    }
+
+    fn import_snapshot(&self, batch: &CommitBatch, base: &SnapshotBase) -> Result<(), StoreError> {
+        let mut inner = self.inner.write().map_err(poisoned)?;
+        if inner.tip.is_some() {
+            return Err(StoreError(
+                "a snapshot is imported into an empty store".into(),
+            ));
+        }
+        inner
+            .state
+            .commit_snapshot(batch.state.clone())
+            .map_err(|e| StoreError(e.to_string()))?;
+        inner.write_height(batch);
+        inner.base = Some(base.clone());
+        Ok(())
+    }
+
+    fn snapshot_base(&self) -> Result<Option<SnapshotBase>, StoreError> {
+        Ok(self.inner.read().map_err(poisoned)?.base.clone())
     }
 
     fn block(&self, height: u64) -> Result<Option<Block>, StoreError> {

@@ -451,6 +451,49 @@ pub fn nodes_for_append<R: LogReader + ?Sized>(
     Ok(out)
 }
 
+/// The perfect nodes `(level, index)` a log of `size` leaves reduces to, highest level first:
+/// one per set bit of `size`. They alone give its root ([`root_at`]) and every later append
+/// ([`nodes_for_append`]), so a node that joins from a snapshot keeps only these.
+pub fn frontier(size: u64) -> Vec<(u32, u64)> {
+    (0..64u32)
+        .rev()
+        .filter(|l| (size >> l) & 1 == 1)
+        .map(|l| (l, (size >> l) - 1))
+        .collect()
+}
+
+/// Checks a snapshot's frontier `hashes` (in [`frontier`] order) against the certified `root`
+/// of a log of `size` leaves, and returns the nodes to persist; `None` if they do not give
+/// that root or are not as many as the frontier.
+pub fn verified_frontier(size: u64, hashes: &[Hash], root: &Hash) -> Option<Vec<LogNode>> {
+    struct Frontier<'a>(u64, &'a [LogNode]);
+    impl LogReader for Frontier<'_> {
+        fn size(&self) -> u64 {
+            self.0
+        }
+        fn perfect_node(&self, level: u32, index: u64) -> Option<Hash> {
+            self.1
+                .iter()
+                .find(|n| n.level == level && n.index == index)
+                .map(|n| n.hash)
+        }
+    }
+    let positions = frontier(size);
+    if positions.len() != hashes.len() {
+        return None;
+    }
+    let nodes: Vec<LogNode> = positions
+        .into_iter()
+        .zip(hashes)
+        .map(|((level, index), hash)| LogNode {
+            level,
+            index,
+            hash: *hash,
+        })
+        .collect();
+    (root_at(&Frontier(size, &nodes), size).ok()? == *root).then_some(nodes)
+}
+
 /// An in-memory log: one vector of perfect nodes per level.
 ///
 /// Invariant: `levels[l].len() == size >> l` for every level `l` (and no empty top level).
@@ -1002,6 +1045,54 @@ mod tests {
                 if old < size {
                     assert!(consistency_proof_len(old, size) <= MAX_CONSISTENCY_PROOF_HASHES);
                 }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod frontier_tests {
+    use super::*;
+
+    #[test]
+    fn a_log_rebuilt_from_its_frontier_has_its_root_and_appends_like_the_whole() {
+        for size in [1u64, 2, 5, 8, 13, 64, 100] {
+            let leaves: Vec<Hash> = (0..size + 3).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+            let whole = MemoryLog::from_leaf_hashes(leaves[..size as usize].iter().copied());
+            let hashes: Vec<Hash> = frontier(size)
+                .into_iter()
+                .map(|(l, i)| whole.perfect_node(l, i).expect("in the log"))
+                .collect();
+            assert_eq!(hashes.len(), size.count_ones() as usize);
+            let nodes = verified_frontier(size, &hashes, &whole.root()).expect("verifies");
+            let mut wrong = hashes.clone();
+            wrong[0].0[0] ^= 1;
+            assert!(verified_frontier(size, &wrong, &whole.root()).is_none());
+            assert!(verified_frontier(size, &hashes[1..], &whole.root()).is_none());
+            // Three appends from the frontier alone give the whole log's roots.
+            struct Partial(u64, Vec<LogNode>);
+            impl LogReader for Partial {
+                fn size(&self) -> u64 {
+                    self.0
+                }
+                fn perfect_node(&self, level: u32, index: u64) -> Option<Hash> {
+                    self.1
+                        .iter()
+                        .find(|n| n.level == level && n.index == index)
+                        .map(|n| n.hash)
+                }
+            }
+            let mut partial = Partial(size, nodes);
+            let mut reference = whole.clone();
+            for leaf in &leaves[size as usize..] {
+                let created = nodes_for_append(&partial, *leaf).expect("append");
+                partial.1.extend(created);
+                partial.0 += 1;
+                reference.append(*leaf);
+                assert_eq!(
+                    root_at(&partial, partial.0).expect("root"),
+                    reference.root()
+                );
             }
         }
     }

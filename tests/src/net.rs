@@ -155,6 +155,8 @@ pub struct Node {
     pub p2p_port: u16,
     /// Extra environment for the process.
     pub env: Vec<(String, String)>,
+    /// Extra arguments for the process (e.g. `--import-snapshot FILE`).
+    pub args: Vec<String>,
     /// The network namespace the process runs in (`ip netns exec`), with its peer-to-peer
     /// address there; `None`: 127.0.0.1 of this namespace.
     pub netns: Option<(String, String)>,
@@ -179,6 +181,7 @@ impl Node {
             port: free_port(),
             p2p_port: free_port(),
             env: Vec::new(),
+            args: Vec::new(),
             netns: None,
             child: None,
             starts: 0,
@@ -213,6 +216,7 @@ impl Node {
             .arg(&self.home)
             .args(["--http-listen", &format!("127.0.0.1:{}", self.port)])
             .args(["--p2p-listen", &format!("{p2p_ip}:{}", self.p2p_port)])
+            .args(&self.args)
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdout(Stdio::null())
             .stderr(log)

@@ -172,15 +172,20 @@ pub fn encrypt_key_file(path: &Path) -> Result<PublicKey> {
 
 /// Replaces `path` atomically: write a temporary file, fsync, rename, fsync the directory.
 pub fn write_atomic(path: &Path, contents: &str) -> Result<()> {
-    replace_atomic(path, contents, 0o644)
+    replace_atomic(path, contents.as_bytes(), 0o644)
 }
 
 /// [`write_atomic`] for a secret: the new file has mode 0600.
 pub fn write_atomic_secret(path: &Path, contents: &str) -> Result<()> {
-    replace_atomic(path, contents, 0o600)
+    replace_atomic(path, contents.as_bytes(), 0o600)
 }
 
-fn replace_atomic(path: &Path, contents: &str, mode: u32) -> Result<()> {
+/// [`write_atomic`] for bytes.
+pub fn write_atomic_bytes(path: &Path, contents: &[u8]) -> Result<()> {
+    replace_atomic(path, contents, 0o644)
+}
+
+fn replace_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
     let Some(name) = path.file_name() else {
         bail!("{} is not a file path", path.display())
     };
@@ -193,7 +198,7 @@ fn replace_atomic(path: &Path, contents: &str, mode: u32) -> Result<()> {
             .mode(mode)
             .open(&tmp)
             .with_context(|| format!("creating {}", tmp.display()))?;
-        f.write_all(contents.as_bytes())?;
+        f.write_all(contents)?;
         f.sync_all()?;
     }
     fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))?;

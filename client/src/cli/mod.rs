@@ -10,6 +10,7 @@ mod keys_cmd;
 mod proof_cmd;
 mod query_cmd;
 mod seal_cmd;
+mod snapshot_cmd;
 mod trace_cmd;
 mod tx_cmd;
 
@@ -54,6 +55,27 @@ enum InspectionCmd {
         verify: bool,
         #[command(flatten)]
         node: http::NodeArg,
+    },
+}
+
+/// `concordat snapshot …`.
+#[derive(Subcommand, Debug)]
+enum SnapshotCmd {
+    /// Fetch the state of a certified height (default: the tip) from a node, verify the
+    /// height's header from the genesis file (the light-client rule) and the state against
+    /// the header's state root, and write a file for `concordat-node --import-snapshot`.
+    Fetch {
+        #[command(flatten)]
+        node: http::NodeArg,
+        /// The chain's genesis.json.
+        #[arg(long)]
+        genesis: PathBuf,
+        /// The height (default: the node's tip).
+        #[arg(long)]
+        height: Option<u64>,
+        /// Where to write the snapshot.
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -178,6 +200,9 @@ enum Command {
     /// approve.
     #[command(subcommand)]
     Gov(gov_cmd::GovCmd),
+    /// State snapshots for a node that joins without replaying from genesis.
+    #[command(subcommand)]
+    Snapshot(SnapshotCmd),
     /// Read a record with a proof and verify it (header, certificate, proof) before showing it.
     Query {
         /// A kind of `GET /v1/kinds` (party, licence, seal, dishonesty, list_entry,
@@ -293,6 +318,12 @@ pub fn run() -> i32 {
         Command::Seal(c) => seal_cmd::run(c, cli.output),
         Command::Tsa(c) => seal_cmd::run_tsa(c, cli.output),
         Command::Gov(c) => gov_cmd::run(c, cli.output),
+        Command::Snapshot(SnapshotCmd::Fetch {
+            node,
+            genesis,
+            height,
+            out,
+        }) => snapshot_cmd::fetch(&node, &genesis, height, &out, cli.output),
         Command::Proof {
             kind,
             id,

@@ -86,7 +86,7 @@ pub(super) fn chain(
 }
 
 /// Builds the bundle for `kind`/`id` from the node (see `proof`); returns it with its height.
-pub fn build(
+pub(super) fn build(
     n: &Node,
     kind: &str,
     id: &str,

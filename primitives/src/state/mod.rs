@@ -33,6 +33,7 @@
 
 mod adapter;
 pub mod proof;
+pub mod snapshot;
 mod store;
 mod tree;
 

@@ -109,6 +109,24 @@ impl MemoryStore {
         Ok(())
     }
 
+    /// Persists the first version of a store rebuilt from a snapshot
+    /// ([`super::snapshot::import`]): only into an empty store.
+    pub fn commit_snapshot(&mut self, update: StateUpdate) -> Result<(), StateError> {
+        if let Some(latest) = self.latest {
+            return Err(StateError::Corrupt(format!(
+                "a snapshot goes into an empty store; this one holds version {latest}"
+            )));
+        }
+        self.latest = update.version.checked_sub(1);
+        let version = update.version;
+        let result = self.commit(update);
+        if result.is_err() {
+            self.latest = None;
+        }
+        debug_assert!(result.is_err() || self.latest == Some(version));
+        result
+    }
+
     /// Deletes every node that no version `>= retain_from` needs (the nodes stale since a
     /// version `<= retain_from`) and their index entries; returns how many nodes were deleted.
     /// Afterwards versions below `retain_from` answer [`StateError::VersionNotFound`]. The value

@@ -107,7 +107,11 @@ pub fn apply<S: StateStore + ?Sized>(
     Ok((root, update))
 }
 
-fn to_update(version: u64, root: Hash, batch: TreeUpdateBatch) -> Result<StateUpdate, StateError> {
+pub(crate) fn to_update(
+    version: u64,
+    root: Hash,
+    batch: TreeUpdateBatch,
+) -> Result<StateUpdate, StateError> {
     let mut nodes = batch
         .node_batch
         .nodes()

@@ -29,7 +29,7 @@ use concordat_contracts::logistics::LogisticsCall;
 use concordat_contracts::party::PartyCall;
 use concordat_contracts::{Call, SignedTransaction, Transaction};
 use concordat_primitives::{Hash, SecretKey};
-use concordat_tests::net::{bft_network_with, bin, get, post_bytes, wait_height, Node};
+use concordat_tests::net::{bft_network_with, bin, free_port, get, post_bytes, wait_height, Node};
 use serde_json::{json, Value};
 
 const BJSAMR: &str = "11110000MB01A7C368";
@@ -1201,13 +1201,87 @@ fn wide_bundle(a: &Args, dir: &std::path::Path) -> Value {
                 .ok()
         })
         .map_or(0, |c| c.signatures.len());
+    let snapshot = snapshot_join(&url, &wdir);
     nodes[0].stop();
     let _ = std::fs::remove_dir_all(&wdir);
     let point = json!({
         "validators": n, "records": a.bundle_records, "signatures": signatures, "state_proof_bytes": proof,
-        "absence_proof_bytes": absence, "bundle_bytes": bundle,
+        "absence_proof_bytes": absence, "bundle_bytes": bundle, "snapshot": snapshot,
     });
     progress(&format!("{n} validators: {point}"));
+    point
+}
+
+/// Joining from a snapshot of the network at `url` (ADR 0023): `concordat snapshot fetch`
+/// (download, verify the header from genesis, rebuild and check the state root), then a new
+/// node's `--import-snapshot` until it answers at the snapshot's height. Entries per second of
+/// each, and the file's size.
+fn snapshot_join(url: &str, dir: &std::path::Path) -> Value {
+    progress("snapshot: fetch and import");
+    let file = dir.join("bench.snapshot");
+    let t0 = Instant::now();
+    let out = std::process::Command::new(bin("concordat"))
+        .args(["snapshot", "fetch", "--node", url, "--genesis"])
+        .arg(dir.join("genesis.json"))
+        .arg("--out")
+        .arg(&file)
+        .args(["--output", "json"])
+        .output()
+        .expect("concordat snapshot fetch");
+    let fetch_s = t0.elapsed().as_secs_f64();
+    assert!(
+        out.status.success(),
+        "snapshot fetch: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fetched: Value = serde_json::from_slice(&out.stdout).expect("fetch output");
+    let entries = fetched["entries"].as_f64().unwrap_or(0.0);
+    let home = dir.join("joining");
+    std::fs::create_dir_all(&home).expect("home");
+    std::fs::copy(dir.join("genesis.json"), home.join("genesis.json")).expect("genesis");
+    let key = SecretKey::from_seed([250; 32]);
+    std::fs::write(
+        home.join("node_key"),
+        json!({"type": "ed25519", "public_key": key.public_key().to_hex(),
+               "secret_key": hex::encode(key.seed())})
+        .to_string(),
+    )
+    .expect("key");
+    let port = free_port();
+    let t1 = Instant::now();
+    let mut child = std::process::Command::new(bin("concordat-node"))
+        .arg("--home")
+        .arg(&home)
+        .args(["--http-listen", &format!("127.0.0.1:{port}")])
+        .args(["--p2p-listen", &format!("127.0.0.1:{}", free_port())])
+        .arg("--import-snapshot")
+        .arg(&file)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("concordat-node");
+    let joined = format!("http://127.0.0.1:{port}");
+    let height = fetched["height"].as_u64().unwrap_or(0);
+    while get(&format!("{joined}/v1/status")).1["height"].as_u64() < Some(height) {
+        assert!(
+            child.try_wait().expect("wait").is_none(),
+            "the joining node exited"
+        );
+        assert!(
+            t1.elapsed() < Duration::from_secs(3600),
+            "import over an hour"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let import_s = t1.elapsed().as_secs_f64();
+    let _ = child.kill();
+    let _ = child.wait();
+    let point = json!({
+        "entries": entries, "file_bytes": fetched["bytes"], "fetch_s": fetch_s,
+        "import_s": import_s, "fetch_entries_per_s": entries / fetch_s.max(1e-9),
+        "import_entries_per_s": entries / import_s.max(1e-9),
+    });
+    progress(&format!("snapshot: {point}"));
     point
 }
 
@@ -1300,6 +1374,7 @@ fn report(doc: &Value, sat: &[RunResult], half: &[RunResult]) -> String {
          | offline bundle (party) | {bb} bytes | ≤ 2 KB with 21 validators at 1 M keys |\n\
          | offline bundle with {wn} validators ({ws} signatures in its certificate), {wr} records | {wb} bytes (state proof {wp} bytes) | ≤ 2 KB |\n\
          | catch-up of a validator down 20 s | {cu:.0} tx/s replayed vs {live:.0} tx/s live ({cux:.1}×) | ≥ 5× |\n\
+         {snapshot}\
          {flood}\n\
          ## Saturating runs\n\n{head}{sat_rows}\n## Half-load runs\n\n{head}{half_rows}{scale}\n\
          The analysis of these figures (the profile, what bounds them, what is next) is in \
@@ -1341,6 +1416,25 @@ fn report(doc: &Value, sat: &[RunResult], half: &[RunResult]) -> String {
         half_rows = rows(half),
         scale = scale_section(doc),
         flood = flood_row(doc),
+        snapshot = snapshot_row(doc),
+    )
+}
+
+/// The snapshot row of the summary table, when it was measured.
+fn snapshot_row(doc: &Value) -> String {
+    let sn = &doc["wide"]["snapshot"];
+    if sn.is_null() {
+        return String::new();
+    }
+    let f = |k: &str| sn[k].as_f64().unwrap_or(f64::NAN);
+    format!(
+        "| joining from a snapshot of {} state entries ({:.0} MB; ADR 0023) | fetch and verify {:.1} s ({:.0} entries/s), import {:.1} s ({:.0} entries/s) | faster than replay |\n",
+        f("entries"),
+        f("file_bytes") / 1_048_576.0,
+        f("fetch_s"),
+        f("fetch_entries_per_s"),
+        f("import_s"),
+        f("import_entries_per_s"),
     )
 }
 
