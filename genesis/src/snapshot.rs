@@ -19,6 +19,10 @@ use crate::Genesis;
 /// The snapshot file's format version.
 pub const SNAPSHOT_VERSION: u16 = 1;
 
+/// The largest snapshot file read (the state of 1 M records is about 190 MB; this allows some
+/// 40 M, and the file is held in memory while it is checked).
+pub const MAX_SNAPSHOT_BYTES: usize = 8 << 30;
+
 /// The state of a certified height and what a node needs to go on from it.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct Snapshot {
@@ -59,9 +63,10 @@ impl Snapshot {
         encoding::to_bytes(self)
     }
 
-    /// Reads a snapshot file.
+    /// Reads a snapshot file (at most [`MAX_SNAPSHOT_BYTES`]).
     pub fn from_bytes(bytes: &[u8]) -> Result<Snapshot, String> {
-        encoding::from_bytes(bytes).map_err(|e| format!("not a snapshot file: {e}"))
+        encoding::from_bytes_limited(bytes, MAX_SNAPSHOT_BYTES)
+            .map_err(|e| format!("not a snapshot file: {e}"))
     }
 
     /// Checks the snapshot against `genesis`: the chain and genesis, the certificate of the

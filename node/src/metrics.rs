@@ -128,6 +128,8 @@ pub struct Metrics {
     pub future_dropped: AtomicU64,
     /// Peer messages dropped because the consensus queue was full.
     pub peer_queue_dropped: AtomicU64,
+    /// Transactions gossiped by peers that admission refused (bad signature, nonce, ...).
+    pub peer_txs_refused: AtomicU64,
     /// Transaction-gossip batches dropped because their peer was over its byte budget.
     pub peer_budget_dropped: AtomicU64,
     /// Messages to peers dropped because the network queue was full.
@@ -315,6 +317,12 @@ impl Metrics {
                 "counter",
                 "Transaction-gossip batches dropped: their peer was over its byte budget.",
                 &self.peer_budget_dropped,
+            ),
+            (
+                "concordat_peer_txs_refused_total",
+                "counter",
+                "Transactions gossiped by peers that admission refused.",
+                &self.peer_txs_refused,
             ),
             (
                 "concordat_outbound_dropped_total",

@@ -419,6 +419,9 @@ impl<S: NodeStore> Service<S> {
                 // A peer's: already gossiped by the node that admitted it.
                 None => {
                     if let Err(e) = result {
+                        self.metrics
+                            .peer_txs_refused
+                            .fetch_add(1, Ordering::Relaxed);
                         tracing::debug!(code = e.code, "gossiped transaction refused");
                     }
                 }

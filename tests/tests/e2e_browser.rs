@@ -22,7 +22,8 @@ fn url_encode(s: &str) -> String {
         .collect()
 }
 
-/// Loads the page with the bundle and trust root and returns the verdict the page shows.
+/// Loads the page with the bundle and trust root and returns the verdict the page shows (its
+/// screenshot checked not blank).
 fn page_verdict(url: &str, bundle: &[u8], trust: &str, profile: &std::path::Path) -> Value {
     let page = format!(
         "{url}/verify#bundle={}&trust={}",
@@ -34,8 +35,13 @@ fn page_verdict(url: &str, bundle: &[u8], trust: &str, profile: &std::path::Path
         "document.getElementById('result').textContent",
         Duration::from_secs(60),
     );
-    serde_json::from_str(&json)
-        .unwrap_or_else(|e| panic!("the page shows no verdict ({e}): {json}"))
+    let verdict = serde_json::from_str(&json)
+        .unwrap_or_else(|e| panic!("the page shows no verdict ({e}): {json}"));
+    let name = profile
+        .file_name()
+        .map_or("verify".into(), |n| n.to_string_lossy().into_owned());
+    browser.screenshot(&screenshot_path(&format!("verify-{name}.png")), 1000);
+    verdict
 }
 
 #[test]

@@ -1257,7 +1257,7 @@ fn snapshot_join(url: &str, dir: &std::path::Path) -> Value {
         .arg("--import-snapshot")
         .arg(&file)
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::fs::File::create(home.join("node.log")).expect("log"))
         .spawn()
         .expect("concordat-node");
     let joined = format!("http://127.0.0.1:{port}");
@@ -1265,7 +1265,8 @@ fn snapshot_join(url: &str, dir: &std::path::Path) -> Value {
     while get(&format!("{joined}/v1/status")).1["height"].as_u64() < Some(height) {
         assert!(
             child.try_wait().expect("wait").is_none(),
-            "the joining node exited"
+            "the joining node exited: {}",
+            std::fs::read_to_string(home.join("node.log")).unwrap_or_default()
         );
         assert!(
             t1.elapsed() < Duration::from_secs(3600),
