@@ -4,7 +4,8 @@
 //! submits over HTTP. The node refuses every forged one, and honest throughput stays within
 //! 10 % of a run without the flood, with memory bounded.
 //!
-//! The short version runs in `scripts/test.sh` (6 s per phase); `CONCORDAT_FLOOD_SECS=60` gives
+//! The short version runs in `scripts/test.sh` (15 s per phase, so that a shared machine's
+//! hiccup at a window's end stays within the 10 %); `CONCORDAT_FLOOD_SECS=60` gives
 //! the figures in docs/reliability.md.
 
 use std::io::{Read, Write};
@@ -263,7 +264,7 @@ fn a_peer_flooding_gossip_at_ten_times_the_honest_rate_costs_at_most_ten_percent
     let secs: u64 = std::env::var("CONCORDAT_FLOOD_SECS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(6);
+        .unwrap_or(15);
     let net = start();
     let (nonce, baseline) = honest(&net, 0, secs);
     let rss_before = rss_mb(net.child.id());
