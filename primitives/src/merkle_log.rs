@@ -466,18 +466,6 @@ pub fn frontier(size: u64) -> Vec<(u32, u64)> {
 /// of a log of `size` leaves, and returns the nodes to persist; `None` if they do not give
 /// that root or are not as many as the frontier.
 pub fn verified_frontier(size: u64, hashes: &[Hash], root: &Hash) -> Option<Vec<LogNode>> {
-    struct Frontier<'a>(u64, &'a [LogNode]);
-    impl LogReader for Frontier<'_> {
-        fn size(&self) -> u64 {
-            self.0
-        }
-        fn perfect_node(&self, level: u32, index: u64) -> Option<Hash> {
-            self.1
-                .iter()
-                .find(|n| n.level == level && n.index == index)
-                .map(|n| n.hash)
-        }
-    }
     let positions = frontier(size);
     if positions.len() != hashes.len() {
         return None;
@@ -491,7 +479,27 @@ pub fn verified_frontier(size: u64, hashes: &[Hash], root: &Hash) -> Option<Vec<
             hash: *hash,
         })
         .collect();
-    (root_at(&Frontier(size, &nodes), size).ok()? == *root).then_some(nodes)
+    let log = NodeList { size, nodes };
+    (root_at(&log, size).ok()? == *root).then_some(log.nodes)
+}
+
+/// A log of `size` leaves known by a few of its perfect nodes: a frontier, and the nodes that
+/// appends to it create.
+struct NodeList {
+    size: u64,
+    nodes: Vec<LogNode>,
+}
+
+impl LogReader for NodeList {
+    fn size(&self) -> u64 {
+        self.size
+    }
+    fn perfect_node(&self, level: u32, index: u64) -> Option<Hash> {
+        self.nodes
+            .iter()
+            .find(|n| n.level == level && n.index == index)
+            .map(|n| n.hash)
+    }
 }
 
 /// An in-memory log: one vector of perfect nodes per level.
@@ -1070,27 +1078,15 @@ mod frontier_tests {
             assert!(verified_frontier(size, &wrong, &whole.root()).is_none());
             assert!(verified_frontier(size, &hashes[1..], &whole.root()).is_none());
             // Three appends from the frontier alone give the whole log's roots.
-            struct Partial(u64, Vec<LogNode>);
-            impl LogReader for Partial {
-                fn size(&self) -> u64 {
-                    self.0
-                }
-                fn perfect_node(&self, level: u32, index: u64) -> Option<Hash> {
-                    self.1
-                        .iter()
-                        .find(|n| n.level == level && n.index == index)
-                        .map(|n| n.hash)
-                }
-            }
-            let mut partial = Partial(size, nodes);
+            let mut partial = NodeList { size, nodes };
             let mut reference = whole.clone();
             for leaf in &leaves[size as usize..] {
                 let created = nodes_for_append(&partial, *leaf).expect("append");
-                partial.1.extend(created);
-                partial.0 += 1;
+                partial.nodes.extend(created);
+                partial.size += 1;
                 reference.append(*leaf);
                 assert_eq!(
-                    root_at(&partial, partial.0).expect("root"),
+                    root_at(&partial, partial.size).expect("root"),
                     reference.root()
                 );
             }
