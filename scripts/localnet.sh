@@ -75,11 +75,9 @@ else
   echo "building concordat and concordat-node (the first build compiles RocksDB: about 13 minutes)"
   cargo build --locked --bins -p concordat-node -p concordat-client
 fi
-# The browser verifier served at /verify (docs/bundle.md).
-rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$' \
-  || rustup target add wasm32-unknown-unknown
-cargo build --locked --target wasm32-unknown-unknown --profile wasm -p concordat-verifier-wasm
-export CONCORDAT_VERIFIER_WASM="$TARGET/wasm32-unknown-unknown/wasm/concordat_verifier_wasm.wasm"
+# The browser verifier served at /verify (docs/bundle.md), optimised when wasm-opt is there.
+CONCORDAT_VERIFIER_WASM=$(scripts/verifier-wasm.sh)
+export CONCORDAT_VERIFIER_WASM
 
 if [ ! -f "$DIR/genesis.json" ]; then
   "$BIN/concordat" genesis demo --dir "$DIR" --validators "$VALIDATORS" >/dev/null

@@ -22,8 +22,9 @@ step() {
 step "prerequisites"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()
-  # RocksDB's bindings; headless Chromium and a CJK font for the browser tests' screenshots.
-  for pkg in libclang-dev clang pkg-config chromium fonts-wqy-zenhei; do
+  # RocksDB's bindings; headless Chromium and a CJK font for the browser tests' screenshots;
+  # binaryen's wasm-opt for the browser verifier.
+  for pkg in libclang-dev clang pkg-config chromium fonts-wqy-zenhei binaryen; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -124,8 +125,8 @@ cargo run -q --locked -p concordat-client --example dump_bundle_log_proofs >"$tm
 # ---------------------------------------------------------------------------------------------
 step "binaries (all targets: the tests' feature set, so RocksDB builds once, here)"
 cargo build --locked --workspace --all-targets
-cargo build --locked --target wasm32-unknown-unknown --profile wasm -p concordat-verifier-wasm
-ls -l "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm/concordat_verifier_wasm.wasm"
+# The browser verifier, optimised by wasm-opt and held to its size budget.
+scripts/verifier-wasm.sh
 
 step "localnet smoke test (the README's run command: 4 validators; concordat demo --count 100)"
 LN=$(mktemp -d)

@@ -627,7 +627,7 @@ pub fn trust_from_text(text: &str) -> Result<(TrustRoot, serde_json::Value), Str
     if text.starts_with('{') {
         let genesis = concordat_genesis::GenesisSpec::from_json(text)
             .map_err(|e| format!("not a genesis file: {e}"))?
-            .validate()
+            .validate_as_trust_root()
             .map_err(|e| format!("not a valid genesis: {e}"))?;
         let set = genesis.validator_set()?;
         let hash = genesis.hash();

@@ -8,12 +8,15 @@
 //!   trust root (a genesis file or a waypoint), following validator-set changes;
 //! - [`trace`]: the "Customs Clearance + Logistics" timeline rebuilt and checked from proven
 //!   records and transactions;
+//! - [`records`]: stored records decoded with the record schema (one interpreter for every
+//!   kind, ADR 0024);
 //! - [`tx`]: the JSON form of calls, local checks before signing, signing, demo identifiers.
 //!
 //! The library does no IO and takes randomness (for batch signature verification) as an
 //! argument; build it alone with `--no-default-features`.
 
 pub mod bundle;
+pub mod records;
 pub mod trace;
 pub mod tx;
 pub mod verify;

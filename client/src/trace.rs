@@ -12,7 +12,6 @@
 use concordat_contracts::codes::TraceKind;
 use concordat_contracts::customs::{CustomsCall, Declaration};
 use concordat_contracts::executor::TxLogRecord;
-use concordat_contracts::kinds;
 use concordat_contracts::logistics::{self, Correction, LogisticsCall, LogisticsEvent};
 use concordat_contracts::trace::{self, Source, Timeline, TraceIndex};
 use concordat_contracts::{Call, ResultCode, SignedTransaction};
@@ -86,7 +85,7 @@ pub fn check_timeline(
     }
     for r in records {
         if r.value.is_some() {
-            kinds::decode(&r.kind, r.value.as_deref().unwrap_or_default())
+            crate::verify::decode_value(&r.kind, r.value.as_deref().unwrap_or_default())
                 .map_err(|e| e.to_string())?;
         }
     }

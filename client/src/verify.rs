@@ -338,16 +338,14 @@ pub fn state_key(kind: &str, id: &str) -> Result<Vec<u8>, VerifyError> {
 }
 
 /// Decodes verified value bytes of `kind` into the record's JSON form (the serde form of the
-/// contract types, from the kind registry `concordat_contracts::kinds`; a `raw` value as hex).
+/// contract types, by the record schema: [`crate::records`]; a `raw` value as hex).
 pub fn decode_value(kind: &str, bytes: &[u8]) -> Result<serde_json::Value, VerifyError> {
-    kinds::decode(kind, bytes).map_err(|e| match e {
-        kinds::KindError::UnknownKind(k) => VerifyError::UnknownKind(k),
-        kinds::KindError::BadId(detail) | kinds::KindError::BadValue { detail, .. } => {
-            VerifyError::ValueDecode {
-                kind: kind.into(),
-                detail,
-            }
-        }
+    crate::records::decode(kind, bytes).map_err(|e| match e {
+        crate::records::RecordError::UnknownKind(k) => VerifyError::UnknownKind(k),
+        crate::records::RecordError::BadValue(detail) => VerifyError::ValueDecode {
+            kind: kind.into(),
+            detail,
+        },
     })
 }
 

@@ -24,7 +24,7 @@ use crate::actor::Actor;
 use crate::context::BlockContext;
 use crate::error::{ExecError, ResultCode};
 use crate::ids::{parse_uscc, validate_id, Uscc};
-use crate::kinds::{json_of_versioned, Id, KindSpec, Versioned};
+use crate::kinds::{Id, KindSpec, Versioned};
 use crate::party;
 use crate::record::{self, stateful, Change, Table};
 use crate::roles::Role;
@@ -420,6 +420,6 @@ pub const KINDS: &[KindSpec] = &[KindSpec::new(
     "a commitment id",
     "C-2026-000123",
     Id::Record(keys::commitment),
-    json_of_versioned::<Commitment>,
+    crate::kinds::Decoder::versioned::<Commitment>(),
 )
 .stateful::<Commitment>()];

@@ -20,7 +20,7 @@ use crate::actor::Actor;
 use crate::context::BlockContext;
 use crate::error::{invalid, ExecError, ResultCode};
 use crate::ids::{validate_code, validate_id, validate_text, Uscc, MAX_REF_BYTES};
-use crate::kinds::{json_of, json_of_versioned, Id, KindSpec, Versioned};
+use crate::kinds::{Id, KindSpec, Versioned};
 use crate::record::{self, stateful, Change, Table};
 use crate::roles::Role;
 use crate::state::Overlay;
@@ -350,7 +350,7 @@ pub const KINDS: &[KindSpec] = &[
         "a credential id",
         "PT-2026-0001",
         Id::Record(keys::credential),
-        json_of_versioned::<PersonCredential>,
+        crate::kinds::Decoder::versioned::<PersonCredential>(),
     )
     .stateful::<PersonCredential>()
     .with_validity("/valid_until", &["VALID"]),
@@ -363,6 +363,6 @@ pub const KINDS: &[KindSpec] = &[
             check_person_ref("person", id).map_err(|e| e.message)?;
             Ok(keys::credentials_of(id))
         }),
-        json_of::<Vec<String>>,
+        crate::kinds::Decoder::of::<Vec<String>>(),
     ),
 ];

@@ -42,7 +42,7 @@ use crate::credit::{self, DishonestyCategory, NewRecord, Scheme};
 use crate::due;
 use crate::error::{invalid, ExecError, ResultCode};
 use crate::ids::{parse_uscc, validate_text, Uscc, MAX_REF_BYTES};
-use crate::kinds::{json_of, json_of_versioned, Id, KindSpec, Versioned};
+use crate::kinds::{Id, KindSpec, Versioned};
 use crate::policy;
 use crate::record::{self, stateful, Change, OwnerIndex, Table};
 use crate::roles::Role;
@@ -1146,7 +1146,7 @@ pub const KINDS: &[KindSpec] = &[
             codes::declaration_no(id).map_err(|e| e.message)?;
             Ok(keys::declaration(id))
         }),
-        json_of_versioned::<Declaration>,
+        crate::kinds::Decoder::versioned::<Declaration>(),
     )
     .stateful::<Declaration>(),
     KindSpec::new(
@@ -1155,6 +1155,6 @@ pub const KINDS: &[KindSpec] = &[
         "a USCC",
         "91110115MA04DX6C86",
         Id::Uscc(keys::declarations_of),
-        json_of::<Vec<String>>,
+        crate::kinds::Decoder::of::<Vec<String>>(),
     ),
 ];

@@ -23,7 +23,7 @@ use crate::actor::Actor;
 pub use crate::context::BlockContext;
 use crate::error::{ExecError, ResultCode};
 use crate::governance;
-use crate::kinds::{json_of, Id, KindSpec};
+use crate::kinds::{Id, KindSpec};
 use crate::roles::Role;
 use crate::state::{keys, Overlay, StateView, WriteSet};
 use crate::tx::{Call, SignedTransaction};
@@ -368,5 +368,5 @@ pub const KINDS: &[KindSpec] = &[KindSpec::new(
             .map(|pk| keys::nonce(&pk))
             .map_err(|e| e.to_string())
     }),
-    json_of::<u64>,
+    crate::kinds::Decoder::of::<u64>(),
 )];

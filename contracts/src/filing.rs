@@ -12,7 +12,7 @@ use crate::actor::Actor;
 use crate::context::BlockContext;
 use crate::error::{invalid, ExecError, ResultCode};
 use crate::ids::{validate_id, validate_text, Uscc};
-use crate::kinds::{json_of, Id, KindSpec};
+use crate::kinds::{Id, KindSpec};
 use crate::party;
 use crate::policy;
 use crate::roles::Role;
@@ -180,5 +180,5 @@ pub const KINDS: &[KindSpec] = &[KindSpec::new(
     "a filing id",
     "F-E1-VAT-2026-05",
     Id::Record(keys::filing),
-    json_of::<Filing>,
+    crate::kinds::Decoder::of::<Filing>(),
 )];

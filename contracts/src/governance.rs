@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::context::BlockContext;
 use crate::error::{invalid, ExecError, ResultCode};
 use crate::ids::{validate_region_code, validate_text, Uscc};
-use crate::kinds::{json_of, json_of_versioned, Id, KindSpec, Versioned};
+use crate::kinds::{Id, KindSpec, Versioned};
 use crate::record::{self, stateful, Change};
 use crate::roles::Role;
 use crate::state::{keys, require, Overlay, WriteSet};
@@ -586,7 +586,7 @@ pub const KINDS: &[KindSpec] = &[
         "a USCC",
         "11110000MB01A7C368",
         Id::Uscc(keys::department),
-        json_of::<Department>,
+        crate::kinds::Decoder::of::<Department>(),
     ),
     KindSpec::new(
         "validators",
@@ -597,7 +597,7 @@ pub const KINDS: &[KindSpec] = &[
             "current" => Ok(keys::VALIDATORS.to_vec()),
             _ => Err("the only id is `current`".into()),
         }),
-        json_of::<Roster>,
+        crate::kinds::Decoder::of::<Roster>(),
     ),
     KindSpec::new(
         "proposal",
@@ -607,7 +607,7 @@ pub const KINDS: &[KindSpec] = &[
         Id::Custom(|id| {
             crate::kinds::by_number(id, "a proposal id is a decimal number", keys::proposal)
         }),
-        json_of_versioned::<Proposal>,
+        crate::kinds::Decoder::versioned::<Proposal>(),
     )
     .stateful::<Proposal>(),
 ];

@@ -108,15 +108,17 @@ impl fmt::Display for Uscc {
     }
 }
 
+// A newtype struct named `Uscc` around the text: JSON and BCS show the text alone (both encode
+// a newtype as its content); the name is for the record schema (`crate::schema`).
 impl Serialize for Uscc {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
+        s.serialize_newtype_struct("Uscc", self.0.as_str())
     }
 }
 
 impl<'de> Deserialize<'de> for Uscc {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
+        let s = crate::time::newtype::<String, D>("Uscc", d)?;
         Uscc::parse(&s).map_err(serde::de::Error::custom)
     }
 }

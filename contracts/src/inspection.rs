@@ -39,7 +39,7 @@ use crate::context::BlockContext;
 use crate::credit::{self, ListEntry, ListStatus, ListType, Scheme};
 use crate::error::{invalid, ExecError, ResultCode};
 use crate::ids::{parse_uscc, validate_code, validate_id, validate_text, Uscc, MAX_REF_BYTES};
-use crate::kinds::{json_of_versioned, Id, KindSpec, Versioned};
+use crate::kinds::{Id, KindSpec, Versioned};
 use crate::record::{self, stateful, Change, Table};
 use crate::roles::Role;
 use crate::state::Overlay;
@@ -1160,7 +1160,7 @@ pub const KINDS: &[KindSpec] = &[
         "a plan id",
         "DR-2026-Q3",
         Id::Record(keys::plan),
-        json_of_versioned::<InspectionPlan>,
+        crate::kinds::Decoder::versioned::<InspectionPlan>(),
     )
     .stateful::<InspectionPlan>(),
     KindSpec::new(
@@ -1169,7 +1169,7 @@ pub const KINDS: &[KindSpec] = &[
         "a case id (EC-task id)",
         "EC-DR-2026-Q3-1",
         Id::Record(keys::case),
-        json_of_versioned::<EnforcementCase>,
+        crate::kinds::Decoder::versioned::<EnforcementCase>(),
     )
     .stateful::<EnforcementCase>(),
     KindSpec::new(
@@ -1178,7 +1178,7 @@ pub const KINDS: &[KindSpec] = &[
         "a task id (PLAN-n)",
         "DR-2026-Q3-1",
         Id::Record(keys::task),
-        json_of_versioned::<InspectionTask>,
+        crate::kinds::Decoder::versioned::<InspectionTask>(),
     )
     .stateful::<InspectionTask>(),
 ];

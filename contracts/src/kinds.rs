@@ -28,8 +28,11 @@ pub struct KindSpec {
     pub example: &'static str,
     /// How an id becomes the state key.
     pub id: Id,
-    /// The stored bytes as the JSON the API shows.
+    /// The stored bytes as the JSON the API shows (typed decoding: the `json` feature; without
+    /// it an error saying so, and the record schema decodes instead).
     pub decode: fn(&[u8]) -> Result<serde_json::Value, String>,
+    /// Traces the stored format for the record schema (`crate::schema`, the `schema` feature).
+    pub schema: crate::schema::SchemaFn,
     /// The JSON field holding the record's status, for stateful kinds.
     pub status: Option<&'static str>,
     /// The JSON field holding the record's change history (a list of uniform
@@ -76,7 +79,7 @@ impl KindSpec {
         id_rule: &'static str,
         example: &'static str,
         id: Id,
-        decode: fn(&[u8]) -> Result<serde_json::Value, String>,
+        decoder: Decoder,
     ) -> KindSpec {
         KindSpec {
             name,
@@ -84,7 +87,8 @@ impl KindSpec {
             id_rule,
             example,
             id,
-            decode,
+            decode: decoder.json,
+            schema: decoder.schema,
             status: None,
             history: None,
             validity: None,
@@ -223,8 +227,52 @@ pub const KINDS: &[KindSpec] = &[KindSpec::new(
     "the key in hex",
     "676f762f76616c696461746f7273",
     Id::Custom(|id| hex::decode(id).map_err(|e| format!("a raw key is hex: {e}"))),
-    |b| Ok(serde_json::Value::String(hex::encode(b))),
+    Decoder::custom(
+        |b| Ok(serde_json::Value::String(hex::encode(b))),
+        crate::schema::raw,
+    ),
 )];
+
+/// How a kind's stored bytes are decoded: typed, to the JSON the API shows, and as a format
+/// the record schema describes (`crate::schema`), which the browser verifier interprets
+/// instead of carrying a decoder compiled per record type.
+#[derive(Debug, Clone, Copy)]
+pub struct Decoder {
+    /// Typed decoding to JSON.
+    pub json: fn(&[u8]) -> Result<serde_json::Value, String>,
+    /// The format, for the record schema.
+    pub schema: crate::schema::SchemaFn,
+}
+
+impl Decoder {
+    /// Canonical bytes of `T`, shown as `T`'s serde JSON.
+    pub const fn of<T: Serialize + DeserializeOwned>() -> Decoder {
+        Decoder {
+            json: json_of::<T>,
+            schema: crate::schema::of::<T>,
+        }
+    }
+
+    /// Canonical bytes of `T` or of an earlier format of it ([`Versioned`]).
+    pub const fn versioned<T: Versioned>() -> Decoder {
+        Decoder {
+            json: json_of_versioned::<T>,
+            schema: crate::schema::versioned::<T>,
+        }
+    }
+
+    /// A kind-specific decoding and its schema.
+    pub const fn custom(
+        json: fn(&[u8]) -> Result<serde_json::Value, String>,
+        schema: crate::schema::SchemaFn,
+    ) -> Decoder {
+        Decoder { json, schema }
+    }
+}
+
+/// What a typed decoder says in a build without them (the `json` feature).
+pub const NO_TYPED_DECODERS: &str =
+    "this build has no typed record decoders (the `json` feature); use the record schema";
 
 /// Every kind, in registry order.
 pub fn all() -> impl Iterator<Item = &'static KindSpec> {
@@ -279,8 +327,13 @@ pub fn decode(kind: &str, bytes: &[u8]) -> Result<serde_json::Value, KindError> 
     })
 }
 
-/// The transition table of `R` with the statuses as the API spells them.
+/// The transition table of `R` with the statuses as the API spells them (empty in a build
+/// without the `json` feature, which has no typed JSON of the statuses: the browser verifier,
+/// which never shows the table).
 pub fn table<R: Stateful>() -> Vec<(String, String)> {
+    if !cfg!(feature = "json") {
+        return Vec::new();
+    }
     let name = |s: &R::Status| match serde_json::to_value(s) {
         Ok(serde_json::Value::String(n)) => n,
         other => format!("{other:?}"),
@@ -293,8 +346,16 @@ pub fn table<R: Stateful>() -> Vec<(String, String)> {
 
 /// Decodes canonical bytes of `T` to its serde JSON form (a kind's `decode`).
 pub fn json_of<T: Serialize + DeserializeOwned>(bytes: &[u8]) -> Result<serde_json::Value, String> {
-    let value: T = encoding::from_bytes(bytes).map_err(|e| e.to_string())?;
-    serde_json::to_value(&value).map_err(|e| e.to_string())
+    #[cfg(feature = "json")]
+    {
+        let value: T = encoding::from_bytes(bytes).map_err(|e| e.to_string())?;
+        serde_json::to_value(&value).map_err(|e| e.to_string())
+    }
+    #[cfg(not(feature = "json"))]
+    {
+        let _ = bytes;
+        Err(NO_TYPED_DECODERS.into())
+    }
 }
 
 /// A stored record type whose format gained fields at its end after records of it were
@@ -330,11 +391,19 @@ pub fn decode_versioned<T: Versioned>(
 /// The JSON of stored bytes of `T` or of an earlier format of it, without the fields the
 /// stored record did not have (a kind's `decode`).
 pub fn json_of_versioned<T: Versioned>(bytes: &[u8]) -> Result<serde_json::Value, String> {
-    let (value, lacking) = decode_versioned::<T>(bytes)?;
-    without(
-        serde_json::to_value(&value).map_err(|e| e.to_string())?,
-        lacking,
-    )
+    #[cfg(feature = "json")]
+    {
+        let (value, lacking) = decode_versioned::<T>(bytes)?;
+        without(
+            serde_json::to_value(&value).map_err(|e| e.to_string())?,
+            lacking,
+        )
+    }
+    #[cfg(not(feature = "json"))]
+    {
+        let _ = bytes;
+        Err(NO_TYPED_DECODERS.into())
+    }
 }
 
 /// `value` without the object fields `lacking`.

@@ -41,6 +41,7 @@ pub mod recognition;
 pub mod record;
 pub mod roles;
 pub mod rules;
+pub mod schema;
 pub mod seal;
 pub mod sharing;
 pub mod state;

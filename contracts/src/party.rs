@@ -30,7 +30,7 @@ use crate::actor::Actor;
 use crate::context::BlockContext;
 use crate::error::{invalid, ExecError, ResultCode};
 use crate::ids::{parse_uscc, validate_id, validate_region_code, validate_text, Uscc};
-use crate::kinds::{json_of_versioned, Id, KindSpec, Versioned};
+use crate::kinds::{Id, KindSpec, Versioned};
 use crate::record::{self, stateful, Change};
 use crate::roles::Role;
 use crate::rules::r2_party_closure::{close_everything_of, Closure};
@@ -535,6 +535,6 @@ pub const KINDS: &[KindSpec] = &[KindSpec::new(
     "a USCC",
     "91110105MA01R7K442",
     Id::Uscc(keys::party),
-    json_of_versioned::<Party>,
+    crate::kinds::Decoder::versioned::<Party>(),
 )
 .stateful::<Party>()];

@@ -486,5 +486,5 @@ pub const KINDS: &[KindSpec] = &[KindSpec::new(
             keys::policy_version,
         ),
     }),
-    crate::kinds::json_of_versioned::<Policy>,
+    crate::kinds::Decoder::versioned::<Policy>(),
 )];

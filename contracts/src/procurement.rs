@@ -18,7 +18,7 @@ use crate::actor::Actor;
 use crate::context::BlockContext;
 use crate::error::{invalid, ExecError, ResultCode};
 use crate::ids::{parse_uscc, validate_id, validate_text, Uscc, MAX_REF_BYTES};
-use crate::kinds::{json_of, json_of_versioned, Id, KindSpec, Versioned};
+use crate::kinds::{Id, KindSpec, Versioned};
 use crate::record::{self, stateful, Change, OwnerIndex, Table};
 use crate::roles::Role;
 use crate::rules::r5_procurement_eligibility::{self, Reason};
@@ -418,7 +418,7 @@ pub const KINDS: &[KindSpec] = &[
         "a bid id",
         "BID-2026-0001",
         Id::Record(keys::bid),
-        json_of_versioned::<Bid>,
+        crate::kinds::Decoder::versioned::<Bid>(),
     )
     .stateful::<Bid>(),
     KindSpec::new(
@@ -427,6 +427,6 @@ pub const KINDS: &[KindSpec] = &[
         "a USCC",
         "91110105MA01R7K442",
         Id::Uscc(keys::bids_of),
-        json_of::<Vec<String>>,
+        crate::kinds::Decoder::of::<Vec<String>>(),
     ),
 ];

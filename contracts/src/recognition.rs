@@ -742,6 +742,12 @@ fn agreement_json(bytes: &[u8]) -> Result<serde_json::Value, String> {
         .or_else(|current| json_of::<AgreementV1>(bytes).map_err(|_| current))
 }
 
+/// The agreement's formats for the record schema: today's, then the first.
+fn agreement_schema(t: &mut crate::schema::Tracing) -> Result<(), String> {
+    crate::schema::of::<Agreement>(t)?;
+    crate::schema::of::<AgreementV1>(t)
+}
+
 /// The record kinds this module keeps (registered in [`crate::kinds`]).
 pub const KINDS: &[KindSpec] = &[
     KindSpec::new(
@@ -750,7 +756,7 @@ pub const KINDS: &[KindSpec] = &[
         "an agreement id",
         "MR-1",
         Id::Record(keys::agreement),
-        agreement_json,
+        crate::kinds::Decoder::custom(agreement_json, agreement_schema),
     )
     .stateful::<Agreement>()
     .with_validity("/terms/effective_to", &["ACTIVE", "SUSPENDED"]),
@@ -760,7 +766,7 @@ pub const KINDS: &[KindSpec] = &[
         "a decision id",
         "D1",
         Id::Record(keys::recognition),
-        crate::kinds::json_of_versioned::<RecognitionDecision>,
+        crate::kinds::Decoder::versioned::<RecognitionDecision>(),
     ),
 ];
 

@@ -31,7 +31,7 @@ use crate::context::BlockContext;
 use crate::due;
 use crate::error::{invalid, ExecError, ResultCode};
 use crate::ids::{parse_uscc, validate_id, validate_text, Uscc, MAX_REF_BYTES};
-use crate::kinds::{json_of, json_of_versioned, Id, KindSpec, Versioned};
+use crate::kinds::{Id, KindSpec, Versioned};
 use crate::record::{self, stateful, Change, OwnerIndex, Table};
 use crate::roles::Role;
 use crate::seal::SignaturePurpose;
@@ -867,7 +867,7 @@ pub const KINDS: &[KindSpec] = &[
         "an authorisation id (its consent receipt id)",
         "urn:uuid:6f1c2a52-3c1e-4c55-9a53-0d7f4c0b2e11",
         Id::Record(keys::authorisation),
-        json_of_versioned::<Authorisation>,
+        crate::kinds::Decoder::versioned::<Authorisation>(),
     )
     .stateful::<Authorisation>()
     .with_validity("/valid_until", &["ACTIVE"]),
@@ -877,7 +877,7 @@ pub const KINDS: &[KindSpec] = &[
         "a USCC",
         "91110105MA01R7K442",
         Id::Uscc(keys::authorisations_of),
-        json_of::<Vec<String>>,
+        crate::kinds::Decoder::of::<Vec<String>>(),
     ),
     KindSpec::new(
         "sharing_access",
@@ -885,7 +885,7 @@ pub const KINDS: &[KindSpec] = &[
         "an access id",
         "ACC-1",
         Id::Record(keys::access),
-        json_of::<AccessLog>,
+        crate::kinds::Decoder::of::<AccessLog>(),
     ),
     KindSpec::new(
         "stray_requests",
@@ -893,7 +893,7 @@ pub const KINDS: &[KindSpec] = &[
         "a USCC",
         "91110102MA00BK9T6J",
         Id::Uscc(keys::stray_requests_of),
-        json_of::<Vec<String>>,
+        crate::kinds::Decoder::of::<Vec<String>>(),
     ),
     KindSpec::new(
         "authorisation_accesses",
@@ -901,6 +901,6 @@ pub const KINDS: &[KindSpec] = &[
         "an authorisation id",
         "urn:uuid:6f1c2a52-3c1e-4c55-9a53-0d7f4c0b2e11",
         Id::Record(keys::accesses_of),
-        json_of::<Vec<String>>,
+        crate::kinds::Decoder::of::<Vec<String>>(),
     ),
 ];

@@ -123,17 +123,38 @@ impl fmt::Debug for Date {
     }
 }
 
+// A newtype struct named `Date` around the text: JSON and BCS show the text alone (both encode
+// a newtype as its content); the name is for the record schema (`crate::schema`).
 impl Serialize for Date {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_string())
+        s.serialize_newtype_struct("Date", &self.to_string())
     }
 }
 
 impl<'de> Deserialize<'de> for Date {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
+        let s = newtype::<String, D>("Date", d)?;
         Date::parse(&s).map_err(serde::de::Error::custom)
     }
+}
+
+/// Deserializes the newtype struct `name` around a `T` (what a named newtype's `Serialize`
+/// writes); a format that does not mark newtypes hands over the `T` itself.
+pub(crate) fn newtype<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    name: &'static str,
+    d: D,
+) -> Result<T, D::Error> {
+    struct V<T>(core::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a newtype struct")
+        }
+        fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
+            T::deserialize(d)
+        }
+    }
+    d.deserialize_newtype_struct(name, V(core::marker::PhantomData))
 }
 
 /// A business time (a customs decision's time, an EPCIS `eventTime`): milliseconds since the
@@ -192,7 +213,8 @@ impl Serialize for Instant {
         if s.is_human_readable() {
             s.serialize_str(&self.to_string())
         } else {
-            s.serialize_u64(self.0)
+            // A newtype named `Instant` (BCS: the number alone) for the record schema.
+            s.serialize_newtype_struct("Instant", &self.0)
         }
     }
 }
@@ -203,7 +225,7 @@ impl<'de> Deserialize<'de> for Instant {
             let s = String::deserialize(d)?;
             Instant::parse(&s).map_err(serde::de::Error::custom)
         } else {
-            u64::deserialize(d).map(Instant)
+            newtype::<u64, D>("Instant", d).map(Instant)
         }
     }
 }

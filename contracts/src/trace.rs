@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codes::TraceKind;
 use crate::error::ExecError;
-use crate::kinds::{json_of, Id, KindSpec};
+use crate::kinds::{Id, KindSpec};
 use crate::state::Overlay;
 
 /// Most declarations one number indexes (the latest; older ones stay found by their own
@@ -113,12 +113,14 @@ pub const KINDS: &[KindSpec] = &[KindSpec::new(
     "an entry number, bill of lading, air waybill or container number",
     "999-12345675",
     Id::Custom(key_of_id),
-    json_of::<TraceIndex>,
+    crate::kinds::Decoder::of::<TraceIndex>(),
 )];
 
 /// Where a timeline item comes from.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+// Named `TraceSource` for the record schema (credit has a `Source` too); neither JSON nor BCS
+// carries an enum's name.
+#[serde(rename = "TraceSource", rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Source {
     /// A logistics (EPCIS) event (first among items of the same time and block: an arrival
     /// event comes before the arrival it confirms).

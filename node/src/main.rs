@@ -227,7 +227,10 @@ fn main() -> Result<()> {
                 let bytes = std::fs::read(&path)
                     .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
                 tracing::info!(path = %path.display(), bytes = bytes.len(), "browser verifier installed at /verify");
-                Some(Arc::from(bytes))
+                Some(
+                    concordat_node::api::VerifierWasm::new(bytes)
+                        .map_err(|e| anyhow::anyhow!("compressing {}: {e}", path.display()))?,
+                )
             }
             None => {
                 tracing::info!("no browser verifier module; /verify/verifier.wasm answers 404");

@@ -9,7 +9,7 @@
 
 use core::fmt;
 
-use curve25519_dalek::edwards::CompressedEdwardsY;
+use curve25519_dalek_ng::edwards::CompressedEdwardsY;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -100,13 +100,13 @@ impl fmt::Display for PublicKey {
 
 impl Serialize for PublicKey {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        hex_bytes::serialize(&self.0, s)
+        hex_bytes::serialize("PublicKey", &self.0, s)
     }
 }
 
 impl<'de> Deserialize<'de> for PublicKey {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let bytes: [u8; 32] = hex_bytes::deserialize(d)?;
+        let bytes: [u8; 32] = hex_bytes::deserialize("PublicKey", d)?;
         PublicKey::from_bytes(bytes).map_err(serde::de::Error::custom)
     }
 }
@@ -141,13 +141,13 @@ impl fmt::Debug for Signature {
 
 impl Serialize for Signature {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        hex_bytes::serialize(&self.0, s)
+        hex_bytes::serialize("Signature", &self.0, s)
     }
 }
 
 impl<'de> Deserialize<'de> for Signature {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(Signature(hex_bytes::deserialize(d)?))
+        Ok(Signature(hex_bytes::deserialize("Signature", d)?))
     }
 }
 

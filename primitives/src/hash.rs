@@ -69,7 +69,7 @@ impl Serialize for Hash {
         if s.is_human_readable() {
             s.serialize_str(&self.to_hex())
         } else {
-            self.0.serialize(s)
+            hex_bytes::serialize("Hash", &self.0, s)
         }
     }
 }
@@ -80,26 +80,40 @@ impl<'de> Deserialize<'de> for Hash {
             let s = <String>::deserialize(d)?;
             Hash::from_hex(&s).map_err(serde::de::Error::custom)
         } else {
-            Ok(Hash(<[u8; 32]>::deserialize(d)?))
+            Ok(Hash(hex_bytes::deserialize("Hash", d)?))
         }
     }
 }
 
 /// Serde helpers for fixed-size byte arrays: raw in BCS, hex in JSON.
+///
+/// Outside JSON the bytes are a newtype struct of the type's name (`Hash`, `PublicKey`,
+/// `Signature`) around a tuple of `N` bytes. BCS encodes a newtype as its content, so the
+/// bytes are exactly the `N` raw bytes; the name is what lets a schema tracer (the record
+/// schema of `concordat-contracts`) tell a hash or a key from other bytes and show it as hex.
 pub(crate) mod hex_bytes {
-    use serde::{Deserialize, Deserializer, Serializer};
+    use core::fmt;
+    use serde::de::{Error, SeqAccess, Visitor};
+    use serde::ser::SerializeTuple;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    /// Serializes `N` bytes as hex (human-readable) or as a fixed-size tuple (BCS).
-    pub fn serialize<S: Serializer, const N: usize>(v: &[u8; N], s: S) -> Result<S::Ok, S::Error> {
+    /// Serializes `N` bytes as hex (human-readable) or as the newtype `name` of a fixed-size
+    /// tuple (BCS: the raw bytes).
+    pub fn serialize<S: Serializer, const N: usize>(
+        name: &'static str,
+        v: &[u8; N],
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         if s.is_human_readable() {
             s.serialize_str(&hex::encode(v))
         } else {
-            serde_big_array_like::serialize(v, s)
+            s.serialize_newtype_struct(name, &Tuple(v))
         }
     }
 
     /// Inverse of [`serialize`].
     pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(
+        name: &'static str,
         d: D,
     ) -> Result<[u8; N], D::Error> {
         if d.is_human_readable() {
@@ -110,50 +124,41 @@ pub(crate) mod hex_bytes {
             })?;
             Ok(out)
         } else {
-            serde_big_array_like::deserialize(d)
+            d.deserialize_newtype_struct(name, ArrVisitor::<N>)
         }
     }
 
     /// Fixed-size arrays longer than 32 as serde tuples (what BCS encodes as raw bytes).
-    mod serde_big_array_like {
-        use core::fmt;
-        use serde::de::{Error, SeqAccess, Visitor};
-        use serde::ser::SerializeTuple;
-        use serde::{Deserializer, Serializer};
+    struct Tuple<'a, const N: usize>(&'a [u8; N]);
 
-        pub fn serialize<S: Serializer, const N: usize>(
-            v: &[u8; N],
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
+    impl<const N: usize> Serialize for Tuple<'_, N> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
             let mut t = s.serialize_tuple(N)?;
-            for b in v {
+            for b in self.0 {
                 t.serialize_element(b)?;
             }
             t.end()
         }
+    }
 
-        struct ArrVisitor<const N: usize>;
+    struct ArrVisitor<const N: usize>;
 
-        impl<'de, const N: usize> Visitor<'de> for ArrVisitor<N> {
-            type Value = [u8; N];
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "{N} bytes")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<[u8; N], A::Error> {
-                let mut out = [0u8; N];
-                for (i, slot) in out.iter_mut().enumerate() {
-                    *slot = seq
-                        .next_element()?
-                        .ok_or_else(|| A::Error::invalid_length(i, &self))?;
-                }
-                Ok(out)
-            }
+    impl<'de, const N: usize> Visitor<'de> for ArrVisitor<N> {
+        type Value = [u8; N];
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "{N} bytes")
         }
-
-        pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(
-            d: D,
-        ) -> Result<[u8; N], D::Error> {
+        fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<[u8; N], D::Error> {
             d.deserialize_tuple(N, ArrVisitor::<N>)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<[u8; N], A::Error> {
+            let mut out = [0u8; N];
+            for (i, slot) in out.iter_mut().enumerate() {
+                *slot = seq
+                    .next_element()?
+                    .ok_or_else(|| A::Error::invalid_length(i, &self))?;
+            }
+            Ok(out)
         }
     }
 }

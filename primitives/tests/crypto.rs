@@ -207,3 +207,61 @@ fn derived_public_keys_pass_the_admission_checks() {
         assert_eq!(PublicKey::from_bytes(*pk.as_bytes()), Ok(pk), "seed {i}");
     }
 }
+
+/// What curve25519-dalek 4 (an independent implementation of the same checks) says of 32
+/// bytes as a signer key: a canonical encoding of a point that is not of small order.
+fn dalek4_accepts(bytes: [u8; 32]) -> bool {
+    use curve25519_dalek::edwards::CompressedEdwardsY;
+    match CompressedEdwardsY(bytes).decompress() {
+        Some(p) => p.compress().to_bytes() == bytes && !p.is_small_order(),
+        None => false,
+    }
+}
+
+/// `PublicKey::from_bytes` is built on curve25519-dalek-ng (the curve library ed25519-consensus
+/// already brings, so the browser verifier carries one); it must accept exactly the keys
+/// curve25519-dalek 4 accepts: random bytes (about half decode), real keys, every small-order
+/// encoding, and y values at and above the field prime (non-canonical encodings) with both
+/// sign bits.
+#[test]
+fn key_validation_agrees_with_an_independent_curve_implementation() {
+    let mut rng = ChaCha20Rng::seed_from_u64(215);
+    let mut inputs: Vec<[u8; 32]> = Vec::new();
+    for _ in 0..20_000 {
+        let mut b = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rng, &mut b);
+        inputs.push(b);
+    }
+    for i in 0..200u8 {
+        inputs.push(*SecretKey::from_seed([i; 32]).public_key().as_bytes());
+    }
+    inputs.extend(small_order_encodings());
+    // p = 2^255 - 19: y = p + k for small k, and y near 2^255 - 1, with the sign bit off and on.
+    for k in 0..40u8 {
+        let mut y = [0xffu8; 32];
+        y[31] = 0x7f;
+        y[0] = 0xed_u8.wrapping_add(k);
+        if k > 0x12 {
+            y[0] = 0xff - (k - 0x13);
+        }
+        inputs.push(y);
+        let mut signed = y;
+        signed[31] |= 0x80;
+        inputs.push(signed);
+        let mut low = [0u8; 32];
+        low[0] = k;
+        inputs.push(low);
+        low[31] |= 0x80;
+        inputs.push(low);
+    }
+    let mut accepted = 0;
+    for bytes in &inputs {
+        let ours = PublicKey::from_bytes(*bytes).is_ok();
+        assert_eq!(ours, dalek4_accepts(*bytes), "{}", hex::encode(bytes));
+        accepted += usize::from(ours);
+    }
+    assert!(
+        accepted > 5_000 && accepted < inputs.len() - 5_000,
+        "{accepted}"
+    );
+}

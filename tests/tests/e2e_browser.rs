@@ -87,9 +87,37 @@ fn the_browser_verifies_a_bundle_locally() {
     let bundle = std::fs::read(&file).expect("bundle");
     let genesis = std::fs::read_to_string(net.join("genesis.json")).expect("genesis");
 
-    // The served module is the one built.
-    let (code, _) = get(&format!("{url}/verify/verifier.wasm"));
-    assert_eq!(code, 200);
+    // The served module is the one built: as it is, and gzipped to a browser that takes gzip
+    // (Chromium, below, does).
+    let built = std::fs::read(&wasm).expect("the module");
+    let fetch = |accept: Option<&str>| {
+        let mut req = ureq::get(&format!("{url}/verify/verifier.wasm"));
+        if let Some(a) = accept {
+            req = req.set("Accept-Encoding", a);
+        }
+        let resp = req.call().expect("the module is served");
+        let encoding = resp.header("Content-Encoding").map(str::to_string);
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(&mut resp.into_reader(), &mut body).expect("body");
+        (encoding, body)
+    };
+    assert_eq!(fetch(None), (None, built.clone()));
+    assert_eq!(fetch(Some("gzip;q=0, identity")), (None, built.clone()));
+    let (encoding, zipped) = fetch(Some("br, gzip, deflate"));
+    assert_eq!(encoding.as_deref(), Some("gzip"));
+    assert!(
+        zipped.len() < built.len() / 2,
+        "{} of {}",
+        zipped.len(),
+        built.len()
+    );
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&zipped[..]),
+        &mut unzipped,
+    )
+    .expect("gunzip");
+    assert_eq!(unzipped, built);
 
     let profile = dir.path().join("chromium");
     let verdict = page_verdict(&url, &bundle, &genesis, &profile.join("1"));

@@ -25,7 +25,7 @@ pub use lists::{
 };
 pub use restrictions::{RestrictionCode, Source};
 
-use crate::kinds::{json_of, json_of_versioned, Id, KindSpec};
+use crate::kinds::{Id, KindSpec};
 use crate::state::keys;
 
 /// The record kinds this module keeps (registered in [`crate::kinds`]).
@@ -36,7 +36,7 @@ pub const KINDS: &[KindSpec] = &[
         "a record id",
         "FC-C-2026-000123",
         Id::Record(keys::dishonesty),
-        json_of_versioned::<DishonestyRecord>,
+        crate::kinds::Decoder::versioned::<DishonestyRecord>(),
     )
     .stateful::<DishonestyRecord>(),
     KindSpec::new(
@@ -48,7 +48,7 @@ pub const KINDS: &[KindSpec] = &[
             (Some(uscc), Some(":"), Some(t)) if !t.is_empty() => Ok(keys::reapply_bar(uscc, t)),
             _ => Err("a reapply_bar id is USCC:TYPE_CODE".into()),
         }),
-        json_of::<ReapplyBar>,
+        crate::kinds::Decoder::of::<ReapplyBar>(),
     ),
     KindSpec::new(
         "party_records",
@@ -56,7 +56,7 @@ pub const KINDS: &[KindSpec] = &[
         "a USCC",
         "91110105MA01R7K442",
         Id::Uscc(keys::dishonesty_index),
-        json_of::<Vec<String>>,
+        crate::kinds::Decoder::of::<Vec<String>>(),
     ),
     KindSpec::new(
         "list_entry",
@@ -64,7 +64,7 @@ pub const KINDS: &[KindSpec] = &[
         "an entry id",
         "IPR-2026-0001",
         Id::Record(lists::keys::entry),
-        json_of_versioned::<ListEntry>,
+        crate::kinds::Decoder::versioned::<ListEntry>(),
     )
     .stateful::<ListEntry>(),
     KindSpec::new(
@@ -73,7 +73,7 @@ pub const KINDS: &[KindSpec] = &[
         "a USCC",
         "91110105MA01R7K442",
         Id::Uscc(lists::keys::entries_of),
-        json_of::<Vec<String>>,
+        crate::kinds::Decoder::of::<Vec<String>>(),
     ),
     KindSpec::new(
         "evaluation",
@@ -81,7 +81,7 @@ pub const KINDS: &[KindSpec] = &[
         "an evaluation id",
         "TAX-2025-91110105MA01R7K442",
         Id::Record(evaluation::keys::evaluation),
-        json_of_versioned::<CreditEvaluation>,
+        crate::kinds::Decoder::versioned::<CreditEvaluation>(),
     )
     .stateful::<CreditEvaluation>(),
     KindSpec::new(
@@ -90,7 +90,7 @@ pub const KINDS: &[KindSpec] = &[
         "USCC:SCHEME",
         "91110105MA01R7K442:TAX",
         Id::Custom(evaluation::current_key_of_id),
-        json_of::<String>,
+        crate::kinds::Decoder::of::<String>(),
     ),
     KindSpec::new(
         "restriction",
@@ -98,6 +98,6 @@ pub const KINDS: &[KindSpec] = &[
         "USCC:RESTRICTION",
         "91110105MA01R7K442:NO_GOV_PROCUREMENT",
         Id::Custom(restrictions::key_of_id),
-        json_of::<Vec<Source>>,
+        crate::kinds::Decoder::of::<Vec<Source>>(),
     ),
 ];

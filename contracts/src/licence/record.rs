@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::context::BlockContext;
 use crate::error::ExecError;
 use crate::ids::Uscc;
-use crate::kinds::{decode_versioned, json_of, without, Id, KindSpec, Versioned};
+use crate::kinds::{Id, KindSpec, Versioned};
 use crate::record::{self, stateful, Change, OwnerIndex, Table};
 use crate::state::{keys, Overlay};
 use crate::time::Date;
@@ -287,14 +287,30 @@ impl Versioned for Licence {
 }
 
 pub(crate) fn licence_json(bytes: &[u8]) -> Result<serde_json::Value, String> {
-    let (licence, lacking) = decode_versioned::<Licence>(bytes)?;
-    let status_code = licence.status_code();
-    let view = serde_json::to_value(LicenceView {
-        licence,
-        status_code,
-    })
-    .map_err(|e| e.to_string())?;
-    without(view, lacking)
+    #[cfg(feature = "json")]
+    {
+        let (licence, lacking) = crate::kinds::decode_versioned::<Licence>(bytes)?;
+        let status_code = licence.status_code();
+        let view = serde_json::to_value(LicenceView {
+            licence,
+            status_code,
+        })
+        .map_err(|e| e.to_string())?;
+        crate::kinds::without(view, lacking)
+    }
+    #[cfg(not(feature = "json"))]
+    {
+        let _ = bytes;
+        Err(crate::kinds::NO_TYPED_DECODERS.into())
+    }
+}
+
+/// A licence's format for the record schema, with the `status_code` the API adds.
+fn licence_schema(t: &mut crate::schema::Tracing) -> Result<(), String> {
+    crate::schema::versioned::<Licence>(t)?;
+    #[cfg(feature = "schema")]
+    t.derive::<LicenceStatus>("status_code", "status", |s| serde_json::json!(s.code()))?;
+    Ok(())
 }
 
 /// The record kinds this module keeps (registered in [`crate::kinds`]).
@@ -305,7 +321,7 @@ pub const KINDS: &[KindSpec] = &[
         "a licence id",
         "L-E1-FOOD-1",
         Id::Record(keys::licence),
-        licence_json,
+        crate::kinds::Decoder::custom(licence_json, licence_schema),
     )
     .stateful::<Licence>()
     .with_validity("/valid_until", &["VALID"]),
@@ -315,6 +331,6 @@ pub const KINDS: &[KindSpec] = &[
         "a USCC",
         "91110105MA01R7K442",
         Id::Uscc(keys::licences_of),
-        json_of::<Vec<String>>,
+        crate::kinds::Decoder::of::<Vec<String>>(),
     ),
 ];

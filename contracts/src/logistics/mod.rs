@@ -44,7 +44,7 @@ use crate::context::BlockContext;
 use crate::customs::{self, DECLARATIONS};
 use crate::error::{invalid, ExecError, ResultCode};
 use crate::ids::{validate_text, Uscc, MAX_REF_BYTES};
-use crate::kinds::{json_of, json_of_versioned, Id, KindSpec, Versioned};
+use crate::kinds::{Id, KindSpec, Versioned};
 use crate::record::{self, stateful, Change, Table};
 use crate::roles::Role;
 use crate::state::Overlay;
@@ -632,7 +632,7 @@ pub const KINDS: &[KindSpec] = &[
             codes::sgln(id).map_err(|e| e.message)?;
             Ok(keys::read_point(id))
         }),
-        json_of_versioned::<ReadPoint>,
+        crate::kinds::Decoder::versioned::<ReadPoint>(),
     )
     .stateful::<ReadPoint>(),
     KindSpec::new(
@@ -641,7 +641,7 @@ pub const KINDS: &[KindSpec] = &[
         "an EPCIS event hash ID (ni:///sha-256;…?ver=CBV2.0) or its 64 hex digits",
         "0000000000000000000000000000000000000000000000000000000000000000",
         Id::Custom(event_key),
-        json_of_versioned::<LogisticsEvent>,
+        crate::kinds::Decoder::versioned::<LogisticsEvent>(),
     ),
     KindSpec::new(
         "event_correction",
@@ -649,6 +649,6 @@ pub const KINDS: &[KindSpec] = &[
         "the corrected event's hash ID or its 64 hex digits",
         "0000000000000000000000000000000000000000000000000000000000000000",
         Id::Custom(correction_key),
-        json_of::<Correction>,
+        crate::kinds::Decoder::of::<Correction>(),
     ),
 ];

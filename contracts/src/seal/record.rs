@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::context::BlockContext;
 use crate::error::ExecError;
 use crate::ids::Uscc;
-use crate::kinds::{json_of, Id, KindSpec};
+use crate::kinds::{Id, KindSpec};
 use crate::record::{self, stateful, Change, OwnerIndex, Table};
 use crate::state::{keys, Overlay};
 
@@ -35,8 +35,18 @@ impl Serialize for HexBytes {
         if s.is_human_readable() {
             s.serialize_str(&hex::encode(&self.0))
         } else {
-            s.serialize_bytes(&self.0)
+            // A newtype named `HexBytes` (BCS: the bytes alone) for the record schema.
+            s.serialize_newtype_struct("HexBytes", &RawBytes(&self.0))
         }
+    }
+}
+
+/// Bytes serialized as bytes (not as a sequence of numbers).
+struct RawBytes<'a>(&'a [u8]);
+
+impl Serialize for RawBytes<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(self.0)
     }
 }
 
@@ -48,7 +58,7 @@ impl<'de> Deserialize<'de> for HexBytes {
                 .map(HexBytes)
                 .map_err(serde::de::Error::custom)
         } else {
-            Vec::<u8>::deserialize(d).map(HexBytes)
+            crate::time::newtype::<Vec<u8>, D>("HexBytes", d).map(HexBytes)
         }
     }
 }
@@ -325,7 +335,7 @@ pub const KINDS: &[KindSpec] = &[
         "an esID",
         "ES-E1-01",
         Id::Record(keys::seal),
-        json_of::<Seal>,
+        crate::kinds::Decoder::of::<Seal>(),
     )
     .stateful::<Seal>()
     .with_validity("/valid_end_ms", &["ACTIVE", "SUSPENDED"]),
@@ -335,7 +345,7 @@ pub const KINDS: &[KindSpec] = &[
         "a signature id",
         "SIG-TAX-1",
         Id::Record(keys::seal_signature),
-        json_of::<SealSignature>,
+        crate::kinds::Decoder::of::<SealSignature>(),
     ),
     KindSpec::new(
         "tsa",
@@ -343,7 +353,7 @@ pub const KINDS: &[KindSpec] = &[
         "a TSA id",
         "TSA-BJ-1",
         Id::Record(keys::tsa),
-        json_of::<Tsa>,
+        crate::kinds::Decoder::of::<Tsa>(),
     ),
     KindSpec::new(
         "party_seals",
@@ -351,6 +361,6 @@ pub const KINDS: &[KindSpec] = &[
         "a USCC",
         "91110105MA01R7K442",
         Id::Uscc(keys::seals_of),
-        json_of::<Vec<String>>,
+        crate::kinds::Decoder::of::<Vec<String>>(),
     ),
 ];
