@@ -85,6 +85,9 @@ done
 cargo build --locked --target wasm32-unknown-unknown $(printf -- '-p %s ' "${PURE[@]}")
 cargo build --locked --target wasm32-unknown-unknown -p concordat-client --lib --no-default-features
 echo "ok: pure crates and the client's verifying half build for wasm32-unknown-unknown"
+# The browser verifier checks signatures one by one (primitives' `single-verify`, on for wasm32
+# only): the signature tests under that feature too.
+cargo test -q --locked -p concordat-primitives --features single-verify --test crypto
 
 # ---------------------------------------------------------------------------------------------
 step "cargo deny (bans, licences, sources; advisories offline against the RustSec snapshot)"

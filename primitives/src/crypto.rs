@@ -211,10 +211,22 @@ pub type BatchItem<'a> = ([u8; 32], &'a [u8], [u8; 64]);
 ///
 /// Returns `Ok(())` when all hold, or the indices of every invalid item (found by falling back
 /// to [`verify`] one by one, which gives the same answers because the rule is the same).
+///
+/// With the `single-verify` feature (the browser verifier, where a certificate holds a few
+/// signatures and code size matters more than speed) every item is checked with [`verify`]
+/// alone; the answers are the same, the batch code is left out.
 pub fn verify_batch<R: RngCore + CryptoRng>(
     items: &[BatchItem<'_>],
     rng: R,
 ) -> Result<(), Vec<usize>> {
+    if cfg!(feature = "single-verify") {
+        let failed = failed_singly(items);
+        return if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(failed)
+        };
+    }
     let mut batch = ed25519_consensus::batch::Verifier::new();
     let mut malformed = Vec::new();
     for (i, (key, msg, sig)) in items.iter().enumerate() {
@@ -226,18 +238,23 @@ pub fn verify_batch<R: RngCore + CryptoRng>(
     if malformed.is_empty() && batch.verify(rng).is_ok() {
         return Ok(());
     }
-    let failed: Vec<usize> = items
-        .iter()
-        .enumerate()
-        .filter(|(_, (k, m, s))| !verify(k, m, s))
-        .map(|(i, _)| i)
-        .collect();
+    let failed = failed_singly(items);
     if failed.is_empty() {
         // The batch equation failed while every single check passed: impossible under one
         // rule, so it is a bug, never a value judgement to paper over.
         unreachable!("batch and single verification disagree");
     }
     Err(failed)
+}
+
+/// The indices of the items [`verify`] refuses.
+fn failed_singly(items: &[BatchItem<'_>]) -> Vec<usize> {
+    items
+        .iter()
+        .enumerate()
+        .filter(|(_, (k, m, s))| !verify(k, m, s))
+        .map(|(i, _)| i)
+        .collect()
 }
 
 pub use crate::keyfile::KeyFile;
