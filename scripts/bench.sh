@@ -23,6 +23,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "building the release binaries (the first release build compiles RocksDB: about 15 minutes)" >&2
 cargo build --locked --release -p concordat-node -p concordat-client -p concordat-tests --bin concordat-node --bin concordat --bin concordat-bench >&2
+# The browser verifier, whose size the report gives.
+scripts/verifier-wasm.sh >/dev/null
 REPORT="${BENCH_REPORT:-docs/perf.md}"
 # shellcheck disable=SC2086
 exec "${CARGO_TARGET_DIR:-target}/release/concordat-bench" --report "$REPORT" ${BENCH_ARGS:-}

@@ -1102,6 +1102,7 @@ fn main() {
         "absence_proof_bytes": absence_bytes,
         "bundle_bytes": bundle_bytes,
         "catchup_txs_per_s": catchup_rate,
+        "verifier_wasm": verifier_wasm_size(),
         "live_txs_per_s": live_rate,
         "runs": a.runs,
         "duration_s": a.duration_s,
@@ -1375,6 +1376,7 @@ fn report(doc: &Value, sat: &[RunResult], half: &[RunResult]) -> String {
          | offline bundle (party) | {bb} bytes | ≤ 2 KB with 21 validators at 1 M keys |\n\
          | offline bundle with {wn} validators ({ws} signatures in its certificate), {wr} records | {wb} bytes (state proof {wp} bytes) | ≤ 2 KB |\n\
          | catch-up of a validator down 20 s | {cu:.0} tx/s replayed vs {live:.0} tx/s live ({cux:.1}×) | ≥ 5× |\n\
+         {wasm}\
          {snapshot}\
          {flood}\n\
          ## Saturating runs\n\n{head}{sat_rows}\n## Half-load runs\n\n{head}{half_rows}{scale}\n\
@@ -1418,7 +1420,40 @@ fn report(doc: &Value, sat: &[RunResult], half: &[RunResult]) -> String {
         scale = scale_section(doc),
         flood = flood_row(doc),
         snapshot = snapshot_row(doc),
+        wasm = wasm_row(doc),
     )
+}
+
+/// The browser verifier's size as the node serves it (the module `scripts/verifier-wasm.sh`
+/// built, and gzipped), or `null` when it was not built.
+fn verifier_wasm_size() -> Value {
+    use std::io::Write;
+    let path = std::env::var_os("CONCORDAT_VERIFIER_WASM")
+        .map(PathBuf::from)
+        .unwrap_or_else(concordat_tests::net::verifier_wasm);
+    let Ok(bytes) = std::fs::read(&path) else {
+        return Value::Null;
+    };
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let gzip = gz
+        .write_all(&bytes)
+        .and_then(|()| gz.finish())
+        .map(|z| z.len())
+        .ok();
+    json!({"bytes": bytes.len(), "gzip_bytes": gzip})
+}
+
+/// The browser verifier row of the summary table, when the module was there.
+fn wasm_row(doc: &Value) -> String {
+    let w = &doc["verifier_wasm"];
+    match (w["bytes"].as_f64(), w["gzip_bytes"].as_f64()) {
+        (Some(b), Some(g)) => format!(
+            "| browser verifier (WASM module, as sent gzipped) | {:.0} KB ({:.0} KB) | ≤ 300 KB |\n",
+            b / 1000.0,
+            g / 1000.0
+        ),
+        _ => String::new(),
+    }
 }
 
 /// The snapshot row of the summary table, when it was measured.
