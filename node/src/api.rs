@@ -57,16 +57,6 @@ impl VerifierWasm {
             raw: Arc::from(raw),
         })
     }
-
-    /// Bytes of the module as read.
-    pub fn len(&self) -> usize {
-        self.raw.len()
-    }
-
-    /// Whether the module is empty.
-    pub fn is_empty(&self) -> bool {
-        self.raw.is_empty()
-    }
 }
 
 /// Encoded status lists by (issuer, revocation?), with the height they were built at.
