@@ -663,7 +663,10 @@ pub fn bundle_bytes_of_file(raw: &[u8]) -> Result<Vec<u8>, String> {
     if raw.first() != Some(&b'{') {
         return Ok(raw.to_vec());
     }
-    let v: serde_json::Value = serde_json::from_slice(raw)
+    // The strict reader the genesis file is read with (ADR 0025), not serde_json's.
+    let text = std::str::from_utf8(raw)
+        .map_err(|e| format!("the bundle file is not valid JSON: it is not UTF-8 ({e})"))?;
+    let v = concordat_primitives::json::parse(text)
         .map_err(|e| format!("the bundle file is not valid JSON: {e}"))?;
     if v["format"] != "concordat-bundle" {
         return Err("the JSON file is not a concordat-bundle".into());
@@ -735,7 +738,7 @@ pub fn report(v: &VerifiedBundle, trust: &serde_json::Value) -> Result<serde_jso
         Some("genesis") => format!("genesis {}", trust["genesis_hash"].as_str().unwrap_or("?")),
         _ => format!(
             "waypoint {}:{}",
-            trust["height"],
+            trust["height"].as_u64().unwrap_or(0),
             trust["header_hash"].as_str().unwrap_or("?")
         ),
     };

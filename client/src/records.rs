@@ -23,6 +23,10 @@ use serde_json::{Map, Value};
 /// The record schema, as generated (see the module docs).
 pub const SCHEMA_JSON: &str = include_str!("record_schema.json");
 
+/// The same schema in the compact form the library carries and reads (written by the crate's
+/// `build.rs` from `record_schema.json`, which documents the form; ADR 0025).
+const SCHEMA_BIN: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/record_schema.bin"));
+
 /// Deepest nesting of containers decoded (BCS's own limit).
 pub const MAX_DEPTH: usize = 500;
 
@@ -47,7 +51,7 @@ fn schema() -> Result<&'static Schema, RecordError> {
     static SCHEMA: OnceLock<Result<Schema, String>> = OnceLock::new();
     SCHEMA
         .get_or_init(|| {
-            let mut v: Value = serde_json::from_str(SCHEMA_JSON).map_err(|e| e.to_string())?;
+            let mut v = schema_value()?;
             let mut take = |field: &str| match v[field].take() {
                 Value::Object(m) => Ok(m),
                 _ => Err(format!("the record schema has no {field}")),
@@ -59,6 +63,107 @@ fn schema() -> Result<&'static Schema, RecordError> {
         })
         .as_ref()
         .map_err(|e| RecordError::BadValue(format!("the record schema does not load: {e}")))
+}
+
+/// The record schema as the library reads it: the compact form decoded back into the JSON
+/// value of `record_schema.json` (a test checks that they are equal).
+pub fn schema_value() -> Result<Value, String> {
+    let mut c = Compact {
+        bytes: SCHEMA_BIN,
+        pos: 0,
+        strings: Vec::new(),
+    };
+    let n = c.uleb()?;
+    for _ in 0..n {
+        let len = usize::try_from(c.uleb()?).map_err(|_| "a string is too long")?;
+        let s = std::str::from_utf8(c.take(len)?).map_err(|_| "a string is not UTF-8")?;
+        c.strings.push(s);
+    }
+    let v = c.value(0)?;
+    if c.pos != c.bytes.len() {
+        return Err("bytes left over after the compact schema".into());
+    }
+    Ok(v)
+}
+
+/// A value as compact JSON text (`Value`'s `Display` would bring its pretty printer too).
+fn text(v: &Value) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+/// A reader of the compact schema (see `build.rs`).
+struct Compact<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    strings: Vec<&'a str>,
+}
+
+impl<'a> Compact<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        let bytes = self.bytes;
+        let out = self
+            .pos
+            .checked_add(n)
+            .and_then(|end| bytes.get(self.pos..end))
+            .ok_or("the compact schema ends early")?;
+        self.pos += n;
+        Ok(out)
+    }
+
+    fn uleb(&mut self) -> Result<u64, String> {
+        let mut n = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = self.take(1)?[0];
+            n |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(n);
+            }
+        }
+        Err("a number of the compact schema is too long".into())
+    }
+
+    fn string(&mut self, index: u64) -> Result<String, String> {
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| self.strings.get(i))
+            .map(|s| s.to_string())
+            .ok_or_else(|| format!("the compact schema has no string {index}"))
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Value, String> {
+        if depth > MAX_DEPTH {
+            return Err("the compact schema is nested too deep".into());
+        }
+        Ok(match self.take(1)?[0] {
+            0 => Value::Null,
+            1 => Value::Bool(false),
+            2 => Value::Bool(true),
+            3 => Value::from(self.uleb()?),
+            4 => {
+                let i = self.uleb()?;
+                Value::String(self.string(i)?)
+            }
+            5 => {
+                let n = self.uleb()?;
+                let mut items = Vec::new();
+                for _ in 0..n {
+                    items.push(self.value(depth + 1)?);
+                }
+                Value::Array(items)
+            }
+            6 => {
+                let n = self.uleb()?;
+                let mut object = Map::new();
+                for _ in 0..n {
+                    let key = self.uleb()?;
+                    let key = self.string(key)?;
+                    object.insert(key, self.value(depth + 1)?);
+                }
+                Value::Object(object)
+            }
+            b => Value::String(self.string(u64::from(b - 7))?),
+        })
+    }
 }
 
 /// Whether the schema knows `kind`.
@@ -73,7 +178,7 @@ pub fn decode(kind: &str, bytes: &[u8]) -> Result<Value, RecordError> {
         .kinds
         .get(kind)
         .ok_or_else(|| RecordError::UnknownKind(kind.into()))?;
-    if entry["raw"] == Value::Bool(true) {
+    if entry["raw"].as_bool() == Some(true) {
         return Ok(Value::String(hex::encode(bytes)));
     }
     if bytes.len() > MAX_BYTES {
@@ -92,8 +197,8 @@ pub fn decode(kind: &str, bytes: &[u8]) -> Result<Value, RecordError> {
         .unwrap_or_default();
     let mut first_error = None;
     for (i, format) in formats.iter().enumerate() {
-        match exact(schema, format, bytes) {
-            Ok(v) => return finish(v, &[], entry),
+        match exact(schema, format, bytes, &[]) {
+            Ok(v) => return finish(v, false, entry),
             Err(e) => {
                 first_error.get_or_insert(e);
             }
@@ -104,8 +209,13 @@ pub fn decode(kind: &str, bytes: &[u8]) -> Result<Value, RecordError> {
             for lacking in 1..=appended.len() {
                 let mut padded = bytes.to_vec();
                 padded.resize(bytes.len() + lacking, 0);
-                if let Ok(v) = exact(schema, format, &padded) {
-                    return finish(v, &appended[appended.len() - lacking..], entry);
+                if let Ok(v) = exact(
+                    schema,
+                    format,
+                    &padded,
+                    &appended[appended.len() - lacking..],
+                ) {
+                    return finish(v, true, entry);
                 }
             }
         }
@@ -115,13 +225,10 @@ pub fn decode(kind: &str, bytes: &[u8]) -> Result<Value, RecordError> {
     })))
 }
 
-/// The value without the fields it lacked, with the fields the API derives.
-fn finish(mut v: Value, lacking: &[&str], entry: &Value) -> Result<Value, RecordError> {
+/// The value with the fields the API derives (`padded`: decoded with fields it lacked).
+fn finish(mut v: Value, padded: bool, entry: &Value) -> Result<Value, RecordError> {
     let object = v.as_object_mut();
     if let Some(object) = object {
-        for field in lacking {
-            object.remove(*field);
-        }
         for d in entry["derived"]
             .as_array()
             .map(Vec::as_slice)
@@ -134,11 +241,11 @@ fn finish(mut v: Value, lacking: &[&str], entry: &Value) -> Result<Value, Record
                 .get(from)
                 .and_then(Value::as_str)
                 .and_then(|s| d["map"].get(s))
-                .cloned()
-                .unwrap_or(Value::Null);
+                .and_then(Value::as_str)
+                .map_or(Value::Null, |code| Value::String(code.into()));
             object.insert(field.to_string(), derived);
         }
-    } else if !lacking.is_empty() {
+    } else if padded {
         return Err(RecordError::BadValue(
             "a versioned record is a JSON object".into(),
         ));
@@ -146,12 +253,15 @@ fn finish(mut v: Value, lacking: &[&str], entry: &Value) -> Result<Value, Record
     Ok(v)
 }
 
-fn exact(schema: &Schema, format: &Value, bytes: &[u8]) -> Result<Value, String> {
+/// `bytes` decoded as `format` to the last byte; a top-level field named in `lacking` (padded
+/// with a zero byte, see [`decode`]) is read and left out.
+fn exact(schema: &Schema, format: &Value, bytes: &[u8], lacking: &[&str]) -> Result<Value, String> {
     let mut r = Reader {
         schema,
         bytes,
         pos: 0,
         depth: 0,
+        lacking,
     };
     let v = r.value(format)?;
     if r.pos != bytes.len() {
@@ -168,6 +278,7 @@ struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
     depth: usize,
+    lacking: &'a [&'a str],
 }
 
 impl Reader<'_> {
@@ -221,7 +332,10 @@ impl Reader<'_> {
                 let (tag, inner) = m.iter().next().ok_or("an empty format")?;
                 self.nested(tag, inner)
             }
-            other => Err(format!("the schema has a format it does not know: {other}")),
+            other => Err(format!(
+                "the schema has a format it does not know: {}",
+                text(other)
+            )),
         }
     }
 
@@ -314,6 +428,10 @@ impl Reader<'_> {
                 .and_then(|m| m.iter().next())
                 .ok_or("a field without a name")?;
             let v = self.value(format)?;
+            // The record's own fields are one level down (its type name, then the struct).
+            if self.depth == 1 && self.lacking.contains(&name.as_str()) {
+                continue;
+            }
             object.insert(name.clone(), v);
         }
         Ok(Value::Object(object))
@@ -337,7 +455,7 @@ impl Reader<'_> {
                 Value::String(s) => s,
                 Value::Number(n) => n.to_string(),
                 Value::Bool(b) => b.to_string(),
-                other => return Err(format!("{other} cannot be a JSON object key")),
+                other => return Err(format!("{} cannot be a JSON object key", text(&other))),
             };
             let v = self.value(value)?;
             object.insert(k, v);
@@ -377,7 +495,8 @@ impl Reader<'_> {
             Value::Object(m) if m.len() == 1 => m.iter().next().ok_or("an empty container")?,
             other => {
                 return Err(format!(
-                    "{name} has a format the decoder does not know: {other}"
+                    "{name} has a format the decoder does not know: {}",
+                    text(other)
                 ))
             }
         };

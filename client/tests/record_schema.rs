@@ -51,6 +51,11 @@ fn the_schema_file_is_what_the_contracts_trace_to() {
          changed; regenerate with CONCORDAT_BLESS=1 (see this file's docs) and review the diff"
     );
     assert_eq!(
+        records::schema_value().expect("the compact schema reads"),
+        kept,
+        "the compact schema the library reads is not the schema file (client/build.rs)"
+    );
+    assert_eq!(
         records::SCHEMA_JSON,
         render(&generated),
         "the schema file is not in its rendered form: regenerate it"

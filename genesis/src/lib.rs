@@ -23,6 +23,7 @@
 //!   keys and roles sorted, validators sorted by key), never on JSON whitespace or order.
 //! - Every error names the field path and what is wrong; all errors are reported at once.
 
+mod read;
 pub mod snapshot;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -123,7 +124,11 @@ impl GenesisSpec {
                 text.len()
             )]));
         }
-        serde_json::from_str(text)
+        // The strict reader and the fields by hand, not serde's derive (ADR 0025: the browser
+        // verifier's size); tests/read.rs holds the two equal.
+        concordat_primitives::json::parse(text)
+            .map_err(|e| e.to_string())
+            .and_then(|v| read::spec(&v))
             .map_err(|e| GenesisError(vec![format!("not a genesis spec: {e}")]))
     }
 
@@ -168,33 +173,39 @@ impl GenesisSpec {
                 self.app_version
             ));
         }
-        let mut departments: BTreeMap<Uscc, Department> = BTreeMap::new();
-        let mut member_owner: BTreeMap<PublicKey, String> = BTreeMap::new();
+        // Every lookup below is text → index in one map type: each `BTreeMap<K, V>` is its own
+        // copy of the tree code in the browser verifier. USCC text and lowercase hex keys sort
+        // as `Uscc` and `PublicKey` do, so the maps also give the canonical order.
+        let mut departments: Vec<Option<Department>> = Vec::new();
+        let mut by_uscc = Index::new();
+        let mut member_owner = Index::new();
         if self.departments.is_empty() {
             errs.push("departments: at least one department is needed".into());
         }
-        let mut seen_uscc = BTreeSet::new();
+        let mut seen_uscc = Index::new();
         for (i, d) in self.departments.iter().enumerate() {
-            if !seen_uscc.insert(d.uscc.as_str()) {
+            if seen_uscc.insert(d.uscc.clone(), i).is_some() {
                 errs.push(format!(
                     "departments[{i}].uscc: department {} is listed twice",
                     d.uscc
                 ));
                 continue;
             }
-            if let Some(dept) = validate_department(i, d, &mut member_owner, &mut errs) {
-                if departments.contains_key(&dept.uscc) {
+            let found = validate_department(i, d, &self.departments, &mut member_owner, &mut errs);
+            if let Some(dept) = found {
+                if by_uscc.contains_key(dept.uscc.as_str()) {
                     errs.push(format!(
                         "departments[{i}].uscc: department {} is listed twice",
                         dept.uscc
                     ));
                 } else {
-                    departments.insert(dept.uscc.clone(), dept);
+                    by_uscc.insert(dept.uscc.as_str().to_string(), departments.len());
+                    departments.push(Some(dept));
                 }
             }
         }
-        let mut validators: BTreeMap<PublicKey, ValidatorEntry> = BTreeMap::new();
-        let mut seen_validators: BTreeSet<PublicKey> = BTreeSet::new();
+        let mut validators: Vec<Option<ValidatorEntry>> = Vec::new();
+        let mut seen_validators = Index::new();
         if self.validators.is_empty() {
             errs.push("validators: at least one validator is needed".into());
         }
@@ -207,7 +218,7 @@ impl GenesisSpec {
                 errs.push(format!("{at}.power: voting power must be at least 1"));
             }
             let dept = match Uscc::parse(&v.department) {
-                Ok(u) if departments.contains_key(&u) => Some(u),
+                Ok(u) if by_uscc.contains_key(u.as_str()) => Some(u),
                 Ok(u) => {
                     errs.push(format!(
                         "{at}.department: {u} is not a department of this genesis"
@@ -220,20 +231,24 @@ impl GenesisSpec {
                 }
             };
             if let Some(key) = key {
-                if let Some(owner) = member_owner.get(&key) {
-                    errs.push(format!("{at}.public_key: {key} is already a member key of {owner}; use a separate consensus key"));
+                if let Some(&owner) = member_owner.get(key.to_hex().as_str()) {
+                    errs.push(format!(
+                        "{at}.public_key: {key} is already a member key of {}; use a separate consensus key",
+                        owner_name(&self.departments, owner)
+                    ));
                 }
-                if !seen_validators.insert(key) {
+                if seen_validators.contains_key(key.to_hex().as_str()) {
                     errs.push(format!("{at}.public_key: validator {key} is listed twice"));
-                } else if let (Some(department), true) = (dept, v.power > 0) {
-                    validators.insert(
-                        key,
-                        ValidatorEntry {
+                } else {
+                    seen_validators.insert(key.to_hex(), validators.len());
+                    validators.push(match (dept, v.power > 0) {
+                        (Some(department), true) => Some(ValidatorEntry {
                             key,
                             power: v.power,
                             department,
-                        },
-                    );
+                        }),
+                        _ => None,
+                    });
                 }
             }
         }
@@ -241,8 +256,8 @@ impl GenesisSpec {
             chain_id: self.chain_id.clone(),
             genesis_time_ms,
             app_version: self.app_version,
-            departments: departments.into_values().collect(),
-            validators: validators.into_values().collect(),
+            departments: in_key_order(&by_uscc, departments),
+            validators: in_key_order(&seen_validators, validators),
         };
         if errs.is_empty() {
             if let Err(e) = genesis.validator_set() {
@@ -257,10 +272,28 @@ impl GenesisSpec {
     }
 }
 
+/// Text → index (see [`GenesisSpec::validate_as_trust_root`]).
+type Index = BTreeMap<String, usize>;
+
+/// The items in the order of the index's keys (each index names one item; an item already
+/// taken or missing is skipped).
+fn in_key_order<T>(index: &Index, mut items: Vec<Option<T>>) -> Vec<T> {
+    index
+        .values()
+        .filter_map(|&i| items.get_mut(i).and_then(Option::take))
+        .collect()
+}
+
+/// The USCC of department `i` of the spec, as written.
+fn owner_name(departments: &[DepartmentSpec], i: usize) -> &str {
+    departments.get(i).map_or("?", |d| d.uscc.as_str())
+}
+
 fn validate_department(
     i: usize,
     d: &DepartmentSpec,
-    member_owner: &mut BTreeMap<PublicKey, String>,
+    all: &[DepartmentSpec],
+    member_owner: &mut Index,
     errs: &mut Vec<String>,
 ) -> Option<Department> {
     let at = format!("departments[{i}]");
@@ -298,12 +331,13 @@ fn validate_department(
     for (j, k) in d.member_keys.iter().enumerate() {
         match PublicKey::from_hex(k) {
             Ok(key) => {
-                if let Some(owner) = member_owner.get(&key) {
+                if let Some(&owner) = member_owner.get(key.to_hex().as_str()) {
                     errs.push(format!(
-                        "{at}.member_keys[{j}]: key {key} is already a member key of {owner}"
+                        "{at}.member_keys[{j}]: key {key} is already a member key of {}",
+                        owner_name(all, owner)
                     ));
                 } else {
-                    member_owner.insert(key, d.uscc.clone());
+                    member_owner.insert(key.to_hex(), i);
                     member_keys.insert(key);
                 }
             }

@@ -14,6 +14,7 @@
 pub mod crypto;
 pub mod encoding;
 pub mod hash;
+pub mod json;
 pub mod keyfile;
 pub mod ledger;
 pub mod merkle_log;

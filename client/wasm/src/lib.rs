@@ -62,11 +62,14 @@ pub fn verdict(buf: &[u8], bundle_len: usize, trust_len: usize) -> String {
         buf.get(bundle_len..bundle_len.saturating_add(trust_len)),
         buf.get(bundle_len.saturating_add(trust_len)..),
     ) else {
-        return serde_json::json!({"valid": false, "error": "the input is shorter than the lengths given"}).to_string();
+        return json_text(
+            &serde_json::json!({"valid": false, "error": "the input is shorter than the lengths given"}),
+        );
     };
     let Ok(trust) = std::str::from_utf8(trust) else {
-        return serde_json::json!({"valid": false, "error": "the trust root is not UTF-8 text"})
-            .to_string();
+        return json_text(
+            &serde_json::json!({"valid": false, "error": "the trust root is not UTF-8 text"}),
+        );
     };
     // The page's 32 random bytes, hashed with the input so that a page without them still gets
     // coefficients no bundle author can predict in advance of the seed.
@@ -74,5 +77,12 @@ pub fn verdict(buf: &[u8], bundle_len: usize, trust_len: usize) -> String {
     h.update(seed);
     h.update(buf);
     let rng = rand_chacha::ChaCha20Rng::from_seed(h.finalize().into());
-    concordat_client::bundle::verify_to_json(bundle, trust, rng).to_string()
+    json_text(&concordat_client::bundle::verify_to_json(
+        bundle, trust, rng,
+    ))
+}
+
+/// Compact JSON text (what `Value`'s `to_string` gives, without its pretty printer).
+fn json_text(v: &serde_json::Value) -> String {
+    serde_json::to_string(v).unwrap_or_default()
 }
