@@ -1110,7 +1110,14 @@ fn main() {
         "machine": machine(),
     });
     if let Some(path) = &a.report {
-        std::fs::write(path, report(&doc, &sat, &half)).expect("write the report");
+        let mut text = report(&doc, &sat, &half);
+        if doc["scale"].as_array().is_none_or(|p| p.is_empty()) {
+            // The scale runs take hours at 10 M records: a run without `--scale` keeps the
+            // previous report's section, marked as such, rather than dropping its figures.
+            let previous = std::fs::read_to_string(path).unwrap_or_default();
+            text = with_kept_scale_section(&text, &previous);
+        }
+        std::fs::write(path, text).expect("write the report");
         progress(&format!("report written to {}", path.display()));
     }
     println!("{doc}");
@@ -1496,6 +1503,29 @@ fn flood_row(doc: &Value) -> String {
 }
 
 /// The scale runs' table, when there are any.
+/// `report` (which has no scale section) with the scale section of `previous` (an earlier
+/// report) put where its own would be, marked as not measured in this run; `report` unchanged
+/// when `previous` has none.
+fn with_kept_scale_section(report: &str, previous: &str) -> String {
+    const HEAD: &str = "\n## Scale\n";
+    const NOTE: &str = "Not measured in this run (no `--scale`): the section of an earlier \
+                        report, kept as it was.";
+    let Some(start) = previous.find(HEAD) else {
+        return report.to_string();
+    };
+    let body = &previous[start + HEAD.len()..];
+    let end = body
+        .find("\n## ")
+        .or_else(|| body.find("\nThe analysis of these figures"));
+    let body = body[..end.unwrap_or(body.len())].trim_end();
+    let body = body.strip_prefix(&format!("\n{NOTE}\n")).unwrap_or(body);
+    let section = format!("{HEAD}\n{NOTE}\n{body}\n");
+    match report.find("\nThe analysis of these figures") {
+        Some(at) => format!("{}{section}{}", &report[..at], &report[at..]),
+        None => format!("{report}{section}"),
+    }
+}
+
 fn scale_section(doc: &Value) -> String {
     let Some(points) = doc["scale"].as_array().filter(|p| !p.is_empty()) else {
         return String::new();
@@ -1536,4 +1566,37 @@ fn scale_section(doc: &Value) -> String {
          |---|---|---|---|---|---|---|---|\n{rows}",
         ratio = doc["scale_tps_ratio"].as_f64().unwrap_or(0.0),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_kept_scale_section;
+
+    const TAIL: &str = "\nThe analysis of these figures (the profile) is elsewhere.\n";
+
+    #[test]
+    fn a_run_without_scale_keeps_the_previous_scale_section_marked() {
+        let previous = format!(
+            "# Performance\n\nold figures\n\n## Half-load runs\n\n| old |\n\n## Scale\n\nA fresh network per row.\n\n| 100000 | 1630 |\n| 10000000 | 1240 |\n{TAIL}"
+        );
+        let report =
+            format!("# Performance\n\nnew figures\n\n## Half-load runs\n\n| new |\n{TAIL}");
+        let once = with_kept_scale_section(&report, &previous);
+        assert!(once.starts_with("# Performance\n\nnew figures"), "{once}");
+        assert!(
+            once.contains("| new |\n\n## Scale\n\nNot measured in this run"),
+            "{once}"
+        );
+        assert!(
+            once.contains("A fresh network per row.\n\n| 100000 | 1630 |\n| 10000000 | 1240 |\n")
+        );
+        assert!(once.ends_with(TAIL), "{once}");
+        assert!(!once.contains("old figures"));
+        // Kept again by the next run without --scale: the same text, the note once.
+        let twice = with_kept_scale_section(&report, &once);
+        assert_eq!(twice, once);
+        // Nothing to keep: the report as it is.
+        assert_eq!(with_kept_scale_section(&report, "# Performance\n"), report);
+        assert_eq!(with_kept_scale_section(&report, ""), report);
+    }
 }
