@@ -51,6 +51,14 @@ const CFS: &[&str] = &[
 /// The block cache all column families share (data, index and filter blocks).
 pub const BLOCK_CACHE_BYTES: usize = 128 * 1024 * 1024;
 
+/// The write-ahead log is held below this many bytes. Past it RocksDB flushes the column
+/// families that still have data in the oldest log file, so that the file can be deleted.
+/// Without a cap, a column family written a little per block (`valsets`, `meta`) fills its
+/// memtable only after many gigabytes of the others, and keeps every log file until then: in
+/// the benchmark 4.3 GB of each node's 6.9 GB were logs (docs/perf-analysis.md). The cap bounds
+/// both that disk and the replay after a crash.
+pub const MAX_TOTAL_WAL_BYTES: u64 = 256 * 1024 * 1024;
+
 /// Per column family: bloom filters (10 bits a key), data blocks in one shared block cache
 /// (index and filter blocks stay in the table readers: held in the cache, they were evicted
 /// as the store grew and throughput fell run after run, docs/perf-analysis.md); and for
@@ -97,10 +105,20 @@ fn value_key(key_hash: &Hash, version: u64) -> [u8; 40] {
 impl RocksStore {
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: &Path) -> Result<RocksStore, StoreError> {
+        Self::open_with_wal_cap(path, MAX_TOTAL_WAL_BYTES)
+    }
+
+    /// [`RocksStore::open`] with another cap on the write-ahead log (0: RocksDB's default, four
+    /// times the memtables' total size; for tests).
+    pub fn open_with_wal_cap(
+        path: &Path,
+        max_total_wal_bytes: u64,
+    ) -> Result<RocksStore, StoreError> {
         let mut opts = Options::default();
         opts.create_if_missing(true);
         opts.create_missing_column_families(true);
         opts.set_max_open_files(512);
+        opts.set_max_total_wal_size(max_total_wal_bytes);
         let cache = Cache::new_lru_cache(BLOCK_CACHE_BYTES);
         let cfs = CFS
             .iter()
@@ -420,5 +438,77 @@ impl NodeStore for RocksStore {
 
     fn tx_location(&self, tx_hash: &Hash) -> Result<Option<TxLocation>, StoreError> {
         self.get_bcs("tx_index", tx_hash.as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bytes of the write-ahead log files in `dir`.
+    fn wal_bytes(dir: &Path) -> u64 {
+        std::fs::read_dir(dir)
+            .expect("read the data directory")
+            .filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == "log"))
+            .filter_map(|e| e.metadata().ok())
+            .map(|m| m.len())
+            .sum()
+    }
+
+    /// 16 MiB into `blocks` after one small write into `valsets` (a column family written a
+    /// little per block): the logs on disk afterwards (with `settle`, waiting up to 10 s for the
+    /// flushes to let them go).
+    fn logs_after_writes(cap: u64, settle: bool) -> u64 {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = RocksStore::open_with_wal_cap(dir.path(), cap).expect("open");
+        let cf = |name: &str| store.cf(name).expect("column family");
+        store.db.put_cf(cf("valsets"), b"k", b"v").expect("put");
+        let value = vec![7u8; 2048];
+        for i in 0u32..8192 {
+            store
+                .db
+                .put_cf(cf("blocks"), i.to_be_bytes(), &value)
+                .expect("put");
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let mut bytes = wal_bytes(dir.path());
+        while settle && bytes > 4 * 1024 * 1024 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            bytes = wal_bytes(dir.path());
+        }
+        // Everything written is still there.
+        assert_eq!(
+            store
+                .db
+                .get_cf(cf("valsets"), b"k")
+                .expect("get")
+                .as_deref(),
+            Some(&b"v"[..])
+        );
+        assert_eq!(
+            store
+                .db
+                .get_cf(cf("blocks"), 8191u32.to_be_bytes())
+                .expect("get"),
+            Some(value)
+        );
+        bytes
+    }
+
+    #[test]
+    fn the_write_ahead_log_stays_under_its_cap_when_a_quiet_family_lags() {
+        let capped = logs_after_writes(1024 * 1024, true);
+        assert!(
+            capped <= 4 * 1024 * 1024,
+            "capped at 1 MiB, the logs are {capped} bytes"
+        );
+        // The control: without the cap the quiet family keeps every log file.
+        let uncapped = logs_after_writes(0, false);
+        eprintln!("write-ahead log: {capped} bytes capped at 1 MiB, {uncapped} bytes uncapped");
+        assert!(
+            uncapped >= 12 * 1024 * 1024,
+            "uncapped, the logs are {uncapped} bytes"
+        );
     }
 }

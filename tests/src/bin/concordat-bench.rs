@@ -686,6 +686,45 @@ fn run(nodes: &[Node], s: &mut Signer, run_no: u32, rate: f64, secs: u64) -> Run
     run_flooded(nodes, s, run_no, rate, secs, 0.0)
 }
 
+/// Longest wait for the network to be idle before a run.
+const SETTLE_MAX: Duration = Duration::from_secs(180);
+
+/// Waits until the validators are idle (together under a tenth of a core for a second, up to
+/// [`SETTLE_MAX`]): what a run before it left behind (transactions still committing after
+/// its bounded drain, RocksDB's flushes and compactions) must not be measured as this run's
+/// latency. Each run then starts from the same kind of quiet network, whatever came before.
+fn settle(nodes: &[Node], run_no: u32) {
+    let cpu = || -> f64 {
+        nodes
+            .iter()
+            .filter_map(Node::pid)
+            .map(|p| proc_stats(p).0)
+            .sum()
+    };
+    let t0 = Instant::now();
+    let mut before = cpu();
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+        let now = cpu();
+        let busy = now - before;
+        before = now;
+        if busy < 0.1 {
+            progress(&format!(
+                "run {run_no}: the validators are idle ({:.0} s waited)",
+                t0.elapsed().as_secs_f64()
+            ));
+            return;
+        }
+        if t0.elapsed() >= SETTLE_MAX {
+            progress(&format!(
+                "run {run_no}: the validators are still busy ({busy:.2} cores) after {} s; running anyway",
+                SETTLE_MAX.as_secs()
+            ));
+            return;
+        }
+    }
+}
+
 /// A run at `rate` TPS for `secs`, with one client flooding node 0 with forged transactions at
 /// `flood_rate` a second meanwhile (0: no flood).
 fn run_flooded(
@@ -702,6 +741,7 @@ fn run_flooded(
         "run {run_no}: signing {total} transactions for {rate:.0} TPS x {secs} s"
     ));
     let txs = Arc::new(load_txs(s, run_no, total));
+    settle(nodes, run_no);
     let commits: Arc<Mutex<HashMap<Hash, Instant>>> = Arc::new(Mutex::new(HashMap::new()));
     let blocks: Arc<Mutex<Vec<(Instant, usize)>>> = Arc::new(Mutex::new(Vec::new()));
     let stop = Arc::new(AtomicBool::new(false));
@@ -1370,7 +1410,7 @@ fn report(doc: &Value, sat: &[RunResult], half: &[RunResult]) -> String {
          open-loop load of pre-signed transactions (35 % party registrations by 64 registrar \
          clerks, 25 % commitments and 20 % licence applications by 512 enterprises with their own \
          keys, 20 % EPCIS captures by 64 terminal clerks), posted to all validators; {runs} runs \
-         of {secs} s per load; medians.\n\n\
+         of {secs} s per load, each started on idle validators; medians.\n\n\
          | figure | measured | goal |\n|---|---|---|\n\
          | committed TPS at saturation | {tps:.0} | ≥ 50 % of the signature bound ({half_bound:.0}) |\n\
          | signature bound (cores × single-core batch rate ÷ validators) | {bound:.0} ({rate:.0} sig/s on one core) | — |\n\
