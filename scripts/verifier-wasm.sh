@@ -23,7 +23,8 @@ rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$' 
 size_build() {
   rustup component list --installed 2>/dev/null | grep -q '^rust-src' \
     || rustup component add rust-src >&2 || return 1
-  RUSTC_BOOTSTRAP=1 \
+  # RUSTFLAGS would override the target's flags: left out of this build.
+  env -u RUSTFLAGS -u CARGO_ENCODED_RUSTFLAGS RUSTC_BOOTSTRAP=1 \
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" \
     cargo build --locked -Z build-std=std,panic_abort -Z build-std-features=optimize_for_size \
     --target wasm32-unknown-unknown --profile wasm -p concordat-verifier-wasm >&2

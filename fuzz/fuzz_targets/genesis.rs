@@ -9,14 +9,18 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     // The strict reader with the fields taken by hand (ADR 0025) agrees with serde's derive,
-    // the spec types' own rules: the same files accepted, read to the same spec.
+    // the spec types' own rules: the same files accepted, read to the same spec; except that
+    // serde's derive also reads a struct written as an array, which the reader refuses.
     let read = GenesisSpec::from_json(text);
     let serde = serde_json::from_str::<GenesisSpec>(text);
-    assert_eq!(
-        read.as_ref().ok(),
-        serde.as_ref().ok(),
-        "the genesis readers disagree: {read:?} / {serde:?}"
-    );
+    let array_form = matches!(&read, Err(e) if e.to_string().contains("expected an object"));
+    if !(array_form && serde.is_ok()) {
+        assert_eq!(
+            read.as_ref().ok(),
+            serde.as_ref().ok(),
+            "the genesis readers disagree: {read:?} / {serde:?}"
+        );
+    }
     let Ok(spec) = read else {
         return;
     };

@@ -1,8 +1,11 @@
 //! Reading a genesis spec from its JSON without serde's derive (ADR 0025): the JSON is read by
 //! `concordat_primitives::json` and the fields taken here, each error naming the field's path.
 //! The rules are those of the spec's types (`#[serde(deny_unknown_fields)]`, every field
-//! required, the integer types' ranges); a test and the `genesis` fuzz target check that this
-//! reader and serde's accept the same files and read them the same.
+//! required, the integer types' ranges), with one difference: the genesis, a department and a
+//! validator are JSON objects, where serde's derive would also take an array of the field
+//! values in order (`["chain", "time", 1, [], []]`), a form nobody writes and no tool of
+//! ours produces. A test and the `genesis` fuzz target check that this reader and serde's
+//! otherwise accept the same files and read them the same.
 
 use serde_json::{Map, Value};
 

@@ -456,14 +456,21 @@ mod tests {
             .sum()
     }
 
-    /// 16 MiB into `blocks` after one small write into `valsets` (a column family written a
-    /// little per block): the logs on disk afterwards (with `settle`, waiting up to 10 s for the
-    /// flushes to let them go).
-    fn logs_after_writes(cap: u64, settle: bool) -> u64 {
+    /// 16 MiB into `blocks`, whose memtable is made small (1 MiB) so that it flushes on its own,
+    /// after (with `quiet`) one small write into `valsets`, a column family written a little per
+    /// block: the logs on disk afterwards (with `settle`, waiting up to 10 s for the flushes to
+    /// let them go).
+    fn logs_after_writes(cap: u64, quiet: bool, settle: bool) -> u64 {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = RocksStore::open_with_wal_cap(dir.path(), cap).expect("open");
         let cf = |name: &str| store.cf(name).expect("column family");
-        store.db.put_cf(cf("valsets"), b"k", b"v").expect("put");
+        store
+            .db
+            .set_options_cf(cf("blocks"), &[("write_buffer_size", "1048576")])
+            .expect("set the memtable size");
+        if quiet {
+            store.db.put_cf(cf("valsets"), b"k", b"v").expect("put");
+        }
         let value = vec![7u8; 2048];
         for i in 0u32..8192 {
             store
@@ -478,14 +485,16 @@ mod tests {
             bytes = wal_bytes(dir.path());
         }
         // Everything written is still there.
-        assert_eq!(
-            store
-                .db
-                .get_cf(cf("valsets"), b"k")
-                .expect("get")
-                .as_deref(),
-            Some(&b"v"[..])
-        );
+        if quiet {
+            assert_eq!(
+                store
+                    .db
+                    .get_cf(cf("valsets"), b"k")
+                    .expect("get")
+                    .as_deref(),
+                Some(&b"v"[..])
+            );
+        }
         assert_eq!(
             store
                 .db
@@ -498,17 +507,26 @@ mod tests {
 
     #[test]
     fn the_write_ahead_log_stays_under_its_cap_when_a_quiet_family_lags() {
-        let capped = logs_after_writes(1024 * 1024, true);
+        let capped = logs_after_writes(1024 * 1024, true, true);
         assert!(
             capped <= 4 * 1024 * 1024,
             "capped at 1 MiB, the logs are {capped} bytes"
         );
-        // The control: without the cap the quiet family keeps every log file.
-        let uncapped = logs_after_writes(0, false);
-        eprintln!("write-ahead log: {capped} bytes capped at 1 MiB, {uncapped} bytes uncapped");
+        // The controls, uncapped: the quiet family keeps every log file although `blocks`
+        // flushes its own data; without the quiet family's write the logs go as `blocks` flushes.
+        let uncapped = logs_after_writes(0, true, false);
+        let alone = logs_after_writes(0, false, true);
+        eprintln!(
+            "write-ahead log: {capped} bytes capped at 1 MiB, {uncapped} bytes uncapped, \
+             {alone} bytes uncapped without the quiet family"
+        );
         assert!(
             uncapped >= 12 * 1024 * 1024,
             "uncapped, the logs are {uncapped} bytes"
+        );
+        assert!(
+            alone <= 4 * 1024 * 1024,
+            "uncapped without the quiet family, the logs are {alone} bytes"
         );
     }
 }

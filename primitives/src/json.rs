@@ -16,8 +16,9 @@
 
 use serde_json::{Map, Number, Value};
 
-/// Deepest nesting of arrays and objects read (serde_json's own limit).
-pub const MAX_DEPTH: usize = 128;
+/// Deepest nesting of arrays and objects read: serde_json's own limit (its recursion limit of
+/// 128 refuses the 128th level).
+pub const MAX_DEPTH: usize = 127;
 
 /// Why a text is not read: what, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]

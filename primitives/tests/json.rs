@@ -74,11 +74,13 @@ fn refuses_what_is_not_json_with_where() {
             .to_string()
             .contains(&format!("line {line} column {column}")));
     }
-    // Nesting: MAX_DEPTH levels are read, one more is refused.
+    // Nesting: MAX_DEPTH levels are read, one more is refused, as serde_json does.
     let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
     assert!(parse(&deep(MAX_DEPTH)).is_ok());
+    assert!(serde_json::from_str::<Value>(&deep(MAX_DEPTH)).is_ok());
     let e = parse(&deep(MAX_DEPTH + 1)).expect_err("too deep");
     assert!(e.message.contains("nested too deep"), "{e}");
+    assert!(serde_json::from_str::<Value>(&deep(MAX_DEPTH + 1)).is_err());
 }
 
 fn leaf() -> impl Strategy<Value = Value> {

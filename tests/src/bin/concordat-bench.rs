@@ -1542,7 +1542,6 @@ fn flood_row(doc: &Value) -> String {
     )
 }
 
-/// The scale runs' table, when there are any.
 /// `report` (which has no scale section) with the scale section of `previous` (an earlier
 /// report) put where its own would be, marked as not measured in this run; `report` unchanged
 /// when `previous` has none.
@@ -1566,6 +1565,7 @@ fn with_kept_scale_section(report: &str, previous: &str) -> String {
     }
 }
 
+/// The scale runs' table, when there are any.
 fn scale_section(doc: &Value) -> String {
     let Some(points) = doc["scale"].as_array().filter(|p| !p.is_empty()) else {
         return String::new();
