@@ -231,16 +231,17 @@ impl GenesisSpec {
                 }
             };
             if let Some(key) = key {
-                if let Some(&owner) = member_owner.get(key.to_hex().as_str()) {
+                let hex = key.to_hex();
+                if let Some(&owner) = member_owner.get(hex.as_str()) {
                     errs.push(format!(
                         "{at}.public_key: {key} is already a member key of {}; use a separate consensus key",
                         owner_name(&self.departments, owner)
                     ));
                 }
-                if seen_validators.contains_key(key.to_hex().as_str()) {
+                if seen_validators.contains_key(hex.as_str()) {
                     errs.push(format!("{at}.public_key: validator {key} is listed twice"));
                 } else {
-                    seen_validators.insert(key.to_hex(), validators.len());
+                    seen_validators.insert(hex, validators.len());
                     validators.push(match (dept, v.power > 0) {
                         (Some(department), true) => Some(ValidatorEntry {
                             key,
@@ -331,13 +332,14 @@ fn validate_department(
     for (j, k) in d.member_keys.iter().enumerate() {
         match PublicKey::from_hex(k) {
             Ok(key) => {
-                if let Some(&owner) = member_owner.get(key.to_hex().as_str()) {
+                let hex = key.to_hex();
+                if let Some(&owner) = member_owner.get(hex.as_str()) {
                     errs.push(format!(
                         "{at}.member_keys[{j}]: key {key} is already a member key of {}",
                         owner_name(all, owner)
                     ));
                 } else {
-                    member_owner.insert(key.to_hex(), i);
+                    member_owner.insert(hex, i);
                     member_keys.insert(key);
                 }
             }
