@@ -596,6 +596,70 @@ struct RunResult {
     /// Forged submissions the flooding client sent, and how many a node admitted (must be 0).
     flood_sent: u64,
     flood_admitted: u64,
+    /// Where a block's time goes, averaged over the validators (ms per block, from their
+    /// `/metrics`): propose, prevote and precommit steps, and the commit (the synced storage
+    /// write and what follows it before the next height starts).
+    block_split_ms: BlockSplit,
+}
+
+/// Mean milliseconds per committed block in each consensus step and in the commit.
+#[derive(Clone, Copy, Default)]
+struct BlockSplit {
+    propose: f64,
+    prevote: f64,
+    precommit: f64,
+    commit: f64,
+}
+
+/// The `_sum` and `_count` series of a node's histograms (`GET /metrics`), by series name
+/// with its labels; empty when the node does not answer.
+fn histogram_totals(url: &str) -> HashMap<String, f64> {
+    let text = ureq::get(&format!("{url}/metrics"))
+        .timeout(Duration::from_secs(10))
+        .call()
+        .ok()
+        .and_then(|r| r.into_string().ok())
+        .unwrap_or_default();
+    histogram_totals_of(&text)
+}
+
+/// The `_sum` and `_count` series of a Prometheus text exposition.
+fn histogram_totals_of(text: &str) -> HashMap<String, f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.rsplit_once(' '))
+        .filter(|(name, _)| {
+            let base = name.split('{').next().unwrap_or(name);
+            base.ends_with("_sum") || base.ends_with("_count")
+        })
+        .filter_map(|(name, v)| Some((name.to_string(), v.parse().ok()?)))
+        .collect()
+}
+
+impl BlockSplit {
+    /// The split between two readings of every validator's histograms.
+    fn between(before: &[HashMap<String, f64>], after: &[HashMap<String, f64>]) -> BlockSplit {
+        let delta = |name: &str| -> f64 {
+            before
+                .iter()
+                .zip(after)
+                .map(|(b, a)| a.get(name).unwrap_or(&0.0) - b.get(name).unwrap_or(&0.0))
+                .sum()
+        };
+        let blocks = delta("concordat_block_commit_seconds_count").max(1.0);
+        let per_block = |sum: &str| delta(sum) * 1000.0 / blocks;
+        let step = |s: &str| {
+            per_block(&format!(
+                "concordat_consensus_step_seconds_sum{{step=\"{s}\"}}"
+            ))
+        };
+        BlockSplit {
+            propose: step("propose"),
+            prevote: step("prevote"),
+            precommit: step("precommit"),
+            commit: per_block("concordat_block_commit_seconds_sum"),
+        }
+    }
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -792,6 +856,7 @@ fn run_flooded(
         .iter()
         .map(|n| proc_stats(n.pid().expect("pid")).0)
         .collect();
+    let histograms_before: Vec<_> = urls.iter().map(|u| histogram_totals(u)).collect();
     let flood_stop = Arc::new(AtomicBool::new(false));
     let flooder = (flood_rate > 0.0).then(|| {
         let (url, chain, stop) = (urls[0].clone(), s.chain.clone(), flood_stop.clone());
@@ -869,6 +934,7 @@ fn run_flooded(
         .iter()
         .map(|n| proc_stats(n.pid().expect("pid")).0)
         .collect();
+    let histograms_after: Vec<_> = urls.iter().map(|u| histogram_totals(u)).collect();
     let sub = submitted.lock().expect("lock");
     let c = commits.lock().expect("lock");
     let mut latencies = Vec::new();
@@ -904,6 +970,7 @@ fn run_flooded(
         max_lag_blocks: max_lag.load(Ordering::Relaxed),
         flood_sent,
         flood_admitted,
+        block_split_ms: BlockSplit::between(&histograms_before, &histograms_after),
     };
     if flood_sent > 0 {
         progress(&format!(
@@ -911,9 +978,11 @@ fn run_flooded(
             flood_sent as f64 / sent_end.duration_since(t0).as_secs_f64().max(1e-9)
         ));
     }
+    let b = r.block_split_ms;
     progress(&format!(
-        "run {run_no}: offered {:.0} TPS, committed {:.0} TPS, p50 {:.0} ms, p99 {:.0} ms, {} refused, {:.1} blocks/s x {:.0} txs, lag {} blocks, {:.3} ms CPU/tx/validator",
-        r.offered_tps, r.committed_tps, r.p50_ms, r.p99_ms, r.refused, r.blocks_per_s, r.txs_per_block, r.max_lag_blocks, r.cpu_ms_per_tx_per_validator
+        "run {run_no}: offered {:.0} TPS, committed {:.0} TPS, p50 {:.0} ms, p99 {:.0} ms, {} refused, {:.1} blocks/s x {:.0} txs, lag {} blocks, {:.3} ms CPU/tx/validator, per block {:.1} propose / {:.1} prevote / {:.1} precommit / {:.1} commit ms",
+        r.offered_tps, r.committed_tps, r.p50_ms, r.p99_ms, r.refused, r.blocks_per_s, r.txs_per_block, r.max_lag_blocks, r.cpu_ms_per_tx_per_validator,
+        b.propose, b.prevote, b.precommit, b.commit
     ));
     r
 }
@@ -1136,6 +1205,8 @@ fn main() {
         "peak_rss_mb": rss_mb,
         "blocks_per_s": med(&sat, |r| r.blocks_per_s),
         "txs_per_block": med(&sat, |r| r.txs_per_block),
+        "half_load_commit_ms_per_block": med(&half, |r| r.block_split_ms.commit),
+        "half_load_block_ms": med(&half, |r| 1000.0 / r.blocks_per_s.max(1e-9)),
         "max_lag_blocks": sat.iter().map(|r| r.max_lag_blocks).max().unwrap_or(0),
         "refused_at_saturation": sat.iter().map(|r| r.refused).sum::<u64>(),
         "state_proof_bytes": proof_bytes,
@@ -1389,20 +1460,21 @@ fn tempfile_dir() -> PathBuf {
 
 fn report(doc: &Value, sat: &[RunResult], half: &[RunResult]) -> String {
     let f = |k: &str| doc[k].as_f64().unwrap_or(f64::NAN);
-    let rows =
-        |runs: &[RunResult]| -> String {
-            runs.iter()
+    let rows = |runs: &[RunResult]| -> String {
+        runs.iter()
                 .enumerate()
                 .map(|(i, r)| {
+                    let b = r.block_split_ms;
                     format!(
-                    "| {} | {:.0} | {:.0} | {:.0} | {:.0} | {} | {:.1} | {:.0} | {} | {:.3} |\n",
+                    "| {} | {:.0} | {:.0} | {:.0} | {:.0} | {} | {:.1} | {:.0} | {} | {:.3} | {:.1} / {:.1} / {:.1} / {:.1} |\n",
                     i + 1, r.offered_tps, r.committed_tps, r.p50_ms, r.p99_ms, r.refused,
-                    r.blocks_per_s, r.txs_per_block, r.max_lag_blocks, r.cpu_ms_per_tx_per_validator
+                    r.blocks_per_s, r.txs_per_block, r.max_lag_blocks, r.cpu_ms_per_tx_per_validator,
+                    b.propose, b.prevote, b.precommit, b.commit
                 )
                 })
                 .collect()
-        };
-    let head = "| run | admitted TPS | committed TPS | p50 ms | p99 ms | refusals (retried) | blocks/s | txs/block | max lag (blocks) | CPU ms/tx/validator |\n|---|---|---|---|---|---|---|---|---|---|\n";
+    };
+    let head = "| run | admitted TPS | committed TPS | p50 ms | p99 ms | refusals (retried) | blocks/s | txs/block | max lag (blocks) | CPU ms/tx/validator | ms per block: propose / prevote / precommit / commit |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
     format!(
         "# Performance\n\n\
          The latest report of `scripts/bench.sh` (goals.md, Performance). Machine: {machine}. \
@@ -1610,9 +1682,36 @@ fn scale_section(doc: &Value) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::with_kept_scale_section;
+    use super::{histogram_totals_of, with_kept_scale_section, BlockSplit};
 
     const TAIL: &str = "\nThe analysis of these figures (the profile) is elsewhere.\n";
+
+    #[test]
+    fn the_block_split_is_each_sum_over_the_blocks_committed_between_two_readings() {
+        let reading = |commit_sum: f64, blocks: u32, prevote_sum: f64| {
+            histogram_totals_of(&format!(
+                "# HELP concordat_block_commit_seconds Time.\n\
+                 # TYPE concordat_block_commit_seconds histogram\n\
+                 concordat_block_commit_seconds_bucket{{le=\"0.001\"}} 7\n\
+                 concordat_block_commit_seconds_sum {commit_sum}\n\
+                 concordat_block_commit_seconds_count {blocks}\n\
+                 concordat_consensus_step_seconds_sum{{step=\"prevote\"}} {prevote_sum}\n\
+                 concordat_consensus_step_seconds_count{{step=\"prevote\"}} {blocks}\n\
+                 concordat_height 12\n"
+            ))
+        };
+        let before = [reading(1.0, 10, 0.5), reading(2.0, 10, 0.0)];
+        // Node 0 commits 10 blocks in 0.2 s, node 1 10 blocks in 0.6 s: 40 ms a block on
+        // average; prevotes 0.3 s + 0.1 s over 20 blocks: 20 ms.
+        let after = [reading(1.2, 20, 0.8), reading(2.6, 20, 0.1)];
+        let b = BlockSplit::between(&before, &after);
+        assert!((b.commit - 40.0).abs() < 1e-9, "{}", b.commit);
+        assert!((b.prevote - 20.0).abs() < 1e-9, "{}", b.prevote);
+        assert_eq!(b.propose, 0.0);
+        // Buckets and gauges are not totals.
+        assert!(!before[0].contains_key("concordat_height"));
+        assert_eq!(before[0].len(), 4);
+    }
 
     #[test]
     fn a_run_without_scale_keeps_the_previous_scale_section_marked() {
