@@ -12,7 +12,7 @@
 //! of sizes, each against headers signed by a 4-validator set.
 
 use concordat_client::bundle::{
-    verify_bundle, Bundle, Claim, Proven, SignedHeader, TrustRoot, BUNDLE_VERSION,
+    verify_bundle, Bundle, Claim, Proven, SignedHeader, TrustRoot, BUNDLE_VERSION_FULL,
 };
 use concordat_consensus::{CommitCertificate, Vote, VoteKind};
 use concordat_contracts::executor::TxLogRecord;
@@ -106,7 +106,7 @@ fn main() {
         (16, 33),
     ] {
         let b = Bundle {
-            version: BUNDLE_VERSION,
+            version: BUNDLE_VERSION_FULL,
             anchor: None,
             changes: vec![],
             header: signed(&header_at(size), &keys, &set),
@@ -142,7 +142,7 @@ fn main() {
         (5, 6),
     ] {
         let b = Bundle {
-            version: BUNDLE_VERSION,
+            version: BUNDLE_VERSION_FULL,
             anchor: None,
             changes: vec![],
             header: signed(&header_at(new), &keys, &set),

@@ -29,15 +29,18 @@ use concordat_contracts::executor::TxLogRecord;
 use concordat_primitives::encoding::{self, DecodeError};
 use concordat_primitives::ledger::{Header, ValidatorSet};
 use concordat_primitives::merkle_log::{self, ConsistencyProof, InclusionProof, LogProofError};
-use concordat_primitives::state::{self, StateProof, StateProofError};
-use concordat_primitives::Hash;
+use concordat_primitives::state::{self, ProofLeaf, StateProof, StateProofError};
+use concordat_primitives::{Hash, PublicKey, Signature};
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 
 use crate::verify::{decode_value, state_key, VerifyError};
 
-/// The bundle format version this code writes and reads.
-pub const BUNDLE_VERSION: u16 = 1;
+/// The bundle format version the tools write: the compact form ([`CompactBundle`], ADR 0026).
+pub const BUNDLE_VERSION: u16 = 2;
+/// The first format version, the full form ([`Bundle`]): still read, so that bundles handed
+/// out before the compact form keep verifying.
+pub const BUNDLE_VERSION_FULL: u16 = 1;
 /// Largest bundle accepted (bytes).
 pub const MAX_BUNDLE_BYTES: usize = 4 * 1024 * 1024;
 /// Most validator-set changes a bundle may carry.
@@ -126,9 +129,307 @@ impl Bundle {
         encoding::to_bytes(self)
     }
 
-    /// Decodes canonical bytes (at most [`MAX_BUNDLE_BYTES`]).
+    /// Decodes canonical bytes (at most [`MAX_BUNDLE_BYTES`]). Every part of a bundle is read
+    /// by BCS in one way only (`encoding::from_bytes_structural`; the nested headers,
+    /// certificates, sets and proofs are decoded canonically when verified).
     pub fn from_bytes(bytes: &[u8]) -> Result<Bundle, BundleError> {
-        encoding::from_bytes_limited(bytes, MAX_BUNDLE_BYTES).map_err(BundleError::Decode)
+        encoding::from_bytes_structural(bytes, MAX_BUNDLE_BYTES).map_err(BundleError::Decode)
+    }
+}
+
+/// A signed header in the compact form: the header without what the verifier rebuilds (the
+/// chain id, from the trust root; the validator-set hash, of the set in force at `height`; the
+/// next set's hash when it is the same set) and its commit certificate without what the header
+/// gives (height and block hash). The header and certificate are rebuilt exactly, so the
+/// signatures are checked over the same header hash the validators signed.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct CompactHeader {
+    /// `Header::height`.
+    pub height: u64,
+    /// `Header::parent_hash`.
+    pub parent_hash: Hash,
+    /// `Header::time_ms`.
+    pub time_ms: u64,
+    /// `Header::proposer`.
+    pub proposer: PublicKey,
+    /// `Header::txs_root`.
+    pub txs_root: Hash,
+    /// `Header::state_root`.
+    pub state_root: Hash,
+    /// `Header::tx_log_root`.
+    pub tx_log_root: Hash,
+    /// `Header::tx_log_size`.
+    pub tx_log_size: u64,
+    /// `Header::next_validator_set_hash`, or `None` when it is the set in force (written as
+    /// `None` whenever it is: `Some` of the set in force is refused as non-canonical).
+    pub next_validator_set_hash: Option<Hash>,
+    /// `Header::app_version`.
+    pub app_version: u32,
+    /// `CommitCertificate::round`.
+    pub round: u32,
+    /// `CommitCertificate::signers`.
+    pub signers: Vec<u8>,
+    /// `CommitCertificate::signatures`.
+    pub signatures: Vec<Signature>,
+}
+
+impl CompactHeader {
+    /// The compact form of a full signed header (both parts must decode, and the certificate
+    /// must be for that header).
+    pub fn of(signed: &SignedHeader) -> Result<CompactHeader, BundleError> {
+        let header: Header = decode("header", &signed.header)?;
+        let cert: CommitCertificate = decode("certificate", &signed.certificate)?;
+        if cert.height != header.height || cert.block_hash != header.hash() {
+            return Err(BundleError::Part {
+                part: "certificate".into(),
+                detail: format!(
+                    "it is for height {} block {}, not the header at height {} ({})",
+                    cert.height,
+                    cert.block_hash,
+                    header.height,
+                    header.hash()
+                ),
+            });
+        }
+        Ok(CompactHeader {
+            height: header.height,
+            parent_hash: header.parent_hash,
+            time_ms: header.time_ms,
+            proposer: header.proposer,
+            txs_root: header.txs_root,
+            state_root: header.state_root,
+            tx_log_root: header.tx_log_root,
+            tx_log_size: header.tx_log_size,
+            next_validator_set_hash: (header.next_validator_set_hash != header.validator_set_hash)
+                .then_some(header.next_validator_set_hash),
+            app_version: header.app_version,
+            round: cert.round,
+            signers: cert.signers,
+            signatures: cert.signatures,
+        })
+    }
+
+    /// The full header on `chain_id` signed by the set hashing to `in_force`.
+    fn header(&self, chain_id: &str, in_force: Hash) -> Header {
+        Header {
+            chain_id: chain_id.to_string(),
+            height: self.height,
+            parent_hash: self.parent_hash,
+            time_ms: self.time_ms,
+            proposer: self.proposer,
+            txs_root: self.txs_root,
+            state_root: self.state_root,
+            tx_log_root: self.tx_log_root,
+            tx_log_size: self.tx_log_size,
+            validator_set_hash: in_force,
+            next_validator_set_hash: self.next_validator_set_hash.unwrap_or(in_force),
+            app_version: self.app_version,
+        }
+    }
+
+    /// The certificate of the header hashing to `block_hash`.
+    fn certificate(&self, block_hash: Hash) -> CommitCertificate {
+        CommitCertificate {
+            height: self.height,
+            round: self.round,
+            block_hash,
+            signers: self.signers.clone(),
+            signatures: self.signatures.clone(),
+        }
+    }
+}
+
+/// One validator-set change in the compact form.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct CompactChange {
+    /// The header whose `next_validator_set_hash` names the new set.
+    pub signed: CompactHeader,
+    /// BCS `ValidatorSet`: the new set, in force from the next height.
+    pub next_validator_set: Vec<u8>,
+}
+
+/// What a compact bundle proves.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub enum CompactClaim {
+    /// The record `kind`/`id` holds `value` (or, with `None`, is absent) at the header. The
+    /// state key is computed from `kind` and `id`; a membership proof leaves out its leaf
+    /// (the key's and the value's hashes, computed from them).
+    State {
+        /// Query kind.
+        kind: String,
+        /// Id.
+        id: String,
+        /// Canonical value bytes, or `None` for a proven absence.
+        value: Option<Vec<u8>>,
+        /// BCS `StateProof`; without its leaf when `value` is present.
+        proof: Vec<u8>,
+    },
+    /// As [`Claim::Tx`].
+    Tx {
+        /// Log index.
+        index: u64,
+        /// BCS `TxLogRecord`.
+        leaf: Vec<u8>,
+        /// RFC 9162 inclusion proof for the header's `tx_log_size`.
+        proof: Vec<Hash>,
+    },
+    /// As [`Claim::Consistency`], the earlier header in the compact form.
+    Consistency {
+        /// The earlier header.
+        old: CompactHeader,
+        /// The consistency proof from the earlier size to the header's.
+        proof: Vec<Hash>,
+    },
+}
+
+/// An offline proof bundle in the compact form (format version 2, what the tools write;
+/// docs/bundle.md, ADR 0026): the same content as a [`Bundle`] without the bytes a verifier
+/// recomputes. The anchor, when there is one, stays a full header: its hash is the waypoint.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct CompactBundle {
+    /// [`BUNDLE_VERSION`] (2).
+    pub version: u16,
+    /// As [`Bundle::anchor`].
+    pub anchor: Option<Anchor>,
+    /// As [`Bundle::changes`].
+    pub changes: Vec<CompactChange>,
+    /// The header the claim is proven against.
+    pub header: CompactHeader,
+    /// The claim.
+    pub claim: CompactClaim,
+}
+
+impl CompactBundle {
+    /// Canonical bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        encoding::to_bytes(self)
+    }
+
+    /// Decodes canonical bytes (at most [`MAX_BUNDLE_BYTES`]; as [`Bundle::from_bytes`]).
+    pub fn from_bytes(bytes: &[u8]) -> Result<CompactBundle, BundleError> {
+        encoding::from_bytes_structural(bytes, MAX_BUNDLE_BYTES).map_err(BundleError::Decode)
+    }
+}
+
+impl Bundle {
+    /// The compact form of this bundle (format version 2). Fails when a part does not decode
+    /// or a membership proof's leaf is not the claim's key and value: such a bundle would not
+    /// verify in either form.
+    pub fn compact(&self) -> Result<CompactBundle, BundleError> {
+        let changes = self
+            .changes
+            .iter()
+            .map(|c| {
+                Ok(CompactChange {
+                    signed: CompactHeader::of(&c.signed)?,
+                    next_validator_set: c.next_validator_set.clone(),
+                })
+            })
+            .collect::<Result<_, BundleError>>()?;
+        let claim = match &self.claim {
+            Claim::State {
+                kind,
+                id,
+                key,
+                value,
+                proof,
+            } => {
+                let proof = match value {
+                    Some(v) => {
+                        let p = StateProof::from_bytes(proof).map_err(|source| {
+                            BundleError::StateProof {
+                                claim: "the value",
+                                source,
+                            }
+                        })?;
+                        let leaf = ProofLeaf {
+                            key_hash: state::proof::key_hash(key),
+                            value_hash: state::proof::value_hash(v),
+                        };
+                        if p.leaf() != Some(&leaf) {
+                            return Err(BundleError::Part {
+                                part: "state claim".into(),
+                                detail: "the membership proof's leaf is not the key and value"
+                                    .into(),
+                            });
+                        }
+                        StateProof::new(None, p.siblings().to_vec())
+                            .map_err(|source| BundleError::StateProof {
+                                claim: "the value",
+                                source,
+                            })?
+                            .to_bytes()
+                    }
+                    None => proof.clone(),
+                };
+                CompactClaim::State {
+                    kind: kind.clone(),
+                    id: id.clone(),
+                    value: value.clone(),
+                    proof,
+                }
+            }
+            Claim::Tx { index, leaf, proof } => CompactClaim::Tx {
+                index: *index,
+                leaf: leaf.clone(),
+                proof: proof.clone(),
+            },
+            Claim::Consistency { old, proof } => CompactClaim::Consistency {
+                old: CompactHeader::of(old)?,
+                proof: proof.clone(),
+            },
+        };
+        Ok(CompactBundle {
+            version: BUNDLE_VERSION,
+            anchor: self.anchor.clone(),
+            changes,
+            header: CompactHeader::of(&self.header)?,
+            claim,
+        })
+    }
+
+    /// The bytes of the compact form (what the tools write).
+    pub fn to_compact_bytes(&self) -> Result<Vec<u8>, BundleError> {
+        Ok(self.compact()?.to_bytes())
+    }
+}
+
+/// A bundle of either format, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnyBundle {
+    /// Format version 1.
+    Full(Bundle),
+    /// Format version 2.
+    Compact(CompactBundle),
+}
+
+impl AnyBundle {
+    /// Decodes canonical bytes of either format, read from the version the bytes begin with.
+    pub fn from_bytes(bytes: &[u8]) -> Result<AnyBundle, BundleError> {
+        match bytes {
+            [lo, hi, ..] => match u16::from_le_bytes([*lo, *hi]) {
+                BUNDLE_VERSION_FULL => Bundle::from_bytes(bytes).map(AnyBundle::Full),
+                BUNDLE_VERSION => CompactBundle::from_bytes(bytes).map(AnyBundle::Compact),
+                other => Err(BundleError::Version(other)),
+            },
+            _ => Bundle::from_bytes(bytes).map(AnyBundle::Full),
+        }
+    }
+
+    /// Canonical bytes, in the bundle's own format.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        match self {
+            AnyBundle::Full(b) => b.to_bytes(),
+            AnyBundle::Compact(b) => b.to_bytes(),
+        }
+    }
+
+    /// The format version.
+    pub fn version(&self) -> u16 {
+        match self {
+            AnyBundle::Full(b) => b.version,
+            AnyBundle::Compact(b) => b.version,
+        }
     }
 }
 
@@ -178,7 +479,7 @@ pub enum BundleError {
     #[error("not a bundle (canonical BCS): {0}")]
     Decode(DecodeError),
     /// Another format version.
-    #[error("bundle format version {0} is not supported (this verifier reads version 1)")]
+    #[error("bundle format version {0} is not supported (this verifier reads versions 1 and 2)")]
     Version(u16),
     /// A part does not decode.
     #[error("{part} does not decode: {detail}")]
@@ -238,6 +539,27 @@ pub enum BundleError {
         part: String,
         /// The reason.
         source: CertificateError,
+    },
+    /// The certificate of a compact header does not commit the header rebuilt with the set in
+    /// force (a change left out of the bundle, a header of a retired set, a changed field).
+    #[error("{part}: the commit certificate does not commit the header rebuilt with the validator set in force at height {height} ({in_force}): {source} (a validator-set change missing from the bundle, another set's header, or a changed field)")]
+    CompactCertificate {
+        /// Which header.
+        part: String,
+        /// Its height.
+        height: u64,
+        /// The hash of the set in force there.
+        in_force: Hash,
+        /// The reason.
+        source: CertificateError,
+    },
+    /// A part in a form another byte string also encodes (the compact form has one encoding).
+    #[error("{part} is not in its canonical compact form: {detail}")]
+    NonCanonical {
+        /// Which part.
+        part: String,
+        /// What is written that must be left out.
+        detail: String,
     },
     /// The state claim does not hold.
     #[error("the state claim does not hold: {0}")]
@@ -315,6 +637,8 @@ pub struct VerifiedBundle {
     pub changes_followed: usize,
     /// The hash of the set in force at the header.
     pub validator_set_hash: Hash,
+    /// The bundle's format version ([`BUNDLE_VERSION_FULL`] or [`BUNDLE_VERSION`]).
+    pub format_version: u16,
 }
 
 fn decode<T: Serialize + serde::de::DeserializeOwned>(
@@ -347,42 +671,186 @@ impl Sets {
     fn verify<R: RngCore + CryptoRng>(
         &self,
         part: &str,
-        signed: &SignedHeader,
+        signed: Signed<'_>,
         rng: R,
     ) -> Result<(Header, Hash, u64, u64), BundleError> {
-        let header: Header = decode(&format!("{part} header"), &signed.header)?;
-        if header.chain_id != self.chain_id {
-            return Err(BundleError::WrongChain {
-                part: part.into(),
-                expected: self.chain_id.clone(),
-                got: header.chain_id,
-            });
-        }
         let first = self.segments.first().map(|s| s.0).unwrap_or(1);
-        let set = self.at(header.height).ok_or(BundleError::Order {
-            part: part.into(),
-            height: header.height,
-            after: first.saturating_sub(1),
-        })?;
-        let in_force = set.hash();
-        if header.validator_set_hash != in_force {
-            return Err(BundleError::NotInForce {
+        let set_at = |height: u64| {
+            self.at(height).ok_or(BundleError::Order {
                 part: part.into(),
-                height: header.height,
-                named: header.validator_set_hash,
-                in_force,
-            });
-        }
-        let cert: CommitCertificate = decode(&format!("{part} certificate"), &signed.certificate)?;
-        let hash = header.hash();
-        let power = cert
-            .verify(&header.chain_id, set, header.height, &hash, rng)
-            .map_err(|source| BundleError::Certificate {
-                part: part.into(),
-                source,
-            })?;
+                height,
+                after: first.saturating_sub(1),
+            })
+        };
+        let (header, hash, set, power) = match signed {
+            Signed::Full(signed) => {
+                let header: Header = decode(&format!("{part} header"), &signed.header)?;
+                if header.chain_id != self.chain_id {
+                    return Err(BundleError::WrongChain {
+                        part: part.into(),
+                        expected: self.chain_id.clone(),
+                        got: header.chain_id,
+                    });
+                }
+                let set = set_at(header.height)?;
+                let in_force = set.hash();
+                if header.validator_set_hash != in_force {
+                    return Err(BundleError::NotInForce {
+                        part: part.into(),
+                        height: header.height,
+                        named: header.validator_set_hash,
+                        in_force,
+                    });
+                }
+                let cert: CommitCertificate =
+                    decode(&format!("{part} certificate"), &signed.certificate)?;
+                let hash = header.hash();
+                let power = cert
+                    .verify(&header.chain_id, set, header.height, &hash, rng)
+                    .map_err(|source| BundleError::Certificate {
+                        part: part.into(),
+                        source,
+                    })?;
+                (header, hash, set, power)
+            }
+            Signed::Compact(c) => {
+                let set = set_at(c.height)?;
+                let in_force = set.hash();
+                if c.next_validator_set_hash == Some(in_force) {
+                    return Err(BundleError::NonCanonical {
+                        part: part.into(),
+                        detail: "it names the set in force as the next set (written as none)"
+                            .into(),
+                    });
+                }
+                let header = c.header(&self.chain_id, in_force);
+                let hash = header.hash();
+                let power = c
+                    .certificate(hash)
+                    .verify(&header.chain_id, set, header.height, &hash, rng)
+                    .map_err(|source| BundleError::CompactCertificate {
+                        part: part.into(),
+                        height: header.height,
+                        in_force,
+                        source,
+                    })?;
+                (header, hash, set, power)
+            }
+        };
         let total = set.total_power();
         Ok((header, hash, power, total))
+    }
+}
+
+/// A signed header of either form.
+#[derive(Clone, Copy)]
+enum Signed<'a> {
+    Full(&'a SignedHeader),
+    Compact(&'a CompactHeader),
+}
+
+/// A claim of either form.
+enum ClaimRef<'a> {
+    State {
+        kind: &'a str,
+        id: &'a str,
+        /// The key the full form carries (the compact form computes it).
+        key: Option<&'a [u8]>,
+        value: &'a Option<Vec<u8>>,
+        proof: &'a [u8],
+        /// Whether a membership proof leaves its leaf out (the compact form).
+        leaf_implied: bool,
+    },
+    Tx {
+        index: u64,
+        leaf: &'a [u8],
+        proof: &'a [Hash],
+    },
+    Consistency {
+        old: Signed<'a>,
+        proof: &'a [Hash],
+    },
+}
+
+/// A decoded bundle of either form, as the rule reads it.
+struct View<'a> {
+    anchor: &'a Option<Anchor>,
+    changes: Vec<(Signed<'a>, &'a [u8])>,
+    header: Signed<'a>,
+    claim: ClaimRef<'a>,
+}
+
+impl AnyBundle {
+    fn view(&self) -> View<'_> {
+        match self {
+            AnyBundle::Full(b) => View {
+                anchor: &b.anchor,
+                changes: b
+                    .changes
+                    .iter()
+                    .map(|c| (Signed::Full(&c.signed), c.next_validator_set.as_slice()))
+                    .collect(),
+                header: Signed::Full(&b.header),
+                claim: match &b.claim {
+                    Claim::State {
+                        kind,
+                        id,
+                        key,
+                        value,
+                        proof,
+                    } => ClaimRef::State {
+                        kind,
+                        id,
+                        key: Some(key),
+                        value,
+                        proof,
+                        leaf_implied: false,
+                    },
+                    Claim::Tx { index, leaf, proof } => ClaimRef::Tx {
+                        index: *index,
+                        leaf,
+                        proof,
+                    },
+                    Claim::Consistency { old, proof } => ClaimRef::Consistency {
+                        old: Signed::Full(old),
+                        proof,
+                    },
+                },
+            },
+            AnyBundle::Compact(b) => View {
+                anchor: &b.anchor,
+                changes: b
+                    .changes
+                    .iter()
+                    .map(|c| (Signed::Compact(&c.signed), c.next_validator_set.as_slice()))
+                    .collect(),
+                header: Signed::Compact(&b.header),
+                claim: match &b.claim {
+                    CompactClaim::State {
+                        kind,
+                        id,
+                        value,
+                        proof,
+                    } => ClaimRef::State {
+                        kind,
+                        id,
+                        key: None,
+                        value,
+                        proof,
+                        leaf_implied: true,
+                    },
+                    CompactClaim::Tx { index, leaf, proof } => ClaimRef::Tx {
+                        index: *index,
+                        leaf,
+                        proof,
+                    },
+                    CompactClaim::Consistency { old, proof } => ClaimRef::Consistency {
+                        old: Signed::Compact(old),
+                        proof,
+                    },
+                },
+            },
+        }
     }
 }
 
@@ -441,25 +909,27 @@ fn trust_base(trust: &TrustRoot, anchor: &Option<Anchor>) -> Result<Sets, Bundle
     }
 }
 
-/// Verifies a bundle's canonical bytes under `trust` (see the module docs for the rule).
+/// Verifies a bundle's canonical bytes, of either format, under `trust` (see the module docs
+/// for the rule).
 pub fn verify_bundle<R: RngCore + CryptoRng>(
     bytes: &[u8],
     trust: &TrustRoot,
     mut rng: R,
 ) -> Result<VerifiedBundle, BundleError> {
-    let bundle = Bundle::from_bytes(bytes)?;
-    if bundle.version != BUNDLE_VERSION {
-        return Err(BundleError::Version(bundle.version));
+    // Canonical bytes only: the decoder refuses trailing and non-canonical bytes.
+    let bundle = AnyBundle::from_bytes(bytes)?;
+    if ![BUNDLE_VERSION_FULL, BUNDLE_VERSION].contains(&bundle.version()) {
+        return Err(BundleError::Version(bundle.version()));
     }
-    // Canonical bytes only: the decoder already refuses trailing and non-canonical bytes.
-    let mut sets = trust_base(trust, &bundle.anchor)?;
-    if bundle.changes.len() > MAX_CHANGES {
-        return Err(BundleError::TooManyChanges(bundle.changes.len()));
+    let view = bundle.view();
+    let mut sets = trust_base(trust, view.anchor)?;
+    if view.changes.len() > MAX_CHANGES {
+        return Err(BundleError::TooManyChanges(view.changes.len()));
     }
     let mut last = sets.segments[0].0.saturating_sub(1);
-    for (i, change) in bundle.changes.iter().enumerate() {
+    for (i, (signed, next_set)) in view.changes.iter().enumerate() {
         let part = format!("change {i}");
-        let (header, _, _, _) = sets.verify(&part, &change.signed, &mut rng)?;
+        let (header, _, _, _) = sets.verify(&part, *signed, &mut rng)?;
         if header.height <= last {
             return Err(BundleError::Order {
                 part,
@@ -467,10 +937,7 @@ pub fn verify_bundle<R: RngCore + CryptoRng>(
                 after: last,
             });
         }
-        let next: ValidatorSet = decode(
-            &format!("{part} next validator set"),
-            &change.next_validator_set,
-        )?;
+        let next: ValidatorSet = decode(&format!("{part} next validator set"), next_set)?;
         if header.next_validator_set_hash == header.validator_set_hash {
             return Err(BundleError::BadChange {
                 part,
@@ -494,7 +961,7 @@ pub fn verify_bundle<R: RngCore + CryptoRng>(
         sets.segments.push((header.height.saturating_add(1), next));
     }
     let (header, header_hash, signing_power, total_power) =
-        sets.verify("header", &bundle.header, &mut rng)?;
+        sets.verify("header", view.header, &mut rng)?;
     if header.height <= last {
         return Err(BundleError::Order {
             part: "header".into(),
@@ -502,68 +969,75 @@ pub fn verify_bundle<R: RngCore + CryptoRng>(
             after: last,
         });
     }
-    let proven = match &bundle.claim {
-        Claim::State {
+    let proven = match view.claim {
+        ClaimRef::State {
             kind,
             id,
             key: claimed_key,
             value,
             proof,
+            leaf_implied,
         } => {
             let key = state_key(kind, id).map_err(BundleError::State)?;
-            if *claimed_key != key {
+            if claimed_key.is_some_and(|k| k != key.as_slice()) {
                 return Err(BundleError::Part {
                     part: "state claim".into(),
                     detail: format!("the key is not the state key of {kind} {id}"),
                 });
             }
-            let proof =
-                StateProof::from_bytes(proof).map_err(|source| BundleError::StateProof {
-                    claim: if value.is_some() {
-                        "the value"
-                    } else {
-                        "absence"
-                    },
-                    source,
-                })?;
+            let claim = if value.is_some() {
+                "the value"
+            } else {
+                "absence"
+            };
+            let mut proof = StateProof::from_bytes(proof)
+                .map_err(|source| BundleError::StateProof { claim, source })?;
             match value {
                 Some(v) => {
-                    state::verify_membership(&header.state_root, &key, v, &proof).map_err(
-                        |source| BundleError::StateProof {
-                            claim: "the value",
-                            source,
-                        },
-                    )?;
+                    if leaf_implied {
+                        if proof.leaf().is_some() {
+                            return Err(BundleError::NonCanonical {
+                                part: "state proof".into(),
+                                detail: "a compact membership proof leaves out its leaf (the \
+                                         hashes of the key and value)"
+                                    .into(),
+                            });
+                        }
+                        let leaf = ProofLeaf {
+                            key_hash: state::proof::key_hash(&key),
+                            value_hash: state::proof::value_hash(v),
+                        };
+                        proof = StateProof::new(Some(leaf), proof.siblings().to_vec())
+                            .map_err(|source| BundleError::StateProof { claim, source })?;
+                    }
+                    state::verify_membership(&header.state_root, &key, v, &proof)
+                        .map_err(|source| BundleError::StateProof { claim, source })?;
                     decode_value(kind, v).map_err(BundleError::State)?;
                     Proven::Present {
-                        kind: kind.clone(),
-                        id: id.clone(),
+                        kind: kind.to_string(),
+                        id: id.to_string(),
                         value: v.clone(),
                     }
                 }
                 None => {
-                    state::verify_absence(&header.state_root, &key, &proof).map_err(|source| {
-                        BundleError::StateProof {
-                            claim: "absence",
-                            source,
-                        }
-                    })?;
+                    state::verify_absence(&header.state_root, &key, &proof)
+                        .map_err(|source| BundleError::StateProof { claim, source })?;
                     Proven::Absent {
-                        kind: kind.clone(),
-                        id: id.clone(),
+                        kind: kind.to_string(),
+                        id: id.to_string(),
                     }
                 }
             }
         }
-        Claim::Tx { index, leaf, proof } => {
+        ClaimRef::Tx { index, leaf, proof } => {
             let record: TxLogRecord = decode("log leaf", leaf)?;
-            let proof = InclusionProof::new(proof.clone()).map_err(|source| BundleError::Log {
+            let proof = InclusionProof::new(proof.to_vec()).map_err(|source| BundleError::Log {
                 what: "inclusion",
                 source,
             })?;
             merkle_log::verify_inclusion(
                 &merkle_log::leaf_hash(leaf),
-                *index,
+                index,
                 header.tx_log_size,
                 &proof,
                 &header.tx_log_root,
@@ -572,12 +1046,9 @@ pub fn verify_bundle<R: RngCore + CryptoRng>(
                 what: "inclusion",
                 source,
             })?;
-            Proven::Included {
-                index: *index,
-                record,
-            }
+            Proven::Included { index, record }
         }
-        Claim::Consistency { old, proof } => {
+        ClaimRef::Consistency { old, proof } => {
             let (old_header, _, _, _) = sets.verify("earlier header", old, &mut rng)?;
             if old_header.height >= header.height {
                 return Err(BundleError::Order {
@@ -587,7 +1058,7 @@ pub fn verify_bundle<R: RngCore + CryptoRng>(
                 });
             }
             let proof =
-                ConsistencyProof::new(proof.clone()).map_err(|source| BundleError::Log {
+                ConsistencyProof::new(proof.to_vec()).map_err(|source| BundleError::Log {
                     what: "consistency",
                     source,
                 })?;
@@ -615,8 +1086,9 @@ pub fn verify_bundle<R: RngCore + CryptoRng>(
         header_hash,
         signing_power,
         total_power,
-        changes_followed: bundle.changes.len(),
+        changes_followed: view.changes.len(),
         validator_set_hash,
+        format_version: bundle.version(),
     })
 }
 
@@ -760,6 +1232,7 @@ pub fn report(v: &VerifiedBundle, trust: &serde_json::Value) -> Result<serde_jso
         "time_ms": v.header.time_ms, "validator_set_hash": v.validator_set_hash.to_hex(),
         "signing_power": v.signing_power, "total_power": v.total_power,
         "validator_set_changes_followed": v.changes_followed, "trust": trust,
+        "bundle_format_version": v.format_version,
     }))
 }
 

@@ -5,8 +5,8 @@ mod common;
 
 use common::*;
 use concordat_client::bundle::{
-    verify_bundle, Anchor, Bundle, BundleError, Claim, Proven, SetChange, SignedHeader, TrustRoot,
-    BUNDLE_VERSION,
+    verify_bundle, Anchor, AnyBundle, Bundle, BundleError, Claim, CompactClaim, Proven, SetChange,
+    SignedHeader, TrustRoot, BUNDLE_VERSION, BUNDLE_VERSION_FULL,
 };
 use concordat_client::verify::state_key;
 use concordat_contracts::executor::TxLogRecord;
@@ -45,7 +45,7 @@ fn state_claim(f: &Fixture, kind: &str, id: &str) -> Claim {
 
 fn bundle(f: &Fixture, claim: Claim, signers: usize) -> Bundle {
     Bundle {
-        version: BUNDLE_VERSION,
+        version: BUNDLE_VERSION_FULL,
         anchor: None,
         changes: vec![],
         header: signed(&f.header, &f.keys[..signers], &f.set),
@@ -63,6 +63,10 @@ fn every_byte_matters(bytes: &[u8], trust: &TrustRoot) {
         for mask in [0x01u8, 0x80, 0xff] {
             let mut b = bytes.to_vec();
             b[i] ^= mask;
+            // What decodes is canonical: it encodes back to the same bytes.
+            if let Ok(decoded) = AnyBundle::from_bytes(&b) {
+                assert_eq!(decoded.to_bytes(), b, "byte {i} (mask {mask:#x})");
+            }
             assert!(
                 verify_bundle(&b, trust, rng()).is_err(),
                 "flipping byte {i} (mask {mask:#x}) of {} still verifies",
@@ -167,15 +171,36 @@ impl TwoSets {
         changes: Vec<SetChange>,
         anchor: Option<Anchor>,
     ) -> Vec<u8> {
+        self.at_8_bundle(by, changes, anchor).to_bytes()
+    }
+
+    fn at_8_bundle(
+        &self,
+        by: &(Vec<SecretKey>, ValidatorSet),
+        changes: Vec<SetChange>,
+        anchor: Option<Anchor>,
+    ) -> Bundle {
         let h8 = self.header(8, &by.1, &by.1);
         Bundle {
-            version: BUNDLE_VERSION,
+            version: BUNDLE_VERSION_FULL,
             anchor,
             changes,
             header: signed(&h8, &by.0, &by.1),
             claim: state_claim(&self.f, "party", PARTY),
         }
-        .to_bytes()
+    }
+
+    fn anchor_5(&self) -> (TrustRoot, Anchor) {
+        let h5 = self.header(5, &self.a.1, &self.b.1);
+        let trust = TrustRoot::Waypoint {
+            height: 5,
+            header_hash: h5.hash(),
+        };
+        let anchor = Anchor {
+            header: encoding::to_bytes(&h5),
+            next_validator_set: encoding::to_bytes(&self.b.1),
+        };
+        (trust, anchor)
     }
 }
 
@@ -277,7 +302,7 @@ fn tx_inclusion_and_log_consistency() {
     };
     let proof = log.inclusion_proof(5, 7).expect("proof").hashes;
     let b = Bundle {
-        version: BUNDLE_VERSION,
+        version: BUNDLE_VERSION_FULL,
         anchor: None,
         changes: vec![],
         header: signed(&header, &f.keys, &f.set),
@@ -299,7 +324,7 @@ fn tx_inclusion_and_log_consistency() {
         ..f.header.clone()
     };
     let c = Bundle {
-        version: BUNDLE_VERSION,
+        version: BUNDLE_VERSION_FULL,
         anchor: None,
         changes: vec![],
         header: signed(&header, &f.keys, &f.set),
@@ -334,7 +359,7 @@ fn exactly_two_thirds_is_refused_and_more_is_enough() {
     let trust = genesis_trust(&set3);
     let make = |signers: usize| {
         Bundle {
-            version: BUNDLE_VERSION,
+            version: BUNDLE_VERSION_FULL,
             anchor: None,
             changes: vec![],
             header: signed(&header, &keys3[..signers], &set3),
@@ -370,4 +395,186 @@ fn ids_must_be_canonical() {
         let e = verify_bundle(&b.to_bytes(), &trust, rng()).expect_err("non-canonical id");
         assert!(matches!(e, BundleError::State(_)), "{id:?}: {e}");
     }
+}
+
+// The compact form (format version 2, ADR 0026): what the tools write.
+
+fn compact(b: &Bundle) -> Vec<u8> {
+    b.to_compact_bytes().expect("the bundle has a compact form")
+}
+
+/// The compact form of `b` verifies to what its full form verifies to, and is smaller by at
+/// least `saved` bytes.
+fn same_verdict_smaller(b: &Bundle, trust: &TrustRoot, saved: usize) -> Vec<u8> {
+    let full = b.to_bytes();
+    let small = compact(b);
+    let mut v_full = verify_bundle(&full, trust, rng()).expect("the full form verifies");
+    let v_small = verify_bundle(&small, trust, rng()).expect("the compact form verifies");
+    assert_eq!(
+        (v_full.format_version, v_small.format_version),
+        (BUNDLE_VERSION_FULL, BUNDLE_VERSION)
+    );
+    v_full.format_version = BUNDLE_VERSION;
+    assert_eq!(v_full, v_small, "the two forms prove the same");
+    assert!(
+        small.len() + saved <= full.len(),
+        "compact {} bytes, full {}",
+        small.len(),
+        full.len()
+    );
+    // Decoding and encoding again gives the same bytes.
+    assert_eq!(
+        AnyBundle::from_bytes(&small).expect("decodes").to_bytes(),
+        small
+    );
+    small
+}
+
+#[test]
+fn the_compact_form_proves_the_same_in_fewer_bytes_and_every_byte_matters() {
+    let f = fixture();
+    let trust = genesis_trust(&f.set);
+    // A header (chain id, two set hashes: ~85 bytes) and a certificate (height, block hash:
+    // 40) rebuilt, the state key computed (~35) and the membership leaf (64) computed.
+    let present = bundle(&f, state_claim(&f, "party", PARTY), 4);
+    every_byte_matters(&same_verdict_smaller(&present, &trust, 200), &trust);
+    let absent = bundle(&f, state_claim(&f, "party", ABSENT), 3);
+    every_byte_matters(&same_verdict_smaller(&absent, &trust, 130), &trust);
+
+    let t = TwoSets::new();
+    let chain = t.at_8_bundle(&t.b, vec![t.change()], None);
+    every_byte_matters(
+        &same_verdict_smaller(&chain, &genesis_trust(&t.a.1), 250),
+        &genesis_trust(&t.a.1),
+    );
+    let (waypoint, anchor) = t.anchor_5();
+    let anchored = t.at_8_bundle(&t.b, vec![], Some(anchor));
+    every_byte_matters(&same_verdict_smaller(&anchored, &waypoint, 200), &waypoint);
+
+    let (log, leaves) = log_of(7);
+    let header = Header {
+        height: 4,
+        tx_log_root: log.root(),
+        tx_log_size: 7,
+        ..f.header.clone()
+    };
+    let tx = Bundle {
+        version: BUNDLE_VERSION_FULL,
+        anchor: None,
+        changes: vec![],
+        header: signed(&header, &f.keys, &f.set),
+        claim: Claim::Tx {
+            index: 5,
+            leaf: leaves[5].clone(),
+            proof: log.inclusion_proof(5, 7).expect("proof").hashes,
+        },
+    };
+    every_byte_matters(&same_verdict_smaller(&tx, &trust, 100), &trust);
+    let old = Header {
+        height: 2,
+        tx_log_root: log.root_at(3).expect("root"),
+        tx_log_size: 3,
+        ..f.header.clone()
+    };
+    let consistency = Bundle {
+        claim: Claim::Consistency {
+            old: signed(&old, &f.keys, &f.set),
+            proof: log.consistency_proof(3, 7).expect("proof").hashes,
+        },
+        ..tx
+    };
+    every_byte_matters(&same_verdict_smaller(&consistency, &trust, 200), &trust);
+}
+
+#[test]
+fn a_compact_header_is_checked_against_the_set_in_force() {
+    let f = fixture();
+    let trust = genesis_trust(&f.set);
+    for signers in [0, 1, 2] {
+        let b = compact(&bundle(&f, state_claim(&f, "party", PARTY), signers));
+        let e = verify_bundle(&b, &trust, rng()).expect_err("no quorum");
+        assert!(matches!(e, BundleError::CompactCertificate { .. }), "{e}");
+    }
+    let other = set_of(&keys(5)[1..]);
+    let b = compact(&bundle(&f, state_claim(&f, "party", PARTY), 4));
+    let e = verify_bundle(&b, &genesis_trust(&other), rng()).expect_err("untrusted set");
+    assert!(matches!(e, BundleError::CompactCertificate { .. }), "{e}");
+
+    // A change left out, and the retired set signing after it: the header is rebuilt with the
+    // set the verifier holds, which did not sign it (or is not in force).
+    let t = TwoSets::new();
+    let trust = genesis_trust(&t.a.1);
+    let without = compact(&t.at_8_bundle(&t.b, vec![], None));
+    let e = verify_bundle(&without, &trust, rng()).expect_err("no chain");
+    assert!(
+        matches!(e, BundleError::CompactCertificate { height: 8, in_force, .. } if in_force == t.a.1.hash()),
+        "{e}"
+    );
+    assert!(
+        e.to_string().contains("a validator-set change missing"),
+        "{e}"
+    );
+    let retired = compact(&t.at_8_bundle(&t.a, vec![t.change()], None));
+    let e = verify_bundle(&retired, &trust, rng()).expect_err("retired set");
+    assert!(
+        matches!(e, BundleError::CompactCertificate { height: 8, in_force, .. } if in_force == t.b.1.hash()),
+        "{e}"
+    );
+    let (waypoint, anchor) = t.anchor_5();
+    let fork = compact(&t.at_8_bundle(&t.a, vec![], Some(anchor)));
+    assert!(matches!(
+        verify_bundle(&fork, &waypoint, rng()),
+        Err(BundleError::CompactCertificate { .. })
+    ));
+}
+
+#[test]
+fn the_compact_form_has_one_encoding() {
+    let f = fixture();
+    let trust = genesis_trust(&f.set);
+    let full = bundle(&f, state_claim(&f, "party", PARTY), 3);
+    let good = full.compact().expect("compact");
+    verify_bundle(&good.to_bytes(), &trust, rng()).expect("verifies");
+
+    // The next set written out when it is the set in force.
+    let mut b = good.clone();
+    b.header.next_validator_set_hash = Some(f.set.hash());
+    let e = verify_bundle(&b.to_bytes(), &trust, rng()).expect_err("next written out");
+    assert!(matches!(e, BundleError::NonCanonical { .. }), "{e}");
+
+    // A membership proof that keeps its leaf.
+    let mut b = good.clone();
+    let Claim::State { proof, .. } = &full.claim else {
+        unreachable!("a state claim")
+    };
+    let CompactClaim::State { proof: p, .. } = &mut b.claim else {
+        unreachable!("a state claim")
+    };
+    p.clone_from(proof);
+    let e = verify_bundle(&b.to_bytes(), &trust, rng()).expect_err("leaf kept");
+    assert!(matches!(e, BundleError::NonCanonical { .. }), "{e}");
+
+    // Version numbers: the compact layout under version 1 does not decode as a full bundle;
+    // other versions are refused by number.
+    let mut b = good.clone();
+    b.version = BUNDLE_VERSION_FULL;
+    assert!(matches!(
+        verify_bundle(&b.to_bytes(), &trust, rng()),
+        Err(BundleError::Decode(_))
+    ));
+    b.version = 3;
+    assert_eq!(
+        verify_bundle(&b.to_bytes(), &trust, rng()).expect_err("v3"),
+        BundleError::Version(3)
+    );
+    let mut v1 = full.to_bytes();
+    v1[0] = 2;
+    assert!(verify_bundle(&v1, &trust, rng()).is_err());
+
+    // A bundle whose membership proof is not for its value has no compact form.
+    let mut wrong = full.clone();
+    if let Claim::State { value, .. } = &mut wrong.claim {
+        value.as_mut().expect("present")[0] ^= 1;
+    }
+    assert!(matches!(wrong.compact(), Err(BundleError::Part { .. })));
 }

@@ -321,8 +321,10 @@ fn scenario_1_and_1b_through_a_running_node() {
 /// with the genesis they verify against and the verdict they gave when made. The golden test
 /// checks that every later build still verifies them to the same verdict, so a change of a
 /// record's format or of the bundle format cannot break bundles already handed out unseen.
-/// Written only when asked:
+/// Written only when asked, in format version 1 (the golden test makes and pins their compact
+/// forms, version 2, in tests/fixtures/bundles/v2):
 /// `CONCORDAT_WRITE_BUNDLE_FIXTURES=1 cargo test -p concordat-tests --test e2e_contracts scenario_1`
+/// then `CONCORDAT_WRITE_BUNDLE_FIXTURES=1 cargo test -p concordat-tests --test golden bundles`.
 fn write_bundle_fixtures(net: &std::path::Path, url: &str) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/bundles");
     std::fs::create_dir_all(&dir).expect("fixtures dir");
@@ -339,7 +341,17 @@ fn write_bundle_fixtures(net: &std::path::Path, url: &str) {
     ] {
         let file = dir.join(format!("{kind}-{id}.bundle"));
         let path = file.to_str().expect("utf-8 path");
-        let (ok, v) = concordat_json(&["proof", kind, id, "--node", url, "--out", path]);
+        let (ok, v) = concordat_json(&[
+            "proof",
+            kind,
+            id,
+            "--node",
+            url,
+            "--out",
+            path,
+            "--bundle-version",
+            "1",
+        ]);
         assert!(ok, "proof {kind} {id}: {v}");
         let genesis = dir.join("genesis.json");
         let (ok, verdict) = concordat_json(&[

@@ -133,13 +133,19 @@ fn a_block_whose_txs_do_not_match_its_root_is_refused() {
 }
 
 /// Bundles handed out earlier (tests/fixtures/bundles, made by the scenario test with
-/// `CONCORDAT_WRITE_BUNDLE_FIXTURES=1`) still verify, against the genesis they were made on, to
-/// the verdict they gave when made: the same proof result, height and decoded record. A change
-/// of a stored record's format or of the bundle format shows here.
+/// `CONCORDAT_WRITE_BUNDLE_FIXTURES=1`, format version 1) still verify, against the genesis they
+/// were made on, to the verdict they gave when made: the same proof result, height and decoded
+/// record. A change of a stored record's format or of the bundle format shows here. Their
+/// compact forms (format version 2, ADR 0026) are golden too (tests/fixtures/bundles/v2): the
+/// conversion must give the same bytes (rewritten with `CONCORDAT_WRITE_BUNDLE_FIXTURES=1`), and
+/// they verify to the same verdict.
 #[test]
 fn bundles_handed_out_earlier_still_verify_to_the_same_verdict() {
+    use concordat_client::bundle::{Bundle, BUNDLE_VERSION, BUNDLE_VERSION_FULL};
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/bundles");
+    let v2 = dir.join("v2");
     let genesis = dir.join("genesis.json");
+    let write = std::env::var_os("CONCORDAT_WRITE_BUNDLE_FIXTURES").is_some();
     let mut seen = 0;
     let mut entries: Vec<_> = std::fs::read_dir(&dir)
         .expect("tests/fixtures/bundles")
@@ -152,28 +158,51 @@ fn bundles_handed_out_earlier_still_verify_to_the_same_verdict() {
             &std::fs::read_to_string(bundle.with_extension("verdict.json")).expect("verdict"),
         )
         .expect("verdict json");
-        let (ok, got) = concordat_tests::net::concordat_json(&[
-            "verify",
-            "--trust",
-            genesis.to_str().expect("utf-8"),
-            bundle.to_str().expect("utf-8"),
-        ]);
-        assert!(ok, "{}: {got}", bundle.display());
-        for field in [
-            "valid",
-            "proven",
-            "subject",
-            "height",
-            "header_hash",
-            "state_root",
-            "value",
+        let full = std::fs::read(&bundle).expect("bundle");
+        let compact = Bundle::from_bytes(&full)
+            .expect("a version 1 bundle")
+            .to_compact_bytes()
+            .expect("its compact form");
+        let compact_file = v2.join(bundle.file_name().expect("name"));
+        if write {
+            std::fs::create_dir_all(&v2).expect("v2 dir");
+            std::fs::write(&compact_file, &compact).expect("write v2");
+        }
+        assert_eq!(
+            std::fs::read(&compact_file).expect("the v2 fixture"),
+            compact,
+            "{}: the compact form changed",
+            compact_file.display()
+        );
+        assert!(compact.len() < full.len());
+        for (file, version) in [
+            (&bundle, BUNDLE_VERSION_FULL),
+            (&compact_file, BUNDLE_VERSION),
         ] {
-            assert_eq!(
-                got[field],
-                expected[field],
-                "{}: {field} differs",
-                bundle.display()
-            );
+            let (ok, got) = concordat_tests::net::concordat_json(&[
+                "verify",
+                "--trust",
+                genesis.to_str().expect("utf-8"),
+                file.to_str().expect("utf-8"),
+            ]);
+            assert!(ok, "{}: {got}", file.display());
+            assert_eq!(got["bundle_format_version"], version, "{}", file.display());
+            for field in [
+                "valid",
+                "proven",
+                "subject",
+                "height",
+                "header_hash",
+                "state_root",
+                "value",
+            ] {
+                assert_eq!(
+                    got[field],
+                    expected[field],
+                    "{}: {field} differs",
+                    file.display()
+                );
+            }
         }
         seen += 1;
     }

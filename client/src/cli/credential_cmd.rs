@@ -83,7 +83,12 @@ pub fn licence(id: &str, node: &NodeArg, out: Option<&Path>, output: Output) -> 
     };
     let l: Licence = encoding::from_bytes(bytes).context("the licence record does not decode")?;
     let base = node.url.trim_end_matches('/');
-    let vc = licence_credential(base, &chain_id, &l, &hex::encode(bundle.to_bytes()))?;
+    let vc = licence_credential(
+        base,
+        &chain_id,
+        &l,
+        &hex::encode(bundle.to_compact_bytes()?),
+    )?;
     let text = serde_json::to_string_pretty(&vc)? + "\n";
     match out {
         Some(path) => {

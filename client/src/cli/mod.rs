@@ -136,6 +136,10 @@ enum Command {
         /// Binary (canonical bytes) or JSON-wrapped.
         #[arg(long, value_enum, default_value = "binary")]
         format: proof_cmd::BundleFormat,
+        /// Bundle format version: 2, the compact form, or 1, the full form older verifiers
+        /// read (docs/bundle.md).
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=2))]
+        bundle_version: u16,
     },
     /// Export a licence as a W3C Verifiable Credential 2.0 with Bitstring Status List entries
     /// and its proof bundle as evidence (docs/credentials.md).
@@ -332,7 +336,17 @@ pub fn run() -> i32 {
             since,
             out,
             format,
-        } => proof_cmd::proof(&kind, &id, &node, height, since, &out, format, cli.output),
+            bundle_version,
+        } => proof_cmd::proof(
+            &kind,
+            &id,
+            &node,
+            height,
+            since,
+            &out,
+            (format, bundle_version),
+            cli.output,
+        ),
         Command::Inspection(InspectionCmd::Draw {
             plan_id,
             verify,

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
 use concordat_client::bundle::{
-    verify_to_json, Anchor, Bundle, Claim, SetChange, SignedHeader, BUNDLE_VERSION,
+    verify_to_json, Anchor, Bundle, Claim, SetChange, SignedHeader, BUNDLE_VERSION_FULL,
 };
 use concordat_client::verify::state_key;
 use concordat_primitives::Hash;
@@ -171,7 +171,7 @@ pub(super) fn build(
     let at = header["height"].as_u64().context("no height")?;
     let (anchor, changes) = chain(n, since, at)?;
     let bundle = Bundle {
-        version: BUNDLE_VERSION,
+        version: BUNDLE_VERSION_FULL,
         anchor,
         changes,
         header: signed(&header)?,
@@ -189,22 +189,26 @@ pub fn proof(
     height: Option<u64>,
     since: u64,
     out: &Path,
-    format: BundleFormat,
+    (format, version): (BundleFormat, u16),
     output: Output,
 ) -> Result<()> {
     let (bundle, at) = build(&Node::new(node), kind, id, height, since)?;
-    let bytes = bundle.to_bytes();
+    let bytes = if version == BUNDLE_VERSION_FULL {
+        bundle.to_bytes()
+    } else {
+        bundle.to_compact_bytes()?
+    };
     let written = match format {
         BundleFormat::Binary => bytes.clone(),
         BundleFormat::Json => {
-            let doc = json!({"format": "concordat-bundle", "version": BUNDLE_VERSION, "bundle": hex::encode(&bytes)});
+            let doc = json!({"format": "concordat-bundle", "version": version, "bundle": hex::encode(&bytes)});
             format!("{doc}\n").into_bytes()
         }
     };
     fs::write(out, &written).with_context(|| format!("writing {}", out.display()))?;
     emit(
         output,
-        &json!({"file": out, "bytes": bytes.len(), "height": at, "changes": bundle.changes.len(), "since": since}),
+        &json!({"file": out, "bytes": bytes.len(), "bundle_version": version, "height": at, "changes": bundle.changes.len(), "since": since}),
         &format!(
             "bundle of {} bytes for {kind} {id} at height {at} ({} validator-set changes since {since}) written to {}",
             bytes.len(),
@@ -355,7 +359,7 @@ pub fn eligibility(
             };
             let file = dir.join(format!("{kind}-{}.bundle", id.replace(':', "_")));
             let (bundle, _) = build(&n, kind, id, Some(at), 0)?;
-            fs::write(&file, bundle.to_bytes())
+            fs::write(&file, bundle.to_compact_bytes()?)
                 .with_context(|| format!("writing {}", file.display()))?;
             files.push(json!({"kind": kind, "id": id, "file": file}));
         }

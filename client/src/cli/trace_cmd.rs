@@ -13,7 +13,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use concordat_client::bundle::{
-    trust_from_text, verify_bundle, Bundle, Claim, Proven, BUNDLE_VERSION,
+    trust_from_text, verify_bundle, Bundle, Claim, Proven, BUNDLE_VERSION_FULL,
 };
 use concordat_client::trace::{check_timeline, ProvenRecord, ProvenTx};
 use concordat_client::verify::{
@@ -256,7 +256,7 @@ fn write_bundles(
             .as_str()
             .context("a record without proof")?;
         let bundle = Bundle {
-            version: BUNDLE_VERSION,
+            version: BUNDLE_VERSION_FULL,
             anchor: anchor.clone(),
             changes: changes.clone(),
             header: header.clone(),
@@ -269,13 +269,13 @@ fn write_bundles(
             },
         };
         let file = format!("record-{i:04}.bundle");
-        fs::write(dir.join(&file), bundle.to_bytes())?;
+        fs::write(dir.join(&file), bundle.to_compact_bytes()?)?;
         manifest_records.push(json!({"kind": r.kind, "id": r.id, "file": file}));
     }
     let mut manifest_txs = Vec::new();
     for (i, (index, tx_hex, log)) in txs.iter().enumerate() {
         let bundle = Bundle {
-            version: BUNDLE_VERSION,
+            version: BUNDLE_VERSION_FULL,
             anchor: anchor.clone(),
             changes: changes.clone(),
             header: header.clone(),
@@ -286,7 +286,7 @@ fn write_bundles(
             },
         };
         let file = format!("tx-{i:04}.bundle");
-        fs::write(dir.join(&file), bundle.to_bytes())?;
+        fs::write(dir.join(&file), bundle.to_compact_bytes()?)?;
         manifest_txs.push(json!({"file": file, "tx": tx_hex}));
     }
     let manifest = json!({
