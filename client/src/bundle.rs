@@ -15,7 +15,9 @@
 //!    set, which is in force from the next height.
 //! 3. Every other header in the bundle is checked against the set in force at its height and
 //!    must name exactly that set (`validator_set_hash`). A change left out is therefore caught:
-//!    a later header signed by the new set does not name the set the verifier holds.
+//!    a later header signed by the new set does not name the set the verifier holds. (In the
+//!    compact form, version 2, the header is rebuilt with the chain id of the trust root and the
+//!    hash of the set in force, so such a header fails its certificate instead.)
 //! 4. The claim is checked against the verified header: state proofs against `state_root`, the
 //!    log proofs against `tx_log_root` and `tx_log_size`.
 //!
@@ -180,7 +182,7 @@ impl CompactHeader {
         let header: Header = decode("header", &signed.header)?;
         let cert: CommitCertificate = decode("certificate", &signed.certificate)?;
         if cert.height != header.height || cert.block_hash != header.hash() {
-            return Err(BundleError::Part {
+            return Err(BundleError::Mismatch {
                 part: "certificate".into(),
                 detail: format!(
                     "it is for height {} block {}, not the header at height {} ({})",
@@ -276,7 +278,7 @@ pub enum CompactClaim {
     /// As [`Claim::Consistency`], the earlier header in the compact form.
     Consistency {
         /// The earlier header.
-        old: CompactHeader,
+        old: Box<CompactHeader>,
         /// The consistency proof from the earlier size to the header's.
         proof: Vec<Hash>,
     },
@@ -347,7 +349,7 @@ impl Bundle {
                             value_hash: state::proof::value_hash(v),
                         };
                         if p.leaf() != Some(&leaf) {
-                            return Err(BundleError::Part {
+                            return Err(BundleError::Mismatch {
                                 part: "state claim".into(),
                                 detail: "the membership proof's leaf is not the key and value"
                                     .into(),
@@ -375,7 +377,7 @@ impl Bundle {
                 proof: proof.clone(),
             },
             Claim::Consistency { old, proof } => CompactClaim::Consistency {
-                old: CompactHeader::of(old)?,
+                old: Box::new(CompactHeader::of(old)?),
                 proof: proof.clone(),
             },
         };
@@ -398,9 +400,9 @@ impl Bundle {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AnyBundle {
     /// Format version 1.
-    Full(Bundle),
+    Full(Box<Bundle>),
     /// Format version 2.
-    Compact(CompactBundle),
+    Compact(Box<CompactBundle>),
 }
 
 impl AnyBundle {
@@ -408,11 +410,15 @@ impl AnyBundle {
     pub fn from_bytes(bytes: &[u8]) -> Result<AnyBundle, BundleError> {
         match bytes {
             [lo, hi, ..] => match u16::from_le_bytes([*lo, *hi]) {
-                BUNDLE_VERSION_FULL => Bundle::from_bytes(bytes).map(AnyBundle::Full),
-                BUNDLE_VERSION => CompactBundle::from_bytes(bytes).map(AnyBundle::Compact),
+                BUNDLE_VERSION_FULL => {
+                    Bundle::from_bytes(bytes).map(|b| AnyBundle::Full(Box::new(b)))
+                }
+                BUNDLE_VERSION => {
+                    CompactBundle::from_bytes(bytes).map(|b| AnyBundle::Compact(Box::new(b)))
+                }
                 other => Err(BundleError::Version(other)),
             },
-            _ => Bundle::from_bytes(bytes).map(AnyBundle::Full),
+            _ => Bundle::from_bytes(bytes).map(|b| AnyBundle::Full(Box::new(b))),
         }
     }
 
@@ -489,6 +495,15 @@ pub enum BundleError {
         /// Why.
         detail: String,
     },
+    /// Parts of the bundle that do not belong together (a certificate for another header, a
+    /// state key that is not the id's, a membership proof's leaf that is not the claim's).
+    #[error("{part} does not match: {detail}")]
+    Mismatch {
+        /// Which part.
+        part: String,
+        /// How.
+        detail: String,
+    },
     /// The trust root and the bundle's anchor do not fit together.
     #[error("trust root: {0}")]
     Trust(String),
@@ -542,14 +557,12 @@ pub enum BundleError {
     },
     /// The certificate of a compact header does not commit the header rebuilt with the set in
     /// force (a change left out of the bundle, a header of a retired set, a changed field).
-    #[error("{part}: the commit certificate does not commit the header rebuilt with the validator set in force at height {height} ({in_force}): {source} (a validator-set change missing from the bundle, another set's header, or a changed field)")]
+    #[error("{part}: the commit certificate does not commit the header rebuilt {rebuilt}: {source} (a bundle of another chain than the trust root's, a validator-set change missing from the bundle, another set's header, or a changed field)")]
     CompactCertificate {
         /// Which header.
         part: String,
-        /// Its height.
-        height: u64,
-        /// The hash of the set in force there.
-        in_force: Hash,
+        /// What the header was rebuilt with.
+        rebuilt: Box<RebuiltWith>,
         /// The reason.
         source: CertificateError,
     },
@@ -583,6 +596,28 @@ pub enum BundleError {
     /// Too many changes.
     #[error("the bundle carries {0} validator-set changes, over the limit of {MAX_CHANGES}")]
     TooManyChanges(usize),
+}
+
+/// What a compact header was rebuilt with: the trust root's chain id and the set in force at
+/// its height.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RebuiltWith {
+    /// The chain id (the trust root's).
+    pub chain_id: String,
+    /// The header's height.
+    pub height: u64,
+    /// The hash of the validator set in force there.
+    pub in_force: Hash,
+}
+
+impl std::fmt::Display for RebuiltWith {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "on chain {:?} with the validator set in force at height {} ({})",
+            self.chain_id, self.height, self.in_force
+        )
+    }
 }
 
 /// What a verified bundle proves.
@@ -730,8 +765,11 @@ impl Sets {
                     .verify(&header.chain_id, set, header.height, &hash, rng)
                     .map_err(|source| BundleError::CompactCertificate {
                         part: part.into(),
-                        height: header.height,
-                        in_force,
+                        rebuilt: Box::new(RebuiltWith {
+                            chain_id: header.chain_id.clone(),
+                            height: header.height,
+                            in_force,
+                        }),
                         source,
                     })?;
                 (header, hash, set, power)
@@ -917,10 +955,8 @@ pub fn verify_bundle<R: RngCore + CryptoRng>(
     mut rng: R,
 ) -> Result<VerifiedBundle, BundleError> {
     // Canonical bytes only: the decoder refuses trailing and non-canonical bytes.
+    // Versions other than 1 and 2 are refused by number.
     let bundle = AnyBundle::from_bytes(bytes)?;
-    if ![BUNDLE_VERSION_FULL, BUNDLE_VERSION].contains(&bundle.version()) {
-        return Err(BundleError::Version(bundle.version()));
-    }
     let view = bundle.view();
     let mut sets = trust_base(trust, view.anchor)?;
     if view.changes.len() > MAX_CHANGES {
@@ -980,7 +1016,7 @@ pub fn verify_bundle<R: RngCore + CryptoRng>(
         } => {
             let key = state_key(kind, id).map_err(BundleError::State)?;
             if claimed_key.is_some_and(|k| k != key.as_slice()) {
-                return Err(BundleError::Part {
+                return Err(BundleError::Mismatch {
                     part: "state claim".into(),
                     detail: format!("the key is not the state key of {kind} {id}"),
                 });
@@ -1130,7 +1166,8 @@ pub fn trust_from_text(text: &str) -> Result<(TrustRoot, serde_json::Value), Str
 }
 
 /// The bundle bytes of a bundle file: the canonical bytes as they are, or the JSON wrapping
-/// `{"format":"concordat-bundle","version":1,"bundle":"<hex>"}`.
+/// `{"format":"concordat-bundle","version":2,"bundle":"<hex>"}` (the version is the bytes'
+/// own, which the verifier reads from them).
 pub fn bundle_bytes_of_file(raw: &[u8]) -> Result<Vec<u8>, String> {
     if raw.first() != Some(&b'{') {
         return Ok(raw.to_vec());

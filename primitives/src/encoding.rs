@@ -48,9 +48,9 @@ pub fn from_bytes<T: Serialize + DeserializeOwned>(bytes: &[u8]) -> Result<T, De
 /// ULEB128 lengths and variant indexes, UTF-8 strings, byte vectors, and types whose decoders
 /// keep the bytes they read, such as `PublicKey` and `Signature`), where the re-encoding of
 /// [`from_bytes_limited`] could find nothing and only adds code. Nested canonical encodings
-/// carried as byte vectors are decoded (and checked) on their own. Used by the browser
-/// verifier's bundle decoding, where code size counts; the bundle tests and fuzz target hold
-/// those types to the round trip.
+/// carried as byte vectors are decoded (and checked) on their own. Used for offline bundles
+/// (the browser verifier's code size counts); the bundle tests and fuzz target hold those
+/// types to the round trip, so a field type whose decoder rewrote its input would show there.
 pub fn from_bytes_structural<T: DeserializeOwned>(
     bytes: &[u8],
     limit: usize,

@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use concordat_client::bundle::{Bundle, Claim};
+use concordat_client::bundle::{AnyBundle, Claim, CompactClaim};
 use concordat_consensus::{Message, SignedVote};
 use concordat_contracts::kinds;
 use concordat_node::net::{WireRequest, WireResponse};
@@ -138,23 +138,41 @@ fn main() {
 
     // Bundles (against the localnet genesis), and the record values and state proofs in them.
     let names = kinds::names();
-    let mut bundles: Vec<PathBuf> = std::fs::read_dir(fixtures.join("bundles"))
-        .expect("bundle fixtures")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "bundle"))
-        .collect();
+    // Both formats: version 1 in bundles/, its compact form (version 2) in bundles/v2/.
+    let mut bundles: Vec<(PathBuf, &str)> = Vec::new();
+    for (dir, suffix) in [("bundles", ""), ("bundles/v2", ".v2")] {
+        bundles.extend(
+            std::fs::read_dir(fixtures.join(dir))
+                .expect("bundle fixtures")
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "bundle"))
+                .map(|p| (p, suffix)),
+        );
+    }
     bundles.sort();
-    for path in bundles {
+    for (path, suffix) in bundles {
         let file = std::fs::read(&path).expect("bundle fixture");
         let stem = path.file_stem().and_then(|s| s.to_str()).expect("name");
+        let stem = format!("{stem}{suffix}");
+        let stem = stem.as_str();
         write(&out, "bundle", stem, &file);
         let bytes = concordat_client::bundle::bundle_bytes_of_file(&file).expect("bundle file");
-        let bundle = Bundle::from_bytes(&bytes).expect("fixture bundle decodes");
-        if let Claim::State {
-            kind, value, proof, ..
-        } = bundle.claim
-        {
+        let state = match AnyBundle::from_bytes(&bytes).expect("fixture bundle decodes") {
+            AnyBundle::Full(b) => match b.claim {
+                Claim::State {
+                    kind, value, proof, ..
+                } => Some((kind, value, proof)),
+                _ => None,
+            },
+            AnyBundle::Compact(b) => match b.claim {
+                CompactClaim::State {
+                    kind, value, proof, ..
+                } => Some((kind, value, proof)),
+                _ => None,
+            },
+        };
+        if let Some((kind, value, proof)) = state {
             write(&out, "state_proof", stem, &proof);
             if let (Some(value), Some(i)) = (value, names.iter().position(|n| *n == kind)) {
                 let tag = u8::try_from(i).expect("fewer than 256 kinds");

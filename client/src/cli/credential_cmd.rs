@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use concordat_client::bundle::Claim;
+use concordat_client::bundle::{Claim, BUNDLE_VERSION};
 use concordat_contracts::licence::Licence;
 use concordat_primitives::encoding;
 use serde_json::{json, Value};
@@ -57,7 +57,7 @@ pub fn licence_credential(
         "evidence": [{
             "type": ["ConcordatProofBundle"],
             "description": "An offline proof bundle of this licence record (docs/bundle.md): concordat verify, or the node's /verify page.",
-            "bundleFormat": "concordat-bundle/1",
+            "bundleFormat": format!("concordat-bundle/{BUNDLE_VERSION}"),
             "bundle": bundle_hex,
         }],
     });
