@@ -174,7 +174,9 @@ fn main() {
         };
         if let Some((kind, value, proof)) = state {
             write(&out, "state_proof", stem, &proof);
-            if let (Some(value), Some(i)) = (value, names.iter().position(|n| *n == kind)) {
+            // The record is the same in both forms: written once.
+            let kind_index = names.iter().position(|n| *n == kind);
+            if let (Some(value), Some(i), "") = (value, kind_index, suffix) {
                 let tag = u8::try_from(i).expect("fewer than 256 kinds");
                 write(&out, "record", stem, &tagged(tag, &value));
             }
