@@ -236,15 +236,7 @@ fn a_new_set_verifies_only_with_its_change_chain() {
 #[test]
 fn a_waypoint_after_the_change_trusts_only_the_new_set() {
     let t = TwoSets::new();
-    let h5 = t.header(5, &t.a.1, &t.b.1);
-    let trust = TrustRoot::Waypoint {
-        height: 5,
-        header_hash: h5.hash(),
-    };
-    let anchor = Anchor {
-        header: encoding::to_bytes(&h5),
-        next_validator_set: encoding::to_bytes(&t.b.1),
-    };
+    let (trust, anchor) = t.anchor_5();
     let good = t.at_8(&t.b, vec![], Some(anchor.clone()));
     verify_bundle(&good, &trust, rng()).expect("new set under the waypoint");
     every_byte_matters(&good, &trust);
@@ -293,47 +285,13 @@ fn log_of(n: u64) -> (MemoryLog, Vec<Vec<u8>>) {
 fn tx_inclusion_and_log_consistency() {
     let f = fixture();
     let trust = genesis_trust(&f.set);
-    let (log, leaves) = log_of(7);
-    let header = Header {
-        height: 4,
-        tx_log_root: log.root(),
-        tx_log_size: 7,
-        ..f.header.clone()
-    };
-    let proof = log.inclusion_proof(5, 7).expect("proof").hashes;
-    let b = Bundle {
-        version: BUNDLE_VERSION_FULL,
-        anchor: None,
-        changes: vec![],
-        header: signed(&header, &f.keys, &f.set),
-        claim: Claim::Tx {
-            index: 5,
-            leaf: leaves[5].clone(),
-            proof,
-        },
-    }
-    .to_bytes();
+    let (tx, consistency) = log_bundles(&f);
+    let b = tx.to_bytes();
     let v = verify_bundle(&b, &trust, rng()).expect("included");
     assert!(matches!(v.proven, Proven::Included { index: 5, .. }));
     every_byte_matters(&b, &trust);
 
-    let old = Header {
-        height: 2,
-        tx_log_root: log.root_at(3).expect("root"),
-        tx_log_size: 3,
-        ..f.header.clone()
-    };
-    let c = Bundle {
-        version: BUNDLE_VERSION_FULL,
-        anchor: None,
-        changes: vec![],
-        header: signed(&header, &f.keys, &f.set),
-        claim: Claim::Consistency {
-            old: signed(&old, &f.keys, &f.set),
-            proof: log.consistency_proof(3, 7).expect("proof").hashes,
-        },
-    }
-    .to_bytes();
+    let c = consistency.to_bytes();
     let v = verify_bundle(&c, &trust, rng()).expect("consistent");
     assert!(matches!(
         v.proven,
@@ -343,6 +301,43 @@ fn tx_inclusion_and_log_consistency() {
         }
     ));
     every_byte_matters(&c, &trust);
+}
+
+/// A bundle of log entry 5's inclusion at a header of a 7-entry log (height 4), and one of the
+/// consistency of that log with its first 3 entries (height 2), all signers signing.
+fn log_bundles(f: &Fixture) -> (Bundle, Bundle) {
+    let (log, leaves) = log_of(7);
+    let header = Header {
+        height: 4,
+        tx_log_root: log.root(),
+        tx_log_size: 7,
+        ..f.header.clone()
+    };
+    let tx = Bundle {
+        version: BUNDLE_VERSION_FULL,
+        anchor: None,
+        changes: vec![],
+        header: signed(&header, &f.keys, &f.set),
+        claim: Claim::Tx {
+            index: 5,
+            leaf: leaves[5].clone(),
+            proof: log.inclusion_proof(5, 7).expect("proof").hashes,
+        },
+    };
+    let old = Header {
+        height: 2,
+        tx_log_root: log.root_at(3).expect("root"),
+        tx_log_size: 3,
+        ..f.header.clone()
+    };
+    let consistency = Bundle {
+        claim: Claim::Consistency {
+            old: signed(&old, &f.keys, &f.set),
+            proof: log.consistency_proof(3, 7).expect("proof").hashes,
+        },
+        ..tx.clone()
+    };
+    (tx, consistency)
 }
 
 #[test]
@@ -451,38 +446,8 @@ fn the_compact_form_proves_the_same_in_fewer_bytes_and_every_byte_matters() {
     let anchored = t.at_8_bundle(&t.b, vec![], Some(anchor));
     every_byte_matters(&same_verdict_smaller(&anchored, &waypoint, 200), &waypoint);
 
-    let (log, leaves) = log_of(7);
-    let header = Header {
-        height: 4,
-        tx_log_root: log.root(),
-        tx_log_size: 7,
-        ..f.header.clone()
-    };
-    let tx = Bundle {
-        version: BUNDLE_VERSION_FULL,
-        anchor: None,
-        changes: vec![],
-        header: signed(&header, &f.keys, &f.set),
-        claim: Claim::Tx {
-            index: 5,
-            leaf: leaves[5].clone(),
-            proof: log.inclusion_proof(5, 7).expect("proof").hashes,
-        },
-    };
+    let (tx, consistency) = log_bundles(&f);
     every_byte_matters(&same_verdict_smaller(&tx, &trust, 100), &trust);
-    let old = Header {
-        height: 2,
-        tx_log_root: log.root_at(3).expect("root"),
-        tx_log_size: 3,
-        ..f.header.clone()
-    };
-    let consistency = Bundle {
-        claim: Claim::Consistency {
-            old: signed(&old, &f.keys, &f.set),
-            proof: log.consistency_proof(3, 7).expect("proof").hashes,
-        },
-        ..tx
-    };
     every_byte_matters(&same_verdict_smaller(&consistency, &trust, 200), &trust);
 }
 
